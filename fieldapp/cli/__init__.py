@@ -1,0 +1,71 @@
+"""The `fieldapp` command line: one entry point, a subcommand per task.
+
+Each command module registers its subcommands with `register(subparsers)` and keeps heavy
+imports (Textual, httpx, the server) inside the functions that need them, so `fieldapp list`
+starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from fieldapp import __version__
+
+#: Modules that add subcommands; each has `register(subparsers)`.
+COMMAND_MODULES = [
+    "fieldapp.cli.basic",
+]
+
+
+class CliError(Exception):
+    """A failure with a one-line reason for the user; exit code 1 (or `code`)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fieldapp",
+        description="社区嵌入式服务设施 现场采集工具 / field tool for community embedded "
+                    "service facilities. Without a command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"fieldapp {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="keep data in DIR instead of the user data folder "
+                             "(also FIELDAPP_HOME)")
+    parser.add_argument("--lang", choices=["zh", "en"], help="interface language (default zh)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        from fieldapp.cli.basic import cmd_open
+
+        func = cmd_open
+    try:
+        return int(func(args) or 0)
+    except CliError as exc:
+        print(f"fieldapp: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a one-line reason, never a traceback, for the field user
+        from fieldapp.store.db import StoreError
+
+        if isinstance(exc, StoreError):
+            print(f"fieldapp: {exc}", file=sys.stderr)
+            return 1
+        if "--debug" in sys.argv or __import__("os").environ.get("FIELDAPP_DEBUG"):
+            raise
+        print(f"fieldapp: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,122 @@
+"""Basic commands: open the app, make the demo, status, list."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from fieldapp.context import AppContext
+from fieldapp.domain.choices import STATUS
+from fieldapp.domain.records import KINDS
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="make a demo data folder and open the app on it")
+    p.add_argument("--records", type=int, default=2000, metavar="N",
+                   help="how many records to make (default 2000; try 100000)")
+    p.add_argument("--no-open", action="store_true", help="only prepare the data")
+    p.add_argument("--reset", action="store_true", help="remove the old demo data first")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("status", help="counts of local records by type and status")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("list", help="print matching records")
+    p.add_argument("kind", choices=["sites", "facilities", "inspections"])
+    p.add_argument("--search", metavar="TEXT")
+    p.add_argument("--grid", metavar="CODE", help="a grid, or a street/district code")
+    p.add_argument("--status", choices=STATUS.codes())
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("tui", help="open the app (the same as no command)")
+    p.set_defaults(func=cmd_open)
+
+
+KIND_OF = {"sites": "site", "facilities": "facility", "inspections": "inspection"}
+
+
+def context(args: argparse.Namespace) -> AppContext:
+    return AppContext.create(args.data_dir, args.lang)
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    from fieldapp.ui.app import FieldApp
+
+    ctx = context(args)
+    FieldApp(ctx).run()
+    return 0
+
+
+def demo_dir(args: argparse.Namespace):
+    from pathlib import Path
+
+    from fieldapp import paths
+
+    if args.data_dir:
+        return Path(args.data_dir)
+    return paths.data_dir() / "demo"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import shutil
+
+    from fieldapp.demo import populate
+
+    folder = demo_dir(args)
+    if args.reset and folder.exists():
+        shutil.rmtree(folder)
+    args.data_dir = str(folder)
+    ctx = context(args)
+    store = ctx.open_store()
+    if store.count_all() == 0:
+        store.set_setting("current_user", "wangfang")
+        store.set_setting("role:wangfang", "worker")
+        store.user = "wangfang"
+        n = populate(store, max(0, args.records))
+        print(f"演示数据已生成 / demo data ready: {n} records in {folder}", file=sys.stderr)
+    else:
+        print(f"使用已有演示数据 / using existing demo data in {folder} (--reset to remake)",
+              file=sys.stderr)
+    store.conn.close()
+    if args.no_open:
+        print(folder)
+        return 0
+    return cmd_open(args)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    store = context(args).open_store()
+    counts = store.counts_by_kind()
+    pending = store.pending_count()
+    if args.json:
+        print(json.dumps({"records": counts, "outbox_pending": pending}, ensure_ascii=False))
+        return 0
+    lang = args.lang or "zh"
+    for kind in KINDS:
+        by_status = counts.get(kind, {})
+        parts = ", ".join(f"{STATUS.label(s, lang)} {by_status.get(s, 0)}" for s in STATUS.codes())
+        print(f"{kind:<11} {sum(by_status.values()):>7}  ({parts})")
+    print(f"{'outbox':<11} {pending:>7}  待同步 / waiting to sync")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from fieldapp.store.records import Query
+
+    store = context(args).open_store()
+    kind = KIND_OF[args.kind]
+    records = store.query(Query(kind=kind, search=args.search, grid_code=args.grid,
+                                status=args.status), limit=args.limit)
+    if args.json:
+        print(json.dumps([{"id": r.id, "kind": r.kind, "status": r.status, "grid_code": r.grid_code,
+                           "updated_at": r.updated_at, "data": r.data} for r in records],
+                         ensure_ascii=False, indent=1))
+        return 0
+    for r in records:
+        print(f"{r.id[:8]}  {r.grid_code or '':<16} {STATUS.label(r.status, args.lang or 'zh'):<4} "
+              f"{r.updated_at[:10]}  {r.title}")
+    return 0

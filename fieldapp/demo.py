@@ -1,0 +1,208 @@
+"""Demo data: real Shanghai districts and streets, made-up grids and realistic records.
+
+Deterministic for a given seed, so tests and benchmarks can rely on it. Street codes follow
+the GB/T 10114 shape but are illustrative; grid codes are community code + G + number.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date, timedelta
+
+from fieldapp.domain.areas import DISTRICTS, Area
+from fieldapp.domain.catalog import SCENES
+from fieldapp.domain.records import title_of
+from fieldapp.store.records import Record, RecordStore
+
+# district code → [(street code, name, lat, lng)] (approximate centres, WGS-84)
+STREETS: dict[str, list[tuple[str, str, float, float]]] = {
+    "310104": [("310104003", "天平路街道", 31.205, 121.443), ("310104004", "湖南路街道", 31.212, 121.440),
+               ("310104007", "斜土路街道", 31.195, 121.456), ("310104010", "田林街道", 31.175, 121.418),
+               ("310104012", "康健新村街道", 31.165, 121.420), ("310104013", "徐家汇街道", 31.190, 121.435)],
+    "310101": [("310101002", "南京东路街道", 31.238, 121.480), ("310101013", "外滩街道", 31.240, 121.488),
+               ("310101017", "豫园街道", 31.227, 121.488), ("310101019", "五里桥街道", 31.200, 121.480)],
+    "310106": [("310106006", "江宁路街道", 31.240, 121.445), ("310106011", "石门二路街道", 31.235, 121.455),
+               ("310106012", "南京西路街道", 31.228, 121.455), ("310106013", "静安寺街道", 31.222, 121.445),
+               ("310106014", "曹家渡街道", 31.228, 121.430), ("310106021", "彭浦新村街道", 31.302, 121.450)],
+    "310110": [("310110001", "定海路街道", 31.270, 121.545), ("310110006", "平凉路街道", 31.260, 121.525),
+               ("310110008", "四平路街道", 31.280, 121.505), ("310110009", "控江路街道", 31.275, 121.525),
+               ("310110012", "五角场街道", 31.300, 121.510), ("310110013", "殷行街道", 31.315, 121.525)],
+}
+
+ROADS = {
+    "310104": ["天平路", "衡山路", "建国西路", "肇嘉浜路", "漕溪北路", "宛平南路", "斜土路", "零陵路",
+               "田林路", "钦州路", "虹漕路", "桂林路"],
+    "310101": ["南京东路", "河南中路", "福州路", "九江路", "复兴东路", "中华路", "方斜路", "蒙自路"],
+    "310106": ["江宁路", "西康路", "昌平路", "北京西路", "威海路", "愚园路", "万航渡路", "长寿路",
+               "共和新路", "临汾路"],
+    "310110": ["定海路", "平凉路", "杨树浦路", "四平路", "控江路", "国定路", "政通路", "殷行路", "黄兴路"],
+}
+
+COMMUNITY_NAMES = ["第一居委", "新村居委", "花园居委", "东苑居委", "西苑居委", "南园居委"]
+OWNERS = ["上海{road}物业管理有限公司", "{district}房屋管理局", "{street}集体资产管理中心",
+          "上海{road}商贸有限公司", "个人业主", "上海市{district}国资公司"]
+USES = ["空置", "临时仓库", "原便利店", "原餐饮店", "原服装店", "原办公室", "停车库", "自行车棚"]
+NOTES = ["临街门面,采光良好,适合社区助餐", "底层,有无障碍坡道,可改造为养老服务点",
+         "需结构加固后使用", "业主愿意低价出租,适合宝宝屋", "消防通道需整改", "可与党群服务站错时使用",
+         "周边老年人多,建议养老托育", "层高较高,适合体育健身", ""]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+
+
+def demo_areas() -> list[Area]:
+    areas = [Area(code, name, "district") for code, name in DISTRICTS.items()]
+    for district, streets in STREETS.items():
+        for street_code, street_name, lat, lng in streets:
+            areas.append(Area(street_code, street_name, "street", district, lat, lng))
+            for c in range(3):
+                community_code = f"{street_code}{c + 1:03d}"
+                c_lat, c_lng = lat + (c - 1) * 0.006, lng + (c % 2) * 0.004
+                areas.append(Area(community_code, street_name[:-2] + COMMUNITY_NAMES[c],
+                                  "community", street_code, c_lat, c_lng))
+                for g in range(3):
+                    areas.append(Area(
+                        f"{community_code}G{g + 1:02d}",
+                        f"{street_name[:-2]}{COMMUNITY_NAMES[c][:-2]}{g + 1}号网格",
+                        "grid", community_code,
+                        round(c_lat + (g - 1) * 0.0025, 6), round(c_lng + (g - 1) * 0.002, 6),
+                        households=1200 + (hash((street_code, c, g)) % 1800)))
+    return areas
+
+
+class DemoMaker:
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.grids = [a for a in demo_areas() if a.level == "grid"]
+        self.street_of = {}
+        for district, streets in STREETS.items():
+            for street_code, street_name, _, _ in streets:
+                self.street_of[street_code] = (district, street_name)
+
+    def _grid(self) -> tuple[Area, str, str]:
+        grid = self.rng.choice(self.grids)
+        district, street_name = self.street_of[grid.code[:9]]
+        return grid, district, street_name
+
+    def _address(self, district: str) -> str:
+        road = self.rng.choice(ROADS[district])
+        n = self.rng.randint(1, 1200)
+        if self.rng.random() < 0.4:
+            return f"{road}{n}弄{self.rng.randint(1, 40)}号"
+        return f"{road}{n}号"
+
+    def _point(self, grid: Area) -> tuple[float, float]:
+        return (round(grid.lat + self.rng.uniform(-0.003, 0.003), 6),
+                round(grid.lng + self.rng.uniform(-0.003, 0.003), 6))
+
+    def _when(self) -> tuple[str, str]:
+        created = date(2025, 1, 1) + timedelta(days=self.rng.randint(0, 600))
+        stamp = f"{created.isoformat()}T{self.rng.randint(8, 18):02d}:{self.rng.randint(0, 59):02d}:00.000+00:00"
+        return stamp, stamp
+
+    def _status(self) -> str:
+        return self.rng.choices(["draft", "submitted", "returned", "approved"], [2, 3, 1, 4])[0]
+
+    def site(self) -> dict:
+        grid, district, street = self._grid()
+        lat, lng = self._point(grid)
+        road = self.rng.choice(ROADS[district])
+        floor = self.rng.choices([1, 2, 3, -1], [6, 2, 1, 1])[0]
+        source = self.rng.choices(
+            ["storefront", "community", "commercial", "office", "industrial", "warehouse"],
+            [5, 2, 2, 1, 1, 1])[0]
+        functions = self.rng.sample([s.code for s in SCENES], self.rng.randint(1, 3))
+        return {
+            "grid_code": grid.code, "address": self._address(district),
+            "building_unit": self.rng.choice(["", "底层商铺", f"{self.rng.randint(1, 12)}号楼", "1-2层"]),
+            "lat": lat, "lng": lng, "coord_system": "wgs84", "source_type": source,
+            "floor_from": floor, "usable_area": float(self.rng.choice([35, 60, 85, 120, 180, 260, 420, 650, 900])),
+            "street_frontage": source == "storefront", "current_use": self.rng.choice(USES),
+            "idle_since": (date(2023, 1, 1) + timedelta(days=self.rng.randint(0, 900))).isoformat(),
+            "ownership_type": self.rng.choice(["state", "collective", "private", "public_institution"]),
+            "owner_name": self.rng.choice(OWNERS).format(road=road[:2], district=DISTRICTS[district], street=street),
+            "owner_contact": self.rng.choice(SURNAMES) + self.rng.choice(["先生", "女士", "经理"]),
+            "owner_phone": f"13{self.rng.randint(0, 9)}{self.rng.randint(10000000, 99999999)}",
+            "owner_consent": self.rng.choices(["agreed", "negotiating", "not_asked", "refused"], [4, 3, 2, 1])[0],
+            "authority_consent": self.rng.choice(["agreed", "negotiating", "not_asked"]),
+            "land_use_unchanged": True,
+            "structure_condition": self.rng.choices(["good", "fair", "needs_work", "unsafe"], [5, 3, 2, 1])[0],
+            "fire_condition": self.rng.choices(["good", "fair", "needs_work", "unsafe"], [5, 3, 2, 1])[0],
+            "accessibility": self.rng.choice(["full", "partial", "none"]),
+            "elevator": "not_needed" if floor == 1 else self.rng.choice(["present", "feasible", "infeasible"]),
+            "candidate_functions": functions, "notes": self.rng.choice(NOTES),
+        }
+
+    def facility(self) -> dict:
+        grid, district, street = self._grid()
+        lat, lng = self._point(grid)
+        kind = self.rng.choices(["complex", "single"], [1, 3])[0]
+        base = street[:-2]
+        if kind == "complex":
+            functions = ["elderly", "meal", self.rng.choice(["childcare", "health", "culture", "party"])]
+            name, area = f"{base}社区嵌入式服务综合体", float(self.rng.choice([450, 650, 900, 1200]))
+        else:
+            fn = self.rng.choice(["elderly", "childcare", "meal", "party", "health", "sports", "culture"])
+            label = {"elderly": "长者照护之家", "childcare": "宝宝屋", "meal": "社区食堂", "party": "党群服务站",
+                     "health": "卫生服务站", "sports": "市民健身驿站", "culture": "睦邻中心"}[fn]
+            functions, name, area = [fn], f"{base}{label}", float(self.rng.choice([60, 120, 200, 300]))
+        return {
+            "name": name, "grid_code": grid.code, "address": self._address(district),
+            "lat": lat, "lng": lng, "coord_system": "wgs84", "facility_kind": kind,
+            "functions": functions, "building_area": area,
+            "operator": self.rng.choice(["街道自营", "上海福苑养老服务有限公司", "上海爱育托育服务中心", "社区基金会"]),
+            "operating_mode": self.rng.choice(["self", "commissioned", "chain"]),
+            "opening_hours": "08:00-20:00", "staggered_use": self.rng.random() < 0.4,
+            "multi_function_hall": self.rng.random() < 0.5,
+            "support": self.rng.sample(["construction_subsidy", "operating_subsidy", "rent_reduction"], 1),
+        }
+
+    def inspection(self, target: Record) -> dict:
+        results = lambda: self.rng.choices(["ok", "issue", "na"], [7, 2, 1])[0]  # noqa: E731
+        checks = {k: results() for k in ("structure", "fire_safety", "accessibility", "elevator",
+                                         "equipment", "cleanliness")}
+        issues = [k for k, v in checks.items() if v == "issue"]
+        return {
+            "target_kind": target.kind, "target_id": target.id, "grid_code": target.grid_code,
+            "inspected_on": (date(2025, 6, 1) + timedelta(days=self.rng.randint(0, 300))).isoformat(),
+            "inspector": self.rng.choice(SURNAMES) + self.rng.choice(["明", "华", "芳", "伟", "静"]),
+            **checks, "open_issues": "、".join(issues) and f"需整改: {'、'.join(issues)}",
+            "follow_up_needed": bool(issues),
+        }
+
+    def records(self, n: int, author: str = "demo") -> list[Record]:
+        out: list[Record] = []
+        n_facilities = max(1, n // 5)
+        n_inspections = n // 10
+        n_sites = max(1, n - n_facilities - n_inspections)
+        for kind, count in (("site", n_sites), ("facility", n_facilities)):
+            for _ in range(count):
+                data = self.site() if kind == "site" else self.facility()
+                data = {k: v for k, v in data.items() if v not in ("", None)}
+                created, updated = self._when()
+                out.append(Record(id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+                                  kind=kind, status=self._status(), data=data,
+                                  grid_code=data["grid_code"], title=title_of(kind, data),
+                                  created_at=created, updated_at=updated, author=author))
+        targets = [r for r in out]
+        for _ in range(n_inspections):
+            data = self.inspection(self.rng.choice(targets))
+            data = {k: v for k, v in data.items() if v not in ("", None)}
+            created, updated = self._when()
+            out.append(Record(id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+                              kind="inspection", status=self._status(), data=data,
+                              grid_code=data["grid_code"], title=title_of("inspection", data),
+                              created_at=created, updated_at=updated, author=author))
+        for r in out:
+            if r.status == "returned":
+                r.review_comment = self.rng.choice(["请补充权属方联系电话", "面积与现场不符,请复核", "请补拍照片"])
+        return out
+
+
+def populate(store: RecordStore, n: int, seed: int = 7, batch: int = 5000) -> int:
+    """Load demo areas and `n` records into a store; returns records written."""
+    store.load_areas(demo_areas())
+    maker = DemoMaker(seed)
+    records = maker.records(n, author=store.user or "demo")
+    for start in range(0, len(records), batch):
+        store.insert_many(records[start:start + batch])
+    return len(records)

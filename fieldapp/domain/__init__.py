@@ -1,0 +1,1 @@
+"""Pure domain logic: record definitions, choices, catalog, areas, validation. No I/O."""

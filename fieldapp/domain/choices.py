@@ -1,0 +1,161 @@
+"""The closed lists (enums) every record field may choose from, with Chinese and English labels.
+
+A choice set maps a stable code (what is stored and sent on the wire) to its labels. Codes never
+change once released; labels may.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str
+    zh: str
+    en: str
+
+    def label(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class ChoiceSet:
+    """An ordered set of choices, looked up by code or by either label (for imports)."""
+
+    def __init__(self, name: str, *choices: tuple[str, str, str]) -> None:
+        self.name = name
+        self.choices = tuple(Choice(*c) for c in choices)
+        self._by_code = {c.code: c for c in self.choices}
+        self._by_any: dict[str, str] = {}
+        for c in self.choices:
+            for key in (c.code, c.zh, c.en):
+                self._by_any[key.strip().lower()] = c.code
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
+    def __iter__(self):
+        return iter(self.choices)
+
+    def codes(self) -> list[str]:
+        return [c.code for c in self.choices]
+
+    def label(self, code: str | None, lang: str = "zh") -> str:
+        if code is None:
+            return ""
+        choice = self._by_code.get(code)
+        return choice.label(lang) if choice else str(code)
+
+    def parse(self, text: str) -> str | None:
+        """Code for a code or a label in either language; None when nothing matches."""
+        return self._by_any.get(str(text).strip().lower())
+
+
+STATUS = ChoiceSet(
+    "status",
+    ("draft", "草稿", "Draft"),
+    ("submitted", "已提交", "Submitted"),
+    ("returned", "已退回", "Returned"),
+    ("approved", "已通过", "Approved"),
+)
+
+SOURCE_TYPE = ChoiceSet(
+    "source_type",
+    ("storefront", "闲置门面房", "Idle storefront"),
+    ("community", "社区用房", "Community building"),
+    ("commercial", "商业用房", "Commercial building"),
+    ("office", "办公用房", "Office building"),
+    ("industrial", "工业用房", "Industrial building"),
+    ("warehouse", "仓储用房", "Warehouse building"),
+    ("other", "其他", "Other"),
+)
+
+OWNERSHIP_TYPE = ChoiceSet(
+    "ownership_type",
+    ("state", "国有", "State-owned"),
+    ("collective", "集体", "Collective"),
+    ("public_institution", "事业单位", "Public institution"),
+    ("private", "私有/企业", "Private / company"),
+    ("other", "其他", "Other"),
+)
+
+CONSENT = ChoiceSet(
+    "consent",
+    ("not_asked", "未征询", "Not asked"),
+    ("negotiating", "协商中", "Negotiating"),
+    ("agreed", "已同意", "Agreed"),
+    ("refused", "不同意", "Refused"),
+)
+
+CONDITION = ChoiceSet(
+    "condition",
+    ("unknown", "未查", "Not checked"),
+    ("good", "良好", "Good"),
+    ("fair", "一般", "Fair"),
+    ("needs_work", "需整改", "Needs work"),
+    ("unsafe", "不合格", "Unsafe"),
+)
+
+ACCESSIBILITY = ChoiceSet(
+    "accessibility",
+    ("unknown", "未查", "Not checked"),
+    ("full", "无障碍完善", "Fully accessible"),
+    ("partial", "部分无障碍", "Partly accessible"),
+    ("none", "无无障碍设施", "Not accessible"),
+)
+
+ELEVATOR = ChoiceSet(
+    "elevator",
+    ("unknown", "未查", "Not checked"),
+    ("present", "已有电梯", "Has a lift"),
+    ("feasible", "可加装", "Lift can be added"),
+    ("infeasible", "不可加装", "Lift cannot be added"),
+    ("not_needed", "不需要(首层)", "Not needed (ground floor)"),
+)
+
+FACILITY_KIND = ChoiceSet(
+    "facility_kind",
+    ("complex", "综合体", "Service complex"),
+    ("single", "单一功能设施", "Single-function facility"),
+)
+
+OPERATING_MODE = ChoiceSet(
+    "operating_mode",
+    ("self", "自营", "Self-operated"),
+    ("commissioned", "委托运营", "Commissioned"),
+    ("chain", "连锁托管", "Chain / managed"),
+)
+
+SUPPORT = ChoiceSet(
+    "support",
+    ("construction_subsidy", "建设补助", "Construction subsidy"),
+    ("operating_subsidy", "运营补贴", "Operating subsidy"),
+    ("rent_reduction", "租金减免", "Rent reduction"),
+    ("utility_discount", "水电气优惠", "Utility discount"),
+)
+
+COORD_SYSTEM = ChoiceSet(
+    "coord_system",
+    ("wgs84", "WGS-84 (GPS)", "WGS-84 (GPS)"),
+    ("gcj02", "GCJ-02 (高德/腾讯)", "GCJ-02 (Amap/Tencent)"),
+)
+
+TARGET_KIND = ChoiceSet(
+    "target_kind",
+    ("site", "存量资源", "Site"),
+    ("facility", "设施", "Facility"),
+)
+
+CHECK_RESULT = ChoiceSet(
+    "check_result",
+    ("ok", "合格", "OK"),
+    ("issue", "有问题", "Issue found"),
+    ("na", "不适用", "Not applicable"),
+)
+
+RECORD_KIND = ChoiceSet(
+    "kind",
+    ("site", "存量资源", "Site"),
+    ("facility", "设施", "Facility"),
+    ("inspection", "巡查", "Inspection"),
+)

@@ -1,0 +1,49 @@
+"""Search terms for Chinese text: unigrams and bigrams, so one- and two-character queries work.
+
+SQLite's trigram tokenizer cannot match queries shorter than three characters, and most
+Chinese search words (养老, 托育, 门面) are two. Instead each record's searchable text is cut
+into runs of letters and digits; each run is stored twice in an FTS5 table with the plain
+unicode61 tokenizer: once as space-separated characters (`uni`) and once as space-separated
+overlapping bigrams (`bi`). A query of one character matches `uni`; a longer one is the
+phrase of its bigrams in `bi`, which must stand next to each other, so `养老院` finds exactly
+the texts containing 养老院.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fieldapp.domain.normalize import halfwidth
+
+_RUN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def runs(text: str) -> list[str]:
+    return _RUN.findall(halfwidth(text).lower())
+
+
+def index_terms(text: str) -> tuple[str, str]:
+    """(uni, bi) columns for the FTS table."""
+    uni: list[str] = []
+    bi: list[str] = []
+    for run in runs(text):
+        uni.extend(run)
+        # No bigram spans two runs, so a query's phrase can never match across a gap.
+        bi.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return " ".join(uni), " ".join(bi)
+
+
+def match_expression(query: str) -> str | None:
+    """An FTS5 MATCH expression for `query`, every word required; None if nothing to search.
+
+    Words that run across punctuation are split, like the indexed text, so the phrase of
+    their pieces is required.
+    """
+    clauses = []
+    for run in runs(query):
+        if len(run) == 1:
+            clauses.append(f'uni:"{run}"')
+        else:
+            grams = " ".join(run[i : i + 2] for i in range(len(run) - 1))
+            clauses.append(f'bi:"{grams}"')
+    return " AND ".join(clauses) if clauses else None

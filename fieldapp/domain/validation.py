@@ -1,0 +1,210 @@
+"""Validation of record content against `records.SPECS`, with messages in Chinese and English.
+
+`coerce` turns raw input (form text, spreadsheet cells, wire JSON) into a field's value;
+`validate` checks a whole record for a workflow status. A draft may be incomplete; submitting
+needs every required field. The same functions serve the form, the importer and the server.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Callable
+
+from fieldapp.domain import normalize as N
+from fieldapp.domain.records import (
+    BOOL, CHOICE, DATE, FIELD_INDEX, FLOAT, GRID, INT, LONGTEXT, MULTI, PHONE, REF, SPECS, TEXT,
+    FieldSpec,
+)
+
+_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+DEFAULT_MAX_LEN = 200
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    zh: str
+    en: str
+
+    def message(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "zh": self.zh, "en": self.en}
+
+
+class InvalidValue(ValueError):
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def coerce(spec: FieldSpec, raw: Any) -> Any:
+    """The stored value for `raw`, or None for empty; raises InvalidValue with a reason."""
+    if raw is None or (isinstance(raw, str) and N.halfwidth(raw) == ""):
+        return None
+    t = spec.type
+    if t in (TEXT, LONGTEXT):
+        if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+            raise InvalidValue("应为文字", "must be text")
+        text = N.clean_text(str(raw))
+        if t == TEXT:
+            text = text.replace("\n", " ")
+        return text or None
+    if t in (INT, FLOAT):
+        if isinstance(raw, bool):
+            raise InvalidValue("应为数字", "must be a number")
+        number = raw if isinstance(raw, (int, float)) else N.parse_number(str(raw))
+        if number is None or number != number:  # NaN
+            raise InvalidValue("应为数字", "must be a number")
+        if t == INT:
+            if float(number) != int(number):
+                raise InvalidValue("应为整数", "must be a whole number")
+            return int(number)
+        return float(number)
+    if t == DATE:
+        parsed = raw if isinstance(raw, date) else N.parse_date(str(raw))
+        if parsed is None:
+            raise InvalidValue("日期格式应为 2024-03-05", "date must look like 2024-03-05")
+        return parsed.isoformat()
+    if t == BOOL:
+        if isinstance(raw, bool):
+            return raw
+        parsed = N.parse_bool(str(raw))
+        if parsed is None:
+            raise InvalidValue("应为 是/否", "must be yes or no")
+        return parsed
+    if t == CHOICE:
+        code = spec.choices.parse(str(raw)) if spec.choices else None
+        if code is None:
+            raise InvalidValue(f"不是可选值: {raw}", f"not one of the choices: {raw}")
+        return code
+    if t == MULTI:
+        items = raw if isinstance(raw, (list, tuple)) else re.split(r"[,，、;；/\s]+", str(raw))
+        codes = []
+        for item in items:
+            if _is_empty(item):
+                continue
+            code = spec.choices.parse(str(item)) if spec.choices else None
+            if code is None:
+                raise InvalidValue(f"不是可选值: {item}", f"not one of the choices: {item}")
+            if code not in codes:
+                codes.append(code)
+        return codes or None
+    if t == PHONE:
+        if not isinstance(raw, (str, int)):
+            raise InvalidValue("电话号码格式不对", "phone number is not well formed")
+        text = str(raw)
+        if not N.is_phone(text):
+            raise InvalidValue("电话号码格式不对", "phone number is not well formed")
+        return N.phone_digits(text)
+    if t in (GRID, REF):
+        if not isinstance(raw, str):
+            raise InvalidValue("应为编码", "must be a code")
+        return N.halfwidth(raw)
+    raise AssertionError(f"unknown field type {t}")
+
+
+def coerce_record(kind: str, raw: dict) -> tuple[dict, list[FieldError]]:
+    """Coerce every known field of `raw`; unknown field names are errors, not silently kept."""
+    specs = FIELD_INDEX[kind]
+    data: dict = {}
+    errors: list[FieldError] = []
+    for name, value in raw.items():
+        spec = specs.get(name)
+        if spec is None:
+            errors.append(FieldError(name, f"未知字段 {name}", f"unknown field {name}"))
+            continue
+        try:
+            data[name] = coerce(spec, value)
+        except InvalidValue as exc:
+            errors.append(FieldError(name, f"{spec.zh}: {exc.zh}", f"{spec.en}: {exc.en}"))
+    return data, errors
+
+
+def _check_value(spec: FieldSpec, value: Any) -> tuple[str, str] | None:
+    """A reason the (already coerced) value breaks its spec's limits, or None."""
+    if spec.type in (TEXT, LONGTEXT):
+        limit = spec.max_len or DEFAULT_MAX_LEN
+        if len(value) > limit:
+            return f"不能超过 {limit} 个字", f"at most {limit} characters"
+    if spec.type in (INT, FLOAT):
+        if spec.min is not None and value < spec.min or spec.max is not None and value > spec.max:
+            unit = spec.unit
+            return (f"应在 {spec.min:g}{unit} 到 {spec.max:g}{unit} 之间",
+                    f"must be between {spec.min:g} and {spec.max:g}{unit}")
+    if spec.type == DATE:
+        if date.fromisoformat(value) > date.today() + timedelta(days=1):
+            return "日期不能在将来", "date cannot be in the future"
+        if date.fromisoformat(value) < date(1949, 1, 1):
+            return "日期太早", "date is too early"
+    if spec.type == REF and not _UUID_RE.match(value):
+        return "编号格式不对", "id is not a valid record id"
+    if spec.type == GRID and len(value) > 40:
+        return "网格编码太长", "grid code is too long"
+    return None
+
+
+def validate(
+    kind: str,
+    data: dict,
+    status: str = "draft",
+    grid_exists: Callable[[str], bool] | None = None,
+) -> list[FieldError]:
+    """Everything wrong with a record's content for `status`; empty when it may be saved.
+
+    `data` holds coerced values. `grid_exists` checks grid codes against reference data
+    (the caller's area table); without it, grid codes are only checked for form.
+    """
+    errors: list[FieldError] = []
+    strict = status != "draft"
+    for spec in SPECS[kind]:
+        value = data.get(spec.name)
+        if _is_empty(value):
+            if strict and spec.required:
+                errors.append(FieldError(spec.name, f"{spec.zh}: 提交前必须填写",
+                                         f"{spec.en}: required before submitting"))
+            continue
+        reason = _check_value(spec, value)
+        if reason:
+            errors.append(FieldError(spec.name, f"{spec.zh}: {reason[0]}",
+                                     f"{spec.en}: {reason[1]}"))
+        elif spec.type == GRID and grid_exists is not None and not grid_exists(value):
+            errors.append(FieldError(spec.name, f"{spec.zh}: 网格 {value} 不存在",
+                                     f"{spec.en}: grid {value} does not exist"))
+    errors.extend(_cross_field(kind, data))
+    return errors
+
+
+def _cross_field(kind: str, data: dict) -> list[FieldError]:
+    errors = []
+    has_lat, has_lng = data.get("lat") is not None, data.get("lng") is not None
+    if has_lat != has_lng:
+        errors.append(FieldError("lng" if has_lat else "lat", "经纬度需同时填写",
+                                 "latitude and longitude go together"))
+    if kind == "site":
+        low, high = data.get("floor_from"), data.get("floor_to")
+        if low is not None and high is not None and high < low:
+            errors.append(FieldError("floor_to", "至楼层不能低于所在楼层",
+                                     "to floor cannot be below the floor"))
+        if low == 0 or high == 0:
+            errors.append(FieldError("floor_from" if low == 0 else "floor_to",
+                                     "没有第 0 层: 地下一层填 -1",
+                                     "there is no floor 0: basement 1 is -1"))
+    return errors
+
+
+def check_record(
+    kind: str, raw: dict, status: str = "draft", grid_exists: Callable[[str], bool] | None = None
+) -> tuple[dict, list[FieldError]]:
+    """Coerce then validate: the clean record and every error found."""
+    data, errors = coerce_record(kind, raw)
+    bad = {e.field for e in errors}
+    errors.extend(e for e in validate(kind, data, status, grid_exists) if e.field not in bad)
+    return data, errors

@@ -1,0 +1,46 @@
+"""Workflow: which status changes each role may make, and what each change requires.
+
+draft → submitted (worker, record complete) → approved or returned (supervisor; returning
+needs a comment) → a returned record is fixed and submitted again. Both the laptop and the
+server ask `check_transition`; the server's answer is the one that counts.
+"""
+
+from __future__ import annotations
+
+ROLES = ("worker", "supervisor", "admin")
+
+# (from, to) → roles allowed. Editing content without a status change is `(s, s)`.
+_ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("draft", "draft"): ("worker", "supervisor", "admin"),
+    ("draft", "submitted"): ("worker", "supervisor", "admin"),
+    ("returned", "returned"): ("worker", "supervisor", "admin"),
+    ("returned", "submitted"): ("worker", "supervisor", "admin"),
+    ("returned", "draft"): ("worker", "supervisor", "admin"),
+    ("submitted", "draft"): ("worker", "supervisor", "admin"),  # withdraw to keep editing
+    ("submitted", "submitted"): ("supervisor", "admin"),
+    ("submitted", "approved"): ("supervisor", "admin"),
+    ("submitted", "returned"): ("supervisor", "admin"),
+    ("approved", "approved"): ("supervisor", "admin"),
+    ("approved", "returned"): ("supervisor", "admin"),  # reopen with a reason
+}
+
+
+class TransitionError(ValueError):
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+def check_transition(old: str | None, new: str, role: str, comment: str | None = None) -> None:
+    """Raise TransitionError unless `role` may move a record from `old` to `new`."""
+    old = old or "draft"
+    roles = _ALLOWED.get((old, new))
+    if roles is None:
+        raise TransitionError(f"不能从「{old}」改为「{new}」",
+                              f"cannot change status from {old} to {new}")
+    if role not in roles:
+        if new == "approved":
+            raise TransitionError("只有主管可以审核通过", "only a supervisor may approve")
+        raise TransitionError(f"角色 {role} 不能进行此操作", f"role {role} may not do this")
+    if new == "returned" and old != "returned" and not (comment and comment.strip()):
+        raise TransitionError("退回时必须填写意见", "returning a record needs a comment")

@@ -1,0 +1,153 @@
+"""Schema migrations for the local SQLite file, tracked in `PRAGMA user_version`.
+
+Each migration runs once, in its own transaction, in order. A released migration is never
+edited: a change to the schema is a new migration at the end of `MIGRATIONS`, so a laptop in
+the field upgrades from whatever it has without loss (tests/fixtures keeps a database made
+by the first schema).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+V1 = """
+CREATE TABLE area (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('district', 'street', 'community', 'grid')),
+    parent_code TEXT,
+    lat REAL,
+    lng REAL,
+    households INTEGER
+);
+CREATE INDEX area_parent ON area(parent_code);
+
+-- One row per record of any kind; its fields live in `data` (JSON) as defined by
+-- fieldapp.domain.records, the columns beside it are what lists, filters and sync need.
+CREATE TABLE record (
+    rid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('site', 'facility', 'inspection')),
+    grid_code TEXT,
+    status TEXT NOT NULL DEFAULT 'draft',
+    title TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL,
+    search_text TEXT NOT NULL DEFAULT '',
+    address_key TEXT,
+    review_comment TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    author TEXT,
+    device_id TEXT,
+    local_rev INTEGER NOT NULL DEFAULT 1,
+    server_version INTEGER NOT NULL DEFAULT 0,
+    base_data TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX record_list ON record(kind, deleted, updated_at);
+CREATE INDEX record_grid ON record(kind, grid_code, updated_at);
+CREATE INDEX record_status ON record(kind, status, updated_at);
+CREATE INDEX record_address ON record(address_key);
+
+CREATE VIRTUAL TABLE record_fts USING fts5(uni, bi, content='', tokenize='unicode61');
+
+-- Mutations waiting to reach the registry. A row is sealed once a push has carried it:
+-- its content may then never change, so a retry sends exactly what the server may have seen.
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    mutation_id TEXT NOT NULL UNIQUE,
+    record_id TEXT NOT NULL REFERENCES record(id),
+    kind TEXT NOT NULL,
+    op TEXT NOT NULL CHECK (op IN ('create', 'update', 'delete')),
+    base_version INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    author TEXT,
+    device_id TEXT,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'parked')),
+    sealed INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX outbox_record ON outbox(record_id);
+
+-- Append-only: every change to a record, who made it, on which device, from what to what.
+CREATE TABLE history (
+    id INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    who TEXT,
+    device_id TEXT,
+    action TEXT NOT NULL,
+    changes TEXT NOT NULL DEFAULT '{}',
+    comment TEXT,
+    mutation_id TEXT,
+    server_seq INTEGER
+);
+CREATE INDEX history_record ON history(record_id, id);
+
+CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- Unsaved form input, written as the user types, offered back after a crash.
+CREATE TABLE form_draft (
+    form_key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    record_id TEXT,
+    data TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+"""
+
+
+def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    def apply(conn: sqlite3.Connection) -> None:
+        for statement in _statements(sql):
+            conn.execute(statement)
+
+    return apply
+
+
+def _statements(sql: str) -> list[str]:
+    # executescript() would commit the open transaction; split instead (no ';' inside strings).
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+#: (version, what it does, how). Append only.
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
+    (1, "first schema", _run_script(V1)),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> list[int]:
+    """Apply every migration above the file's version (up to `target`); return those applied."""
+    target = LATEST if target is None else target
+    version = current_version(conn)
+    if version > LATEST:
+        raise RuntimeError(
+            f"数据库版本 {version} 比本程序新,请升级 fieldapp / the database (schema {version}) "
+            f"is newer than this fieldapp (schema {LATEST}): please upgrade"
+        )
+    applied = []
+    for number, _what, apply in MIGRATIONS:
+        if version < number <= target:
+            conn.execute("BEGIN IMMEDIATE")
+            if current_version(conn) >= number:  # another process got here first
+                conn.execute("ROLLBACK")
+                continue
+            try:
+                apply(conn)
+                conn.execute(f"PRAGMA user_version = {number}")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            applied.append(number)
+    return applied

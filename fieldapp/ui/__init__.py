@@ -1,0 +1,1 @@
+"""The Textual TUI: screens, widgets and styles. Thin: domain and store do the work."""
