@@ -99,6 +99,26 @@ CREATE TABLE form_draft (
 );
 """
 
+# Sync: conflicts the registry reported, kept until the user resolves them. `fields` is
+# {field: {"mine": value, "theirs": value}} as the server sent it; `mine` is the laptop's
+# whole content when the conflict arose, so "keep mine" works even after a remote delete.
+V2_SYNC = """
+CREATE TABLE conflict (
+    id INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    mutation_id TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    mine TEXT NOT NULL DEFAULT '{}',
+    server_version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    resolved_at TEXT,
+    resolution TEXT
+);
+CREATE INDEX conflict_open ON conflict(resolved_at, record_id);
+CREATE INDEX history_server_seq ON history(record_id, server_seq)
+"""
+
 
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
@@ -117,6 +137,7 @@ def _statements(sql: str) -> list[str]:
 #: (version, what it does, how). Append only.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "first schema", _run_script(V1)),
+    (2, "sync conflicts", _run_script(V2_SYNC)),
 ]
 
 LATEST = MIGRATIONS[-1][0]
