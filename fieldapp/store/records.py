@@ -317,7 +317,8 @@ class RecordStore:
                   normalise_address(address) if address else None, record.review_comment,
                   record.updated_at, record.device_id)
         if existing:
-            self._fts_delete(existing.rid, existing.kind, existing.data)
+            if not existing.deleted:  # a deleted record's terms already left the index
+                self._fts_delete(existing.rid, existing.kind, existing.data)
             self.conn.execute(
                 "UPDATE record SET kind=?, grid_code=?, status=?, title=?, data=?, search_text=?, "
                 "address_key=?, review_comment=?, updated_at=?, device_id=?, "
@@ -376,11 +377,23 @@ class RecordStore:
             (record_id, now, self.user, self.device_id, action,
              json.dumps(changes, ensure_ascii=False), comment))
 
+    # -- sync (fieldapp/store/remote.py holds the rules) -----------------------------------
+    def apply_remote(self, rec: dict, keep: set[str] | None = None) -> str:
+        """Apply the registry's Record inside the caller's transaction; see remote.apply_remote."""
+        from fieldapp.store import remote
+
+        return remote.apply_remote(self, rec, keep)
+
     # -- bulk loading (demo, import, benchmarks) --------------------------------------------
     def load_areas(self, areas: Iterable) -> int:
+        with transaction(self.conn):
+            return self.upsert_areas(areas)
+
+    def upsert_areas(self, areas: Iterable) -> int:
+        """Insert or update areas inside the caller's transaction (sync applies a page so)."""
         rows = [(a.code, a.name, a.level, a.parent_code, a.lat, a.lng, a.households)
                 for a in areas]
-        with transaction(self.conn):
+        if rows:
             self.conn.executemany(
                 "INSERT INTO area(code, name, level, parent_code, lat, lng, households) "
                 "VALUES (?,?,?,?,?,?,?) ON CONFLICT(code) DO UPDATE SET name=excluded.name, "
