@@ -55,15 +55,27 @@ def explain(exc: Exception, path: Path | str = "") -> str:
 @contextmanager
 def transaction(conn: sqlite3.Connection, immediate: bool = True) -> Iterator[sqlite3.Connection]:
     """One atomic unit: everything inside commits together or not at all."""
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    except sqlite3.OperationalError as exc:
+        raise StoreError(explain(exc)) from exc
     try:
         yield conn
+    except sqlite3.OperationalError as exc:
+        _rollback(conn)
+        raise StoreError(explain(exc)) from exc
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
     else:
         try:
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise StoreError(explain(exc)) from exc
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # SQLite may already have rolled back by itself (e.g. after SQLITE_FULL).
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
