@@ -159,3 +159,10 @@ RECORD_KIND = ChoiceSet(
     ("facility", "设施", "Facility"),
     ("inspection", "巡查", "Inspection"),
 )
+
+JOINT_REVIEW_RESULT = ChoiceSet(
+    "joint_review_result",
+    ("pass", "通过", "Pass"),
+    ("conditional", "有条件通过", "Pass with conditions"),
+    ("fail", "不通过", "Fail"),
+)

@@ -33,6 +33,7 @@ class FieldSpec:
     unit: str = ""
     listed: bool = False  # shown as a column in lists and exports first
     aliases: tuple[str, ...] = field(default=())  # other header names seen in spreadsheets
+    roles: tuple[str, ...] = ()  # roles that may change it; empty means anyone who may edit
 
     def label(self, lang: str = "zh") -> str:
         return self.zh if lang == "zh" else self.en
@@ -46,6 +47,7 @@ SECTIONS = {
     "use": ("功能", "Functions"),
     "operation": ("运营", "Operation"),
     "check": ("检查项", "Checklist"),
+    "joint_review": ("联审", "Joint review"),
     "notes": ("备注", "Notes"),
 }
 
@@ -68,6 +70,28 @@ def _coordinates() -> list[FieldSpec]:
         FieldSpec("coord_system", CHOICE, "坐标系(录入时)", "Coordinates entered as", "location",
                   choices=C.COORD_SYSTEM),
     ]
+
+
+def _joint_review() -> list[FieldSpec]:
+    """联审: one result, conditions, date and reviewer per department; supervisors only."""
+    from fieldapp.domain.joint_review import DEPARTMENTS
+
+    reviewers = ("supervisor", "admin")
+    specs = []
+    for code, zh, en in DEPARTMENTS:
+        specs += [
+            FieldSpec(f"jr_{code}_result", CHOICE, f"{zh}意见", f"{en}: result", "joint_review",
+                      choices=C.JOINT_REVIEW_RESULT, roles=reviewers),
+            FieldSpec(f"jr_{code}_conditions", TEXT, f"{zh}条件", f"{en}: conditions",
+                      "joint_review", max_len=300, roles=reviewers),
+            FieldSpec(f"jr_{code}_date", DATE, f"{zh}日期", f"{en}: date", "joint_review",
+                      roles=reviewers),
+            FieldSpec(f"jr_{code}_reviewer", TEXT, f"{zh}审核人", f"{en}: reviewer",
+                      "joint_review", max_len=50, roles=reviewers),
+        ]
+    specs.append(FieldSpec("conversion_ready", BOOL, "可实施改造", "Ready for conversion",
+                           "joint_review", roles=reviewers))
+    return specs
 
 
 SITE_FIELDS: tuple[FieldSpec, ...] = (
@@ -108,6 +132,7 @@ SITE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("elevator", CHOICE, "电梯", "Lift", "condition", choices=C.ELEVATOR),
     FieldSpec("candidate_functions", MULTI, "可承载功能", "Candidate functions", "use",
               required=True, choices=FUNCTION_CHOICES, aliases=("拟用功能", "功能")),
+    *_joint_review(),
     FieldSpec("notes", LONGTEXT, "备注", "Notes", "notes", max_len=2000),
 )
 

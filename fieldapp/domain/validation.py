@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from fieldapp.domain import normalize as N
+from fieldapp.domain.joint_review import ready_problems
 from fieldapp.domain.records import (
     BOOL, CHOICE, DATE, FIELD_INDEX, FLOAT, GRID, INT, LONGTEXT, MULTI, PHONE, REF, SPECS, TEXT,
     FieldSpec,
@@ -197,6 +198,19 @@ def _cross_field(kind: str, data: dict) -> list[FieldError]:
             errors.append(FieldError("floor_from" if low == 0 else "floor_to",
                                      "没有第 0 层: 地下一层填 -1",
                                      "there is no floor 0: basement 1 is -1"))
+        errors.extend(FieldError(*problem) for problem in ready_problems(data))
+    return errors
+
+
+def forbidden_fields(kind: str, changed: Iterable[str], role: str) -> list[FieldError]:
+    """Errors for changed fields that `role` may not change (e.g. joint review: supervisors)."""
+    specs = FIELD_INDEX[kind]
+    errors = []
+    for name in changed:
+        spec = specs.get(name)
+        if spec is not None and spec.roles and role not in spec.roles:
+            errors.append(FieldError(name, f"{spec.zh}: 只有主管可以填写",
+                                     f"{spec.en}: only a supervisor may change this"))
     return errors
 
 

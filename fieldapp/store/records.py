@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from fieldapp.domain.normalize import normalise_address
 from fieldapp.domain.records import SEARCH_FIELDS, title_of
 from fieldapp.domain.search import index_terms, match_expression
-from fieldapp.domain.validation import FieldError, check_record
+from fieldapp.domain.validation import FieldError, check_record, forbidden_fields
 from fieldapp.domain.workflow import TransitionError, check_transition
 from fieldapp.store.db import transaction
 
@@ -277,6 +277,9 @@ class RecordStore:
             changes = diff(old_content, new_content)
             if existing and not changes:
                 return existing
+            denied = forbidden_fields(kind, changes, self.role)
+            if denied:
+                raise ValidationFailed(denied)
             now = utcnow()
             record = Record(
                 id=record_id or str(uuid.uuid4()), kind=kind, status=new_status, data=data,
