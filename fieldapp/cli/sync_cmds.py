@@ -1,0 +1,246 @@
+"""Sync commands: enroll, sync (once or --watch), conflicts and resolve, outbox, user."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from fieldapp.cli import CliError
+from fieldapp.context import AppContext
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("enroll", help="enroll this laptop with a registry (one-time token)")
+    p.add_argument("--server", required=True, metavar="URL", help="e.g. http://10.0.0.5:8765")
+    p.add_argument("--token", required=True, help="the token from `fieldapp admin add-user`")
+    p.add_argument("--device-name", metavar="NAME", help="default: this computer's name")
+    p.set_defaults(func=cmd_enroll)
+
+    p = sub.add_parser("sync", help="push local changes and pull the registry's (one cycle)")
+    p.add_argument("--watch", action="store_true",
+                   help="keep syncing, with backoff while offline, until Ctrl-C")
+    p.add_argument("--interval", type=float, default=60.0, metavar="S",
+                   help="seconds between cycles with --watch (default 60)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("conflicts", help="list conflicts waiting to be resolved")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_conflicts)
+
+    p = sub.add_parser("resolve", help="resolve a conflict: FIELD=mine|theirs|value:TEXT")
+    p.add_argument("conflict_id", type=int)
+    p.add_argument("choices", nargs="*", metavar="FIELD=CHOICE")
+    p.add_argument("--default", choices=["mine", "theirs"], default="theirs",
+                   help="for fields not named (default theirs)")
+    p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("outbox", help="what waits to sync; retry or discard refused entries")
+    p.add_argument("--retry", type=int, metavar="SEQ", help="send a parked entry again")
+    p.add_argument("--discard", type=int, metavar="SEQ", help="give up a parked entry")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_outbox)
+
+    p = sub.add_parser("user", help="users enrolled on this laptop")
+    user_sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    q = user_sub.add_parser("list", help="list enrolled users (* marks the current one)")
+    q.set_defaults(func=cmd_user_list)
+    q = user_sub.add_parser("switch", help="make NAME the current user")
+    q.add_argument("name")
+    q.set_defaults(func=cmd_user_switch)
+
+
+def _ctx(args: argparse.Namespace) -> AppContext:
+    return AppContext.create(args.data_dir, args.lang)
+
+
+def _lang(args: argparse.Namespace) -> str:
+    return args.lang or "zh"
+
+
+def _fail(exc) -> CliError:
+    return CliError(exc.message("zh"))
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from sync import credentials
+    from sync.client import SyncError
+
+    ctx = _ctx(args)
+    store = ctx.open_store()
+    try:
+        entry = credentials.enroll(ctx.config_dir, store, args.server, args.token,
+                                   args.device_name)
+    except SyncError as exc:
+        raise _fail(exc) from exc
+    print(f"已登记 / enrolled: {entry['user']} ({entry['role']}, "
+          f"{','.join(entry['scopes'])}) → {entry['server']}")
+    return 0
+
+
+def open_engine(ctx: AppContext):
+    """An engine for the current user, on its own store connection."""
+    from sync import credentials
+    from sync.engine import SyncEngine
+
+    store = ctx.open_store()
+    enrolled = {u["user"] for u in credentials.users(ctx.config_dir)[1]}
+    entry = credentials.current(ctx.config_dir, store.user if store.user in enrolled else None)
+    if store.user != entry["user"]:
+        store.user, store.role = entry["user"], entry["role"]
+    return SyncEngine(store, credentials.client_for(ctx.config_dir, entry["user"]))
+
+
+def _print_report(report, lang: str, as_json: bool) -> None:
+    if as_json:
+        from dataclasses import asdict
+
+        print(json.dumps({**asdict(report), "ok": report.ok}, ensure_ascii=False))
+        return
+    print(report.summary(lang))
+    for r in report.rejected:
+        reason = r["reason_zh"] if lang == "zh" else r["reason_en"]
+        print(f"  被拒 / rejected  #{r['seq']} {r['op']} {r['record_id'][:8]}: {reason}")
+    for e in report.errors:
+        print(f"  {e}", file=sys.stderr)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from sync.client import SyncError
+
+    ctx = _ctx(args)
+    try:
+        engine = open_engine(ctx)
+    except SyncError as exc:
+        raise _fail(exc) from exc
+    lang = _lang(args)
+    if not args.watch:
+        with engine.client:
+            report = engine.run_cycle()
+        _print_report(report, lang, args.json)
+        return 0 if report.ok else (2 if report.offline else 1)
+
+    import threading
+
+    stop = threading.Event()
+    try:
+        engine.run_forever(stop, interval=args.interval,
+                           on_report=lambda r: _print_report(r, lang, args.json))
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        engine.client.close()
+    last = engine.last_report
+    return 0 if last is None or not last.fatal else 1
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    from sync import conflicts
+
+    store = _ctx(args).open_store()
+    items = conflicts.open_conflicts(store)
+    if args.json:
+        print(json.dumps([{"id": c.id, "record_id": c.record_id, "kind": c.kind,
+                           "fields": c.fields, "server_version": c.server_version,
+                           "created_at": c.created_at} for c in items], ensure_ascii=False))
+        return 0
+    lang = _lang(args)
+    if not items:
+        print("没有待解决的冲突 / no conflicts")
+    for c in items:
+        record = store.get(c.record_id, include_deleted=True)
+        title = record.title if record else ""
+        print(f"#{c.id}  {c.kind:<10} {c.record_id[:8]}  {title}  — {c.describe(lang)}")
+        if not c.is_delete:
+            for name, sides in c.fields.items():
+                print(f"      {name}: 本机/mine={sides.get('mine')!r}  "
+                      f"对方/theirs={sides.get('theirs')!r}")
+    return 0
+
+
+def _parse_choice(text: str) -> tuple[str, object]:
+    name, sep, choice = text.partition("=")
+    if not sep or not name:
+        raise CliError(f"应为 字段=mine|theirs|value:文字 / expected FIELD=mine|theirs|value:TEXT,"
+                       f" got {text!r}")
+    if choice in ("mine", "theirs"):
+        return name, choice
+    if choice.startswith("value:"):
+        return name, {"value": choice[len("value:"):]}
+    raise CliError(f"{name}: 请选择 mine、theirs 或 value:文字 / choose mine, theirs or "
+                   f"value:TEXT")
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from fieldapp.domain.workflow import TransitionError
+    from fieldapp.store.records import ValidationFailed
+    from sync import conflicts
+
+    store = _ctx(args).open_store()
+    choices = dict(_parse_choice(c) for c in args.choices)
+    try:
+        saved = conflicts.resolve(store, args.conflict_id, choices, default=args.default)
+    except (conflicts.ResolveError, TransitionError) as exc:
+        raise CliError(f"{exc.zh} / {exc.en}") from exc
+    except ValidationFailed as exc:
+        raise CliError("; ".join(f"{e.zh} / {e.en}" for e in exc.errors)) from exc
+    print(f"已解决 / resolved #{args.conflict_id}" + (f" → {saved[:8]}" if saved else "")
+          + ";下次同步时发送 / sent with the next sync")
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from sync import outbox
+
+    store = _ctx(args).open_store()
+    if args.retry is not None or args.discard is not None:
+        seq = args.retry if args.retry is not None else args.discard
+        done = outbox.retry(store, seq) if args.retry is not None else outbox.discard(store, seq)
+        if not done:
+            raise CliError(f"没有编号为 {seq} 的被拒条目 / no parked entry #{seq}")
+        print(f"#{seq}: " + ("将重新发送 / will be sent again" if args.retry is not None
+                             else "已放弃 / discarded"))
+        return 0
+    items = outbox.entries(store)
+    lang = _lang(args)
+    if args.json:
+        print(json.dumps([{"seq": e.seq, "record_id": e.record_id, "op": e.op,
+                           "state": e.state, "attempts": e.attempts,
+                           "reason": e.reason(lang) if e.state == "parked" else None}
+                          for e in items], ensure_ascii=False))
+        return 0
+    if not items:
+        print("没有待同步的内容 / nothing waits to sync")
+    for e in items:
+        state = {"pending": "待发送/pending", "parked": "被拒/parked"}[e.state]
+        line = f"#{e.seq:<6} {e.op:<7} {e.kind:<10} {e.record_id[:8]}  {state}"
+        print(line + (f"  {e.reason(lang)}" if e.state == "parked" else ""))
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from sync import credentials
+
+    ctx = _ctx(args)
+    current, entries = credentials.users(ctx.config_dir)
+    if not entries:
+        print("本机没有登记的用户 / no users enrolled on this laptop")
+    for e in entries:
+        mark = "*" if e["user"] == current else " "
+        print(f"{mark} {e['user']:<16} {e['role']:<11} {','.join(e['scopes']):<20} "
+              f"{e['server']}")
+    return 0
+
+
+def cmd_user_switch(args: argparse.Namespace) -> int:
+    from sync import credentials
+    from sync.client import SyncError
+
+    ctx = _ctx(args)
+    try:
+        entry = credentials.switch(ctx.config_dir, ctx.open_store(), args.name)
+    except SyncError as exc:
+        raise _fail(exc) from exc
+    print(f"当前用户 / current user: {entry['user']} ({entry['role']})")
+    return 0

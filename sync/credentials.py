@@ -1,0 +1,117 @@
+"""Device credentials on the laptop: enrolling, keeping them per user, choosing the current one.
+
+They live in `credentials.json` in the config dir (directory 0700, file 0600): a team laptop
+may have several enrolled users, each with their own server credential, role and scopes.
+The file is replaced atomically, so a crash never leaves half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+from fieldapp.store.db import transaction
+from fieldapp.store.records import RecordStore
+from sync.client import RegistryClient, SyncError
+
+FILE_NAME = "credentials.json"
+
+
+class NotEnrolled(SyncError):
+    retriable = False
+
+
+def path(config_dir: Path) -> Path:
+    return Path(config_dir) / FILE_NAME
+
+
+def load(config_dir: Path) -> dict:
+    try:
+        data = json.loads(path(config_dir).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"current": None, "users": {}}
+    except (OSError, ValueError) as exc:
+        raise NotEnrolled("登录凭据文件无法读取,请重新登记", "the credentials file cannot be "
+                          "read: enroll again", str(exc)) from exc
+    data.setdefault("users", {})
+    data.setdefault("current", None)
+    return data
+
+
+def _write(config_dir: Path, data: dict) -> None:
+    config_dir = Path(config_dir)
+    config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(config_dir, 0o700)
+    target = path(config_dir)
+    tmp = target.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o600)  # O_CREAT's mode is cut by umask and ignored for an existing file
+    os.replace(tmp, target)
+
+
+def current(config_dir: Path, user: str | None = None) -> dict:
+    """The credential entry of `user` (default: the current user); NotEnrolled if none."""
+    data = load(config_dir)
+    name = user or data.get("current")
+    entry = data["users"].get(name) if name else None
+    if not entry:
+        raise NotEnrolled("本机尚未登记到同步服务器,请先运行 fieldapp enroll",
+                          "this laptop is not enrolled with a registry: run fieldapp enroll",
+                          name or "")
+    return entry
+
+
+def users(config_dir: Path) -> tuple[str | None, list[dict]]:
+    data = load(config_dir)
+    return data.get("current"), [data["users"][n] for n in sorted(data["users"])]
+
+
+def _select_in_store(store: RecordStore, entry: dict) -> None:
+    with transaction(store.conn):
+        store.set_setting("current_user", entry["user"])
+        store.set_setting(f"role:{entry['user']}", entry["role"])
+        store.set_setting(f"scopes:{entry['user']}", ",".join(entry.get("scopes") or []))
+    store.user, store.role = entry["user"], entry["role"]
+
+
+def switch(config_dir: Path, store: RecordStore, name: str) -> dict:
+    data = load(config_dir)
+    entry = data["users"].get(name)
+    if not entry:
+        raise NotEnrolled(f"用户 {name} 未在本机登记", f"user {name} is not enrolled on this "
+                          f"laptop", ", ".join(sorted(data["users"])))
+    data["current"] = name
+    _write(config_dir, data)
+    _select_in_store(store, entry)
+    return entry
+
+
+def enroll(config_dir: Path, store: RecordStore, server: str, token: str,
+           device_name: str | None = None) -> dict:
+    """Exchange a one-time token for this device's credential and make its user current."""
+    with RegistryClient(server) as client:
+        answer = client.enroll(token, store.device_id, device_name or socket.gethostname())
+    user = answer.get("user") or {}
+    if not answer.get("credential") or not user.get("name"):
+        raise NotEnrolled("服务器的登记回复不完整", "the server's enrollment answer is "
+                          "incomplete")
+    entry = {"server": server.rstrip("/"), "credential": answer["credential"],
+             "user": user["name"], "role": user.get("role") or "worker",
+             "scopes": list(user.get("scopes") or []), "device_id": store.device_id}
+    data = load(config_dir)
+    data["users"][entry["user"]] = entry
+    data["current"] = entry["user"]
+    _write(config_dir, data)
+    _select_in_store(store, entry)
+    return entry
+
+
+def client_for(config_dir: Path, user: str | None = None, **kwargs) -> RegistryClient:
+    entry = current(config_dir, user)
+    return RegistryClient(entry["server"], entry["credential"], **kwargs)

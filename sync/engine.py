@@ -1,0 +1,244 @@
+"""The sync engine: one cycle pushes the outbox and pulls the scope's changes; a watch loop
+repeats cycles with backoff. Plain Python (no Textual), so the CLI, the TUI and tests share it.
+
+Rules that keep data safe, each tied to a way such engines lose data:
+- outbox rows are sealed (committed) before they are sent, and stay until an answer for them
+  is committed, so a lost answer means a resend with the same mutation ids, never a loss;
+- each push answer and each pulled page is applied in one local transaction, the pull
+  cursor with its page, so a crash never leaves the cursor ahead of the data;
+- a pulled change never overwrites a field that an unpushed local entry carries;
+- nothing is ordered by a clock: the server's versions and feed sequence decide.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from fieldapp.store import remote
+from fieldapp.store.db import transaction
+from fieldapp.store.records import RecordStore
+from sync import conflicts, outbox
+from sync.client import PUSH_LIMIT, Offline, RegistryClient, ServerError, SyncError
+
+PULL_LIMIT = 500
+MAX_PAGES = 100_000  # a runaway server must not keep a cycle alive forever
+
+
+def cursor_key(user: str) -> str:
+    # One cursor per enrolled user: a team laptop's users have different scopes.
+    return f"sync_cursor:{user}"
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0  # mutations the server holds now (applied or already applied)
+    conflicts: int = 0
+    rejected: list[dict] = field(default_factory=list)  # {record_id, op, reason_zh, reason_en}
+    pulled: int = 0  # changes applied from the feed
+    deleted: int = 0
+    evicted: int = 0
+    errors: list[str] = field(default_factory=list)
+    offline: bool = False  # could not reach the server (retry later)
+    fatal: bool = False  # the user must act (enroll again, upgrade)
+    busy: bool = False  # another cycle was running
+    started_at: str = ""
+    finished_at: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not (self.errors or self.rejected or self.busy)
+
+    def summary(self, lang: str = "zh") -> str:
+        if lang == "zh":
+            return (f"推送 {self.pushed},拉取 {self.pulled},冲突 {self.conflicts},"
+                    f"被拒 {len(self.rejected)}")
+        return (f"pushed {self.pushed}, pulled {self.pulled}, conflicts {self.conflicts}, "
+                f"rejected {len(self.rejected)}")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class SyncEngine:
+    """Syncs one RecordStore with one registry. Give it a store with its own connection when
+    it runs in a background thread: a sqlite3 connection must not be shared across threads.
+    """
+
+    def __init__(self, store: RecordStore, client: RegistryClient, *,
+                 push_limit: int = PUSH_LIMIT, pull_limit: int = PULL_LIMIT) -> None:
+        self.store = store
+        self.client = client
+        self.push_limit = min(push_limit, PUSH_LIMIT)
+        self.pull_limit = pull_limit
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self.last_report: SyncReport | None = None
+
+    # -- one cycle --------------------------------------------------------------------------
+    def run_cycle(self) -> SyncReport:
+        report = SyncReport(started_at=_now())
+        if not self._lock.acquire(blocking=False):
+            report.busy = True
+            return report
+        try:
+            self._cycle(report)
+        finally:
+            self._lock.release()
+        report.finished_at = _now()
+        self.last_report = report
+        return report
+
+    def _cycle(self, report: SyncReport) -> None:
+        try:
+            self.push(report)
+            self.pull(report)
+        except SyncError as exc:
+            report.errors.append(exc.message("zh"))
+            report.offline = isinstance(exc, Offline) or getattr(exc, "retriable", False)
+            report.fatal = not exc.retriable
+        with transaction(self.store.conn):
+            if not report.errors:
+                self.store.set_setting("last_sync_at", report.finished_at or _now())
+            self.store.set_setting("last_sync_error", "; ".join(report.errors))
+
+    # -- push ---------------------------------------------------------------------------------
+    def push(self, report: SyncReport) -> None:
+        """Send pending outbox entries in order, in batches, until none is left."""
+        while True:
+            batch = outbox.seal_batch(self.store, self.push_limit)
+            if not batch:
+                return
+            results = self.client.push([e.mutation() for e in batch])
+            self._apply_results(batch, results, report)
+            if len(batch) < self.push_limit:
+                return
+
+    def _apply_results(self, batch: list[outbox.OutboxEntry], results: list[dict],
+                       report: SyncReport) -> None:
+        store = self.store
+        with transaction(store.conn):
+            for entry, result in zip(batch, results):
+                outcome = result.get("outcome")
+                if outcome in ("applied", "already_applied"):
+                    store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
+                    if result.get("record"):
+                        self._apply_record(result["record"])
+                    report.pushed += 1
+                elif outcome == "conflict":
+                    self._conflict(entry, result)
+                    report.conflicts += 1
+                elif outcome == "rejected":
+                    reason = result.get("reason") or {}
+                    outbox.park(store, entry.seq, reason)
+                    entry.last_error = reason
+                    report.rejected.append({
+                        "record_id": entry.record_id, "op": entry.op, "seq": entry.seq,
+                        "reason_zh": entry.reason("zh"), "reason_en": entry.reason("en")})
+                else:
+                    raise ServerError("服务器的回复无法理解", "the server's answer is not "
+                                      "understood", f"outcome {outcome!r}")
+
+    def _apply_record(self, rec: dict) -> str:
+        keep = remote.unpushed_fields(self.store, rec["id"])
+        return self.store.apply_remote(rec, keep)
+
+    def _conflict(self, entry: outbox.OutboxEntry, result: dict) -> None:
+        store = self.store
+        local = store.get(entry.record_id, include_deleted=True)
+        mine = local.content() if local else dict(entry.fields)
+        store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
+        rec = result.get("record")
+        version = int(result.get("version") or (rec or {}).get("version") or 0)
+        conflicts.record_conflict(store, entry.record_id, entry.kind, entry.mutation_id,
+                                  result.get("conflicts") or {}, version, mine)
+        if rec:
+            self._apply_record(rec)
+
+    # -- pull ---------------------------------------------------------------------------------
+    def pull(self, report: SyncReport) -> None:
+        """Fetch pages of changes until the feed is exhausted, each committed with its cursor."""
+        key = cursor_key(self.store.user)
+        for _ in range(MAX_PAGES):
+            page = self.client.pull(self.store.setting(key), self.pull_limit)
+            self.apply_page(page, report)
+            if not page.get("more"):
+                return
+
+    def apply_page(self, page: dict, report: SyncReport | None = None) -> None:
+        report = report or SyncReport()
+        store = self.store
+        with transaction(store.conn):
+            if page.get("areas"):
+                store.upsert_areas(remote.areas_from_wire(page["areas"]))
+            for change in page["changes"]:
+                rec = change.get("record") or {}
+                record_id = change.get("record_id") or rec.get("id")
+                op = change.get("op")
+                if op == "evict":
+                    if remote.evict(store, record_id):
+                        report.evicted += 1
+                    continue
+                if op == "delete" and rec:
+                    rec = {**rec, "deleted": True}
+                if not rec:
+                    continue
+                outcome = self._apply_record(rec)
+                report.pulled += outcome in ("inserted", "updated", "deleted")
+                report.deleted += outcome == "deleted"
+            for entry in page.get("history") or []:
+                remote.add_history(store, entry)
+            store.set_setting(cursor_key(store.user), str(page["cursor"]))
+
+    # -- background ---------------------------------------------------------------------------
+    def poke(self) -> None:
+        """Run a cycle soon (after a save), instead of waiting for the next interval."""
+        self._wake.set()
+
+    def run_forever(self, stop: threading.Event, *, interval: float = 60.0,
+                    base_backoff: float = 2.0, max_backoff: float = 300.0,
+                    on_report: Callable[[SyncReport], None] | None = None,
+                    rng: random.Random | None = None) -> None:
+        """Cycle until `stop` is set: every `interval` seconds, at once when poked, and with
+        exponential backoff plus jitter while the server cannot be reached."""
+        rng = rng or random.Random()
+        failures = 0
+        while not stop.is_set():
+            self._wake.clear()
+            report = self.run_cycle()
+            if on_report:
+                on_report(report)
+            if report.fatal:
+                return  # enrolling again or upgrading needs the user; retrying cannot help
+            if report.offline:
+                failures += 1
+                delay = next_delay(failures, base_backoff, max_backoff, rng)
+            else:
+                failures = 0
+                delay = interval
+            self._sleep(delay, stop)
+
+    def _sleep(self, seconds: float, stop: threading.Event) -> None:
+        # Wake on a poke or on stop, whichever comes first; check stop in short slices
+        # because the caller's event cannot wake our wait.
+        end = _monotonic() + seconds
+        while not stop.is_set():
+            left = end - _monotonic()
+            if left <= 0 or self._wake.wait(min(left, 0.2)):
+                return
+
+
+def next_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with "full jitter", so many laptops do not retry in step."""
+    ceiling = min(cap, base * (2 ** (failures - 1)))
+    return rng.uniform(ceiling / 2, ceiling)
+
+
+def _monotonic() -> float:
+    import time
+
+    return time.monotonic()
