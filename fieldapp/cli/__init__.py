@@ -16,7 +16,10 @@ from fieldapp import __version__
 #: Modules that add subcommands; each has `register(subparsers)`.
 COMMAND_MODULES = [
     "fieldapp.cli.basic",
+    "fieldapp.cli.io_cmds",
     "fieldapp.cli.sync_cmds",
+    "fieldapp.cli.review_cmds",
+    "fieldapp.cli.server_cmds",
 ]
 
 

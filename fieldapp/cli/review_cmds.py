@@ -1,0 +1,117 @@
+"""Supervisor commands: the review queue, approve, return with a comment, record history."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from fieldapp.cli import CliError
+from fieldapp.domain.choices import RECORD_KIND, STATUS
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("review", help="supervisor review: queue, approve, return")
+    rsub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+    q = rsub.add_parser("queue", help="submitted records waiting for a decision, oldest first")
+    q.add_argument("--grid", metavar="CODE")
+    q.add_argument("--author", metavar="USER")
+    q.add_argument("--kind", choices=RECORD_KIND.codes())
+    q.add_argument("--function", metavar="CODE")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_queue)
+    a = rsub.add_parser("approve", help="approve records (ids or unique prefixes)")
+    a.add_argument("ids", nargs="+")
+    a.add_argument("--comment")
+    a.set_defaults(func=cmd_approve)
+    r = rsub.add_parser("return", help="return a record to its worker with a comment")
+    r.add_argument("id")
+    r.add_argument("--comment", required=True)
+    r.set_defaults(func=cmd_return)
+
+    h = sub.add_parser("history", help="every change to a record: who, when, what")
+    h.add_argument("id")
+    h.add_argument("--json", action="store_true")
+    h.set_defaults(func=cmd_history)
+
+
+def _store(args):
+    from fieldapp.context import AppContext
+
+    return AppContext.create(args.data_dir, args.lang).open_store()
+
+
+def _ids(store, ids: list[str]) -> list[str]:
+    from fieldapp.store.review import resolve_id
+
+    try:
+        return [resolve_id(store, i) for i in ids]
+    except KeyError as exc:
+        raise CliError(str(exc.args[0])) from exc
+
+
+def _decide(action):
+    from fieldapp.domain.workflow import TransitionError
+    from fieldapp.store.records import ValidationFailed
+
+    try:
+        return action()
+    except TransitionError as exc:
+        raise CliError(f"{exc.zh} / {exc.en}") from exc
+    except ValidationFailed as exc:
+        raise CliError("; ".join(f"{e.zh} / {e.en}" for e in exc.errors)) from exc
+
+
+def cmd_queue(args) -> int:
+    from fieldapp.store.review import QueueFilter, counts_per_grid, queue
+
+    store = _store(args)
+    f = QueueFilter(args.grid, args.author, args.kind, args.function)
+    records = queue(store, f, limit=500)
+    if args.json:
+        print(json.dumps([{"id": r.id, "kind": r.kind, "grid_code": r.grid_code,
+                           "author": r.author, "updated_at": r.updated_at, "title": r.title}
+                          for r in records], ensure_ascii=False, indent=1))
+        return 0
+    lang = args.lang or "zh"
+    for grid, n in counts_per_grid(store, f).items():
+        print(f"{grid:<18} {n:>5}")
+    print()
+    for r in records:
+        print(f"{r.id[:8]}  {RECORD_KIND.label(r.kind, lang):<4} {r.grid_code or '':<16} "
+              f"{r.author or '':<12} {r.updated_at[:10]}  {r.title}")
+    return 0
+
+
+def cmd_approve(args) -> int:
+    from fieldapp.store.review import approve
+
+    store = _store(args)
+    done = _decide(lambda: approve(store, _ids(store, args.ids), args.comment))
+    print(f"已通过 / approved: {len(done)}")
+    return 0
+
+
+def cmd_return(args) -> int:
+    from fieldapp.store.review import send_back
+
+    store = _store(args)
+    record_id = _ids(store, [args.id])[0]
+    _decide(lambda: send_back(store, record_id, args.comment))
+    print("已退回 / returned")
+    return 0
+
+
+def cmd_history(args) -> int:
+    store = _store(args)
+    record_id = _ids(store, [args.id])[0]
+    entries = [dict(h) for h in store.history(record_id)]
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False, indent=1))
+        return 0
+    lang = args.lang or "zh"
+    for h in entries:
+        changes = json.loads(h["changes"] or "{}")
+        label = STATUS.label(h["action"], lang) if h["action"] in STATUS else h["action"]
+        print(f"{h['at'][:19]}  {h['who'] or '':<12} {label:<6} "
+              f"{', '.join(changes)[:60]}{'  « ' + h['comment'] + ' »' if h['comment'] else ''}")
+    return 0

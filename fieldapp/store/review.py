@@ -1,0 +1,112 @@
+"""The supervisor's review queue: what waits for a decision, decisions, and what changed.
+
+Works on whatever is in the local store — records pulled from the registry and records
+entered on this laptop but not yet synced — so a supervisor can review a team laptop offline.
+Every decision is an ordinary save (status + comment), so it gets history, goes through the
+outbox, and the server checks the role again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from fieldapp.store.records import COMMENT_FIELD, STATUS_FIELD, Record, RecordStore
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    grid_code: str | None = None  # a grid or any area code above it
+    author: str | None = None
+    kind: str | None = None
+    function: str | None = None
+
+
+def _where(store: RecordStore, f: QueueFilter) -> tuple[str, list]:
+    clauses, params = ["r.status = 'submitted'", "r.deleted = 0"], []
+    if f.kind:
+        clauses.append("r.kind = ?")
+        params.append(f.kind)
+    if f.author:
+        clauses.append("r.author = ?")
+        params.append(f.author)
+    if f.grid_code:
+        grids = store.area_codes_below(f.grid_code)
+        clauses.append(f"r.grid_code IN ({','.join('?' * len(grids))})")
+        params.extend(grids)
+    if f.function:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM json_each(r.data, CASE r.kind WHEN 'site' THEN "
+            "'$.candidate_functions' ELSE '$.functions' END) WHERE value = ?)")
+        params.append(f.function)
+    return " AND ".join(clauses), params
+
+
+def queue(store: RecordStore, f: QueueFilter = QueueFilter(), limit: int = 100,
+          offset: int = 0) -> list[Record]:
+    """Submitted records, oldest first (the one waiting longest comes first)."""
+    where, params = _where(store, f)
+    rows = store.conn.execute(
+        f"SELECT * FROM record r WHERE {where} ORDER BY r.updated_at, r.rid LIMIT ? OFFSET ?",
+        (*params, limit, offset)).fetchall()
+    return [Record.from_row(r) for r in rows]
+
+
+def counts_per_grid(store: RecordStore, f: QueueFilter = QueueFilter()) -> dict[str, int]:
+    where, params = _where(store, f)
+    return dict(store.conn.execute(
+        f"SELECT r.grid_code, count(*) FROM record r WHERE {where} GROUP BY r.grid_code "
+        "ORDER BY count(*) DESC", params).fetchall())
+
+
+def changed_since_last_review(store: RecordStore, record_id: str) -> dict[str, list]:
+    """{field: [value at last decision, value now]} for fields changed since it was last
+    approved or returned; every field when it has never been reviewed."""
+    entries = store.history(record_id)
+    last_review = max((i for i, h in enumerate(entries) if h["action"] in ("approved", "returned")),
+                      default=None)
+    record = store.get(record_id)
+    if record is None:
+        return {}
+    if last_review is None:
+        return {k: [None, v] for k, v in record.data.items()}
+    changed: dict[str, list] = {}
+    for entry in entries[last_review + 1:]:
+        for name, (old, new) in json.loads(entry["changes"] or "{}").items():
+            if name in (STATUS_FIELD, COMMENT_FIELD):
+                continue
+            first_old = changed[name][0] if name in changed else old
+            changed[name] = [first_old, new]
+    return {k: v for k, v in changed.items() if v[0] != v[1]}
+
+
+def approve(store: RecordStore, record_ids: list[str], comment: str | None = None) -> list[Record]:
+    """Approve each record; all or nothing is not needed: each is its own decision."""
+    done = []
+    for record_id in record_ids:
+        record = store.get(record_id)
+        if record is None:
+            raise KeyError(record_id)
+        # An approval replaces the comment the record was returned with.
+        done.append(store.save(record.kind, {}, record_id=record_id, status="approved",
+                               comment=comment or ""))
+    return done
+
+
+def send_back(store: RecordStore, record_id: str, comment: str) -> Record:
+    """Return a record to its worker with a comment (required)."""
+    record = store.get(record_id)
+    if record is None:
+        raise KeyError(record_id)
+    return store.save(record.kind, {}, record_id=record_id, status="returned", comment=comment)
+
+
+def resolve_id(store: RecordStore, prefix: str) -> str:
+    """A full record id from an id or a unique prefix of at least 6 characters."""
+    if len(prefix) < 6:
+        raise KeyError(f"id prefix too short: {prefix}")
+    rows = store.conn.execute("SELECT id FROM record WHERE id LIKE ? AND deleted = 0 LIMIT 2",
+                              (prefix + "%",)).fetchall()
+    if len(rows) != 1:
+        raise KeyError(f"{'no' if not rows else 'more than one'} record matches {prefix}")
+    return rows[0][0]
