@@ -27,7 +27,7 @@ def clean_text(text: str) -> str:
 
 
 _AREA_RE = re.compile(
-    r"^(?:约|大约|近|about\s*)?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*"
+    r"^(?:约|大约|近|about\s*)?\s*(-?[0-9][0-9,]*(?:\.[0-9]+)?)\s*"
     r"(?:㎡|m2|m²|平方米|平米|平方|平|sqm)?$",
     re.IGNORECASE,
 )
@@ -40,7 +40,8 @@ def parse_number(text: str) -> float | None:
     if not match:
         return None
     digits = match.group(1)
-    if "," in digits and not re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", digits):
+    # A leading minus is allowed for floors (basement 1 is -1); limits reject it elsewhere.
+    if "," in digits and not re.fullmatch(r"-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?", digits):
         return None  # "1,2" is ambiguous (decimal comma?), so refuse it
     return float(digits.replace(",", ""))
 

@@ -1,0 +1,174 @@
+"""`fieldapp import` and `fieldapp export`: spreadsheets in, spreadsheets and reports out.
+
+The work happens in `fieldapp.io`; this module parses options, draws the progress line on
+stderr and turns the reports into a summary and an exit code (2 when rows were rejected).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from fieldapp.cli import CliError
+from fieldapp.domain.choices import STATUS
+
+KIND_OF = {"sites": "site", "facilities": "facility", "inspections": "inspection"}
+ROWS_REJECTED = 2  # exit code: the import ran but some rows were not saved
+SHOWN_ERRORS = 20
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="import sites or facilities from an .xlsx or .csv file",
+                       description="导入 Excel/CSV 表格 / import an .xlsx or .csv list. Rejected "
+                                   "rows go to an errors file to fix and import again; exit "
+                                   "code 2 means some rows were rejected.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--kind", choices=["sites", "facilities"],
+                   help="what the rows are (default: told from the column headers)")
+    p.add_argument("--all-or-nothing", action="store_true",
+                   help="save nothing unless every row is good")
+    p.add_argument("--errors", metavar="FILE",
+                   help="where to write rejected rows (default: FILE_errors beside the input)")
+    p.add_argument("--dry-run", action="store_true", help="check every row, save nothing")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export records, the import template or the three lists",
+                       description="导出 / export records to xlsx, csv or geojson; "
+                                   "--template writes the import template; --three-lists "
+                                   "writes 需求/资源/项目清单 for a street or district.")
+    p.add_argument("--kind", action="append", choices=list(KIND_OF),
+                   help="record kind (repeatable; xlsx default: all three, one sheet each)")
+    p.add_argument("--format", choices=["xlsx", "csv", "geojson"],
+                   help="default: from the output file name")
+    p.add_argument("--status", choices=STATUS.codes())
+    p.add_argument("--grid", metavar="CODE", help="a grid, or a street/district code")
+    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("--template", metavar="FILE.xlsx", help="write the import template")
+    p.add_argument("--three-lists", action="store_true",
+                   help="write the three lists (三张清单) workbook for --area")
+    p.add_argument("--area", metavar="CODE", help="street or district code for --three-lists")
+    p.set_defaults(func=cmd_export)
+
+
+class ProgressLine:
+    """A progress line on stderr: redrawn in place on a terminal, every 10% otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.last_step = -1
+        self.started = time.perf_counter()
+        self.drawn = False
+
+    def __call__(self, done: int, fraction: float | None) -> None:
+        rate = done / max(time.perf_counter() - self.started, 1e-6)
+        if fraction is None:
+            bar = ""
+        else:
+            filled = int(fraction * 30)
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} "
+        text = f"{self.label}: {bar}{done:,} 行/rows ({rate:,.0f}/s)"
+        if self.tty:
+            print(f"\r{text}", end="", file=sys.stderr, flush=True)
+            self.drawn = True
+        elif fraction is not None and int(fraction * 10) > self.last_step:
+            self.last_step = int(fraction * 10)
+            print(text, file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.drawn:
+            print(file=sys.stderr)
+
+
+def _store(args: argparse.Namespace):
+    from fieldapp.cli.basic import context
+
+    return context(args).open_store()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from fieldapp.io.importer import default_errors_path, import_file
+    from fieldapp.io.tables import TableError
+
+    lang = args.lang or "zh"
+    path = Path(args.file)
+    errors_path = Path(args.errors) if args.errors else default_errors_path(path)
+    store = _store(args)
+    progress = ProgressLine("导入 / importing")
+    try:
+        report = import_file(store, path, KIND_OF[args.kind] if args.kind else None,
+                             all_or_nothing=args.all_or_nothing, errors_path=errors_path,
+                             progress=progress, dry_run=args.dry_run)
+    except TableError as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        progress.done()
+        store.conn.close()
+    for error in report.errors[:SHOWN_ERRORS]:
+        print(error.message(lang), file=sys.stderr)
+    if len(report.errors) > SHOWN_ERRORS:
+        more = len(report.errors) - SHOWN_ERRORS
+        print(f"…… 另有 {more} 处错误 / {more} more errors", file=sys.stderr)
+    if report.ignored_columns:
+        print("未识别的列(已忽略)/ columns not recognised (ignored): "
+              + ", ".join(report.ignored_columns), file=sys.stderr)
+    kind = {"site": "存量资源 sites", "facility": "设施 facilities"}.get(report.kind, report.kind)
+    prefix = "检查(未保存)/ dry run: " if args.dry_run else ""
+    print(f"{prefix}{kind} — {report.summary('zh')} / {report.summary('en')} "
+          f"({report.rows:,} rows, {report.seconds:.1f}s)")
+    if report.errors_path:
+        print(f"被拒绝的行已写入 / rejected rows written to: {report.errors_path} "
+              f"(改正后可再次导入 / fix them and import that file again)")
+    return ROWS_REJECTED if report.rejected else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from fieldapp.io.exporter import ScopeError, export_records
+    from fieldapp.io.tables import TableError
+
+    kinds = [KIND_OF[k] for k in dict.fromkeys(args.kind or [])]
+    try:
+        if args.template:
+            from fieldapp.io.template import write_template
+
+            name = Path(args.template).name.lower()
+            kind = kinds[0] if kinds else (
+                "facility" if "facilit" in name or "设施" in name else "site")
+            if kind not in ("site", "facility"):
+                raise CliError("模板只有存量资源和设施两种 / templates exist for sites and "
+                               "facilities only")
+            write_template(args.template, kind)
+            print(f"模板已写入 / template written: {args.template}")
+            return 0
+        if not args.output:
+            raise CliError("请用 -o 指定输出文件 / give the output file with -o FILE")
+        store = _store(args)
+        try:
+            if args.three_lists:
+                from fieldapp.io.reports import write_three_lists
+
+                if not args.area:
+                    raise CliError("三张清单需要 --area 街镇或区编码 / --three-lists needs "
+                                   "--area CODE (a street or district)")
+                report = write_three_lists(store, args.output, args.area)
+            else:
+                output = Path(args.output)
+                fmt = args.format or {".csv": "csv", ".geojson": "geojson",
+                                      ".json": "geojson"}.get(output.suffix.lower(), "xlsx")
+                if not kinds:
+                    kinds = ["site", "facility", "inspection"] if fmt == "xlsx" else ["site"]
+                progress = ProgressLine("导出 / exporting")
+                try:
+                    report = export_records(store, output, kinds=kinds, format=fmt,
+                                            status=args.status, grid=args.grid,
+                                            progress=progress)
+                finally:
+                    progress.done()
+        finally:
+            store.conn.close()
+    except (TableError, ScopeError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    print(f"已导出 / exported: {report.summary(args.lang or 'zh')}")
+    return 0

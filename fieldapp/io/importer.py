@@ -1,0 +1,405 @@
+"""Importing sites and facilities from CSV/xlsx lists: find the header, normalise each cell with
+the form's own rules, match rows to existing records, save, and report every rejected row.
+
+Each row is keyed by the record id column, else the external id, else normalised address +
+grid, so importing the same file twice changes nothing. New rows go in batches through
+`RecordStore.insert_many`; a changed row goes through `RecordStore.save`, so it is an edit
+like any other (outbox, history). Rejected rows are written, with the reason in an extra
+column, to an errors file in the input's own format, which the user fixes and imports again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from fieldapp.domain import normalize as N
+from fieldapp.domain.choices import STATUS
+from fieldapp.domain.records import FIELD_INDEX, title_of
+from fieldapp.domain.validation import InvalidValue, coerce, forbidden_fields, validate
+from fieldapp.domain.workflow import TransitionError, check_transition
+from fieldapp.io import headers as H
+from fieldapp.io.tables import RowWriter, TableError, open_table
+from fieldapp.store.records import Record, RecordStore, ValidationFailed
+
+IMPORT_KINDS = ("site", "facility")
+BATCH_ROWS = 2000
+CACHE_LIMIT = 50_000  # distinct values remembered per column
+
+Progress = Callable[[int, "float | None"], None]
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # row number as the spreadsheet shows it
+    column: str  # the header text in the file ("" for the row as a whole)
+    zh: str
+    en: str
+
+    def message(self, lang: str = "zh") -> str:
+        where = f"第 {self.row} 行" if lang == "zh" else f"row {self.row}"
+        column = f" [{self.column}]" if self.column else ""
+        return f"{where}{column}: {self.zh if lang == 'zh' else self.en}"
+
+
+@dataclass
+class ImportReport:
+    path: str
+    kind: str = ""
+    format: str = ""
+    encoding: str = ""
+    header_row: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    blank: int = 0
+    saved: bool = True  # False when --all-or-nothing found a bad row and saved nothing
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    errors_path: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return self.added + self.updated + self.unchanged + self.rejected
+
+    def summary(self, lang: str = "zh") -> str:
+        zh = (f"新增 {self.added},更新 {self.updated},未变 {self.unchanged},"
+              f"拒绝 {self.rejected}")
+        en = (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+              f"rejected {self.rejected}")
+        if not self.saved:
+            zh += "(全部或全不:有被拒绝的行,未保存任何记录)"
+            en += " (all-or-nothing: rows were rejected, nothing was saved)"
+        return zh if lang == "zh" else en
+
+
+@dataclass
+class _Row:
+    number: int
+    cells: list[str]
+    data: dict
+    status: str | None
+    key: tuple | None
+    record_id: str | None
+    errors: list[RowError]
+
+
+class _Importer:
+    def __init__(self, store: RecordStore, kind: str | None, report: ImportReport,
+                 write: bool, errors_path: Path | None, progress: Progress | None,
+                 batch_rows: int) -> None:
+        self.store, self.report, self.write = store, report, write
+        self.kinds = (kind,) if kind else IMPORT_KINDS
+        self.errors_path, self.progress, self.batch_rows = errors_path, progress, batch_rows
+        self.error_writer: RowWriter | None = None
+        self.caches: dict[str, dict[str, tuple]] = {}
+        self.seen: dict[tuple, int] = {}
+        grids = {r[0] for r in store.conn.execute("SELECT code FROM area WHERE level = 'grid'")}
+        self.grid_exists = grids.__contains__
+
+    # -- reading ----------------------------------------------------------------------------
+    def run(self, path: Path) -> None:
+        table = open_table(path)
+        self.table = table
+        self.report.format, self.report.encoding = table.format, table.encoding
+        rows = table.rows()
+        head: list[tuple[int, list[str]]] = []
+        for item in rows:
+            head.append(item)
+            if len(head) >= H.HEADER_SCAN_ROWS:
+                break
+        found = H.find_header(head, self.kinds)
+        if found is None:
+            raise TableError("找不到表头:前 30 行中没有一行能对应到记录字段(如 地址、网格)/ no "
+                             "header row: none of the first 30 rows names record fields "
+                             "(such as 地址/Address, 网格/Grid)")
+        self.kind, position = found
+        number, cells = head[position]
+        self.map = H.map_headers(self.kind, number, cells)
+        self.report.kind, self.report.header_row = self.kind, number
+        self.report.ignored_columns = self.map.ignored + self.map.duplicates
+        self._check_key_columns()
+        self._load_keys()
+        self.header_cells = [c for i, c in enumerate(cells) if i not in self._error_columns()]
+        batch: list[_Row] = []
+        last = number
+        for number, cells in itertools.chain(head[position + 1:], rows):
+            self._take(number, cells, batch)
+            last = number
+        self._flush(batch, last)
+        if self.error_writer:
+            self.error_writer.close()
+
+    def _take(self, number: int, cells: list[str], batch: list[_Row]) -> None:
+        if not any(c.strip() for c in cells):
+            self.report.blank += 1
+            return
+        batch.append(self._parse(number, cells))
+        if len(batch) >= self.batch_rows:
+            self._flush(batch, number)
+
+    def _error_columns(self) -> set[int]:
+        return {i for i, name in self.map.columns.items() if name == H.ERROR_COLUMN}
+
+    def _check_key_columns(self) -> None:
+        have = self.map.fields()
+        if not ({"external_id", H.ID_COLUMN} & have or {"address", "grid_code"} <= have):
+            raise TableError("表中需要「外部编号」列,或「地址」和「网格」两列,才能识别每一行 / the "
+                             "table needs an External id column, or both Address and Grid "
+                             "columns, to tell rows apart")
+
+    def _load_keys(self) -> None:
+        """Keys of the existing records of this kind, so rows are matched without a query each."""
+        self.ids: set[str] = set()
+        self.by_external: dict[str, str] = {}
+        self.by_address: dict[tuple, str | None] = {}  # None: several records share it
+        self.external_of: dict[str, str | None] = {}
+        for rid, grid, address_key, external in self.store.conn.execute(
+                "SELECT id, grid_code, address_key, json_extract(data, '$.external_id') "
+                "FROM record WHERE kind = ? AND deleted = 0", (self.kind,)):
+            self.ids.add(rid)
+            self.external_of[rid] = external
+            if external:
+                self.by_external[external] = rid
+            if address_key and grid:
+                key = (address_key, grid)
+                self.by_address[key] = None if key in self.by_address else rid
+
+    # -- one row ----------------------------------------------------------------------------
+    def _parse(self, number: int, cells: list[str]) -> _Row:
+        data: dict = {}
+        errors: list[RowError] = []
+        status = record_id = None
+        specs = FIELD_INDEX[self.kind]
+        for index, name in self.map.columns.items():
+            text = N.halfwidth(cells[index]) if index < len(cells) else ""
+            if name == H.ERROR_COLUMN or not text:
+                continue
+            if name == H.ID_COLUMN:
+                record_id = text
+            elif name == H.STATUS_COLUMN:
+                status = STATUS.parse(text)
+                if status is None:
+                    errors.append(RowError(number, self.map.headers[index],
+                                           f"状态不是可选值: {text}",
+                                           f"status is not one of the choices: {text}"))
+            else:
+                value, problem = self._coerce(name, specs[name], text)
+                if problem:
+                    errors.append(RowError(number, self.map.headers[index], *problem))
+                elif value is not None:
+                    data[name] = value
+        key, existing = self._match(record_id, data)
+        if key is None and not errors:
+            errors.append(RowError(number, "", "缺少外部编号或地址+网格,无法识别这一行",
+                                   "needs an external id, or an address and a grid"))
+        elif key is not None and key in self.seen:
+            errors.append(RowError(number, "", f"与第 {self.seen[key]} 行是同一条记录",
+                                   f"the same record as row {self.seen[key]}"))
+        elif key is not None:
+            self.seen[key] = number
+        if existing is False:
+            errors.append(RowError(number, "", "该网格内有多条记录是这个地址,请填写外部编号",
+                                   "several records in this grid have this address; "
+                                   "add an external id"))
+            existing = None
+        return _Row(number, cells, data, status, key, existing, errors)
+
+    def _coerce(self, name: str, spec, text: str) -> tuple:
+        cache = self.caches.setdefault(name, {})
+        hit = cache.get(text)
+        if hit is not None:
+            return hit
+        try:
+            result: tuple = (coerce(spec, text), None)
+        except InvalidValue as exc:
+            result = (None, (f"{spec.zh}: {exc.zh}", f"{spec.en}: {exc.en}"))
+        if len(cache) < CACHE_LIMIT:
+            cache[text] = result
+        return result
+
+    def _match(self, record_id: str | None, data: dict) -> tuple[tuple | None, str | None | bool]:
+        """(key within this file, existing record id / None for new / False if ambiguous)."""
+        if record_id and record_id in self.ids:
+            return ("id", record_id), record_id
+        external = data.get("external_id")
+        address, grid = data.get("address"), data.get("grid_code")
+        address_key = (N.normalise_address(address), grid) if address and grid else None
+        if external:
+            if external in self.by_external:
+                return ("ext", external), self.by_external[external]
+            found = self.by_address.get(address_key) if address_key else None
+            # An address match counts only if that record has no external id of its own yet.
+            if found and not self.external_of.get(found):
+                return ("ext", external), found
+            return ("ext", external), None
+        if address_key is None:
+            return None, None
+        if address_key in self.by_address:
+            found = self.by_address[address_key]
+            return ("addr", *address_key), found if found else False
+        return ("addr", *address_key), None
+
+    # -- a batch ----------------------------------------------------------------------------
+    def _flush(self, batch: list[_Row], last_number: int) -> None:
+        if not batch:
+            return
+        existing = self._existing([r.record_id for r in batch if r.record_id])
+        new_records: list[Record] = []
+        for row in batch:
+            if row.errors:
+                self._reject(row, row.errors)
+            elif row.record_id:
+                self._update(row, existing[row.record_id])
+            else:
+                record = self._new(row)
+                if record:
+                    new_records.append(record)
+        if new_records and self.write:
+            self.store.insert_many(new_records)
+        for record in new_records:
+            self._remember(record.id, record.data)
+        self.report.added += len(new_records)
+        batch.clear()
+        if self.progress:
+            self.progress(self.report.rows, self.table.fraction(last_number))
+
+    def _existing(self, ids: list[str]) -> dict[str, Record]:
+        found: dict[str, Record] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            sql = f"SELECT * FROM record WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self.store.conn.execute(sql, chunk):
+                found[row["id"]] = Record.from_row(row)
+        return found
+
+    def _remember(self, record_id: str, data: dict) -> None:
+        self.ids.add(record_id)
+        if data.get("external_id"):
+            self.by_external[data["external_id"]] = record_id
+            self.external_of[record_id] = data["external_id"]
+
+    def _field_errors(self, row: _Row, errors) -> list[RowError]:
+        columns = {name: self.map.headers[i] for i, name in self.map.columns.items()}
+        specs = FIELD_INDEX[self.kind]
+        return [RowError(row.number, columns.get(e.field) or (
+            specs[e.field].zh if e.field in specs else e.field), e.zh, e.en) for e in errors]
+
+    def _new(self, row: _Row) -> Record | None:
+        status = row.status or "draft"
+        problems = self._field_errors(row, [
+            *validate(self.kind, row.data, status, self.grid_exists),
+            *forbidden_fields(self.kind, row.data, self.store.role)])
+        try:
+            # A new record reaches its status the way a form would: draft, submitted, approved.
+            if status in ("submitted", "approved"):
+                check_transition("draft", "submitted", self.store.role)
+            if status == "approved":
+                check_transition("submitted", "approved", self.store.role)
+            if status == "returned":
+                check_transition("submitted", "returned", self.store.role)
+        except TransitionError as exc:
+            problems.append(RowError(row.number, "", exc.zh, exc.en))
+        if problems:
+            self._reject(row, problems)
+            return None
+        return Record(id=str(uuid.uuid4()), kind=self.kind, status=status, data=row.data,
+                      grid_code=row.data.get("grid_code"), title=title_of(self.kind, row.data))
+
+    def _update(self, row: _Row, old: Record) -> None:
+        status = row.status or old.status
+        merged = {**old.data, **row.data}
+        if merged == old.data and status == old.status:
+            self.report.unchanged += 1
+            return
+        changed = [k for k in merged if merged[k] != old.data.get(k)]
+        problems = self._field_errors(row, [
+            *validate(self.kind, merged, status, self.grid_exists),
+            *forbidden_fields(self.kind, changed, self.store.role)])
+        if not problems:
+            try:
+                check_transition(old.status, status, self.store.role)
+            except TransitionError as exc:
+                problems.append(RowError(row.number, "", exc.zh, exc.en))
+        if not problems and self.write:
+            try:
+                self.store.save(self.kind, row.data, record_id=old.id, status=status)
+            except ValidationFailed as exc:
+                problems = self._field_errors(row, exc.errors)
+            except TransitionError as exc:
+                problems.append(RowError(row.number, "", exc.zh, exc.en))
+        if problems:
+            self._reject(row, problems)
+            return
+        self.report.updated += 1
+
+    def _reject(self, row: _Row, errors: list[RowError]) -> None:
+        self.report.rejected += 1
+        self.report.errors.extend(errors)
+        if self.errors_path is None:
+            return
+        if self.error_writer is None:
+            self.error_writer = RowWriter(self.errors_path, self.table.format, "错误行 errors")
+            self.error_writer.header([*self.header_cells, H.ERROR_HEADER])
+        skip = self._error_columns()
+        cells = [c for i, c in enumerate(row.cells) if i not in skip]
+        cells += [""] * (len(self.header_cells) - len(cells))
+        # Field messages already name their field ("可用面积: 应为数字").
+        reason = "; ".join(e.zh for e in errors) + " / " + "; ".join(e.en for e in errors)
+        self.error_writer.write([*cells, reason])
+        self.report.errors_path = str(self.errors_path)
+
+
+def default_errors_path(path: str | os.PathLike) -> Path:
+    """`list.xlsx` → `list_errors.xlsx` beside it (never the input itself)."""
+    path = Path(path)
+    stem = path.stem[:-len("_errors")] if path.stem.endswith("_errors") else path.stem
+    candidate = path.with_name(f"{stem}_errors{path.suffix or '.csv'}")
+    if candidate.resolve() == path.resolve():
+        candidate = path.with_name(f"{stem}_errors_{time.strftime('%H%M%S')}{path.suffix}")
+    return candidate
+
+
+def import_file(store: RecordStore, path: str | os.PathLike, kind: str | None = None, *,
+                all_or_nothing: bool = False, errors_path: str | os.PathLike | None = None,
+                progress: Progress | None = None, dry_run: bool = False,
+                batch_rows: int = BATCH_ROWS) -> ImportReport:
+    """Import a CSV/xlsx file of sites or facilities (kind detected from the headers if None).
+
+    Safe to call from a worker thread with its own store; `progress(rows_done, fraction)`
+    is called after each batch. Raises TableError when the file cannot be read as a table;
+    row problems are in the report, never raised.
+    """
+    if kind is not None and kind not in IMPORT_KINDS:
+        raise ValueError(f"cannot import {kind}")
+    path = Path(path)
+    errors_to = Path(errors_path) if errors_path else None
+    if errors_to is not None and path.exists() and errors_to.exists() and \
+            errors_to.resolve() == path.resolve():
+        raise TableError("错误文件不能与导入文件相同 / the errors file cannot be the file being "
+                         "imported")
+    started = time.perf_counter()
+    if all_or_nothing and not dry_run:
+        check = ImportReport(str(path))
+        halves = (lambda done, frac: progress(done, frac / 2 if frac is not None else None)
+                  ) if progress else None
+        _Importer(store, kind, check, False, errors_to, halves, batch_rows).run(path)
+        if check.rejected:
+            check.saved = False
+            check.seconds = time.perf_counter() - started
+            return check
+        if progress:
+            progress = (lambda p: lambda done, frac: p(done, 0.5 + frac / 2
+                                                       if frac is not None else None))(progress)
+    report = ImportReport(str(path))
+    _Importer(store, kind, report, not dry_run, errors_to, progress, batch_rows).run(path)
+    report.saved = not dry_run
+    report.seconds = time.perf_counter() - started
+    return report
