@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "fieldapp.cli.sync_cmds",
     "fieldapp.cli.review_cmds",
     "fieldapp.cli.server_cmds",
+    "fieldapp.cli.coverage_cmds",
 ]
 
 

@@ -63,3 +63,31 @@ def gcj02_to_wgs84(lat: float, lng: float) -> tuple[float, float]:
 
 def to_wgs84(lat: float, lng: float, system: str | None) -> tuple[float, float]:
     return gcj02_to_wgs84(lat, lng) if system == "gcj02" else (lat, lng)
+
+
+def normalise_coordinates(data: dict) -> dict:
+    """A copy of raw record input with lat/lng in WGS-84, as records always store them.
+
+    Call it once, on what the user typed or the spreadsheet held, before validation: when
+    `coord_system` is "gcj02" (a point read off Amap/Tencent) the point is converted and
+    `coord_system` stays "gcj02" to remember how it was entered. Calling it again on stored
+    data would shift the point a second time, so stored records never go through it.
+    Numbers given as text ("31.2") are converted too; anything unparsable is left for
+    validation to report.
+    """
+    out = dict(data)
+    system = out.get("coord_system")
+    if system is None or str(system).strip() == "":
+        return out
+    from fieldapp.domain.choices import COORD_SYSTEM
+
+    code = COORD_SYSTEM.parse(str(system)) or str(system)
+    out["coord_system"] = code
+    try:
+        lat, lng = float(out.get("lat")), float(out.get("lng"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return out
+    if code == "gcj02" and math.isfinite(lat) and math.isfinite(lng):
+        lat, lng = gcj02_to_wgs84(lat, lng)
+        out["lat"], out["lng"] = round(lat, 7), round(lng, 7)
+    return out

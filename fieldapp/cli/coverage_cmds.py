@@ -1,0 +1,217 @@
+"""`fieldapp coverage` (15-minute life circle gaps and candidate sites) and `fieldapp geo`
+(GCJ-02 ⇄ WGS-84 conversion of one point)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import unicodedata
+
+from fieldapp.cli import CliError
+
+MARK_YES, MARK_NO = "✓", "✗"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("coverage", help="15-minute life circle: which grids lack which services, "
+                                        "and idle sites that could fill the gap")
+    p.add_argument("--area", metavar="CODE", help="a district, street, community or grid code")
+    p.add_argument("--function", metavar="CODE",
+                   help="list grids lacking this function and ranked candidate sites "
+                        "(e.g. elderly, childcare, meal)")
+    p.add_argument("--limit", type=int, default=5, metavar="N",
+                   help="candidate sites shown per grid (default 5)")
+    p.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    p.add_argument("--norms", action="store_true",
+                   help="print where the norms file is and which one is in use")
+    p.add_argument("--init-norms", action="store_true",
+                   help="write an editable copy of the norms into the data folder")
+    p.set_defaults(func=cmd_coverage)
+
+    p = sub.add_parser("geo", help="convert a point between GCJ-02 (Amap/Tencent) and WGS-84")
+    p.add_argument("direction", choices=["gcj2wgs", "wgs2gcj"])
+    p.add_argument("lat", type=float)
+    p.add_argument("lng", type=float)
+    p.set_defaults(func=cmd_geo)
+
+
+def cmd_geo(args: argparse.Namespace) -> int:
+    from fieldapp.domain.geo import gcj02_to_wgs84, haversine_m, in_shanghai, wgs84_to_gcj02
+
+    if not (-90 <= args.lat <= 90 and -180 <= args.lng <= 180):
+        raise CliError("纬度应在 -90..90,经度在 -180..180 / latitude must be -90..90, "
+                       "longitude -180..180 (give LAT first, then LNG)")
+    convert = gcj02_to_wgs84 if args.direction == "gcj2wgs" else wgs84_to_gcj02
+    lat, lng = convert(args.lat, args.lng)
+    print(f"{lat:.7f} {lng:.7f}")
+    shift = haversine_m(args.lat, args.lng, lat, lng)
+    note = "" if in_shanghai(args.lat, args.lng) else " (不在上海范围 / outside Shanghai)"
+    import sys
+
+    print(f"偏移 / shift: {shift:.1f} m{note}", file=sys.stderr)
+    return 0
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _fmt_area(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from fieldapp.context import AppContext
+    from fieldapp.domain import norms as N
+
+    ctx = AppContext.create(args.data_dir, args.lang)
+    lang = ctx.lang
+    if args.norms or args.init_norms:
+        return _norms_info(ctx.data_dir, args.init_norms)
+    from fieldapp.domain.catalog import BY_CODE, scene_of
+    from fieldapp.store.coverage_load import analyse_store
+
+    scene = None
+    if args.function:
+        if args.function not in BY_CODE:
+            raise CliError(f"未知功能 {args.function} / unknown function {args.function} "
+                           f"(one of: {', '.join(BY_CODE)})")
+        scene = scene_of(args.function)
+    store = ctx.open_store()
+    lang = ctx.lang
+    try:
+        result = analyse_store(store, args.area, N.load(ctx.data_dir))
+    except N.NormsError as exc:
+        raise CliError(str(exc)) from exc
+    except LookupError:
+        raise CliError(f"未知地区编码 {args.area} / unknown area code {args.area}") from None
+    finally:
+        store.conn.close()
+    if args.json:
+        print(json.dumps(as_json(result, scene, args.limit), ensure_ascii=False, indent=1))
+        return 0
+    if scene:
+        _print_function(result, scene, lang, max(0, args.limit))
+    else:
+        _print_table(result, lang)
+    return 0
+
+
+def _norms_info(data_dir, init: bool) -> int:
+    from fieldapp.domain import norms as N
+
+    path = N.user_path(data_dir)
+    if init:
+        try:
+            N.write_copy(data_dir)
+        except N.NormsError as exc:
+            raise CliError(str(exc)) from exc
+        print(path)
+        return 0
+    print(path)
+    if path.exists():
+        try:
+            N.load(data_dir)
+        except N.NormsError as exc:
+            raise CliError(str(exc)) from exc
+        print("使用此文件 / in use", flush=True)
+    else:
+        print("文件不存在,使用内置标准 (--init-norms 生成可编辑副本) / not there: the built-in "
+              "norms are used (--init-norms writes a copy to edit)")
+    return 0
+
+
+def _print_table(result, lang: str) -> None:
+    from fieldapp.domain.coverage import SCENE_CODES, SCENE_SHORT
+
+    i = 0 if lang == "zh" else 1
+    heads = [SCENE_SHORT[s][i] for s in SCENE_CODES]
+    name_w = max([_width(g.grid.name) for g in result.grids] + [8])
+    print(_pad("网格" if lang == "zh" else "grid", 18) + _pad("", name_w + 1)
+          + _pad("户数" if lang == "zh" else "hh", 7) + _pad("㎡/百户" if i == 0 else "m2/100", 8)
+          + " ".join(_pad(h, 6) for h in heads))
+    for g in result.grids:
+        marks = [MARK_YES if s in g.covered else MARK_NO for s in SCENE_CODES]
+        print(_pad(g.grid.code, 18) + _pad(g.grid.name, name_w + 1)
+              + _pad(str(g.grid.households or "-"), 7) + _pad(_fmt_area(g.area_per_100), 8)
+              + " ".join(_pad(m, 6) for m in marks))
+    print()
+    for ru in result.streets:
+        cells = " ".join(f"{SCENE_SHORT[s][i]}{ru.covered[s]}/{ru.grids}" for s in SCENE_CODES)
+        print(f"{ru.name} ({ru.code}): {cells}  ㎡/百户 {_fmt_area(ru.area_per_100)}"
+              if i == 0 else
+              f"{ru.name} ({ru.code}): {cells}  m2/100hh {_fmt_area(ru.area_per_100)}")
+    if result.complexes:
+        print()
+        print("不达标的综合体:" if i == 0 else "Complexes failing the test:")
+        for c in result.complexes:
+            why = (";" if i == 0 else "; ").join(r.text(lang) for r in c.failures)
+            print(f"  {c.facility.name or c.facility.id[:8]} [{c.facility.grid}] {why}")
+
+
+def _print_function(result, scene: str, lang: str, limit: int) -> None:
+    from fieldapp.domain.catalog import BY_CODE
+
+    label = BY_CODE[scene].label(lang)
+    radius = result.norms.radius(scene)
+    lacking = result.lacking(scene)
+    if lang == "zh":
+        print(f"{label}: {len(lacking)}/{len(result.grids)} 个网格在 {radius:g} 米内没有设施")
+    else:
+        print(f"{label}: {len(lacking)} of {len(result.grids)} grids have no facility "
+              f"within {radius:g} m")
+    for g in lacking:
+        ranked = result.candidates(g.grid.code, scene, include_excluded=True)
+        eligible = [c for c in ranked if c.eligible]
+        excluded = len(ranked) - len(eligible)
+        print(f"\n{MARK_NO} {g.grid.code} {g.grid.name}")
+        if not eligible:
+            print("   附近没有可承载的存量资源" if lang == "zh"
+                  else "   no idle site nearby could host it")
+        for n, c in enumerate(eligible[:limit], 1):
+            where = "-" if c.distance_m is None else f"{c.distance_m:.0f}m"
+            print(f"   {n}. [{c.score:+d}] {c.site.title or c.site.id[:8]} ({c.site.id[:8]}, "
+                  f"{where})")
+            print(f"      {c.reason(lang)}")
+        if excluded:
+            print(f"   另有 {excluded} 处不符合条件已排除" if lang == "zh"
+                  else f"   {excluded} more excluded by the rules")
+
+
+def as_json(result, scene: str | None = None, limit: int = 5) -> dict:
+    def reasons(rs):
+        return [{"zh": r.zh, "en": r.en, "points": r.points} for r in rs]
+
+    def rollup(ru):
+        return {"code": ru.code, "name": ru.name, "level": ru.level, "grids": ru.grids,
+                "households": ru.households, "facility_area": ru.facility_area,
+                "area_per_100_households": ru.area_per_100, "covered_grids": ru.covered,
+                "failing_complexes": ru.failing_complexes}
+
+    out = {
+        "norms": result.norms.source,
+        "grids": [{"code": g.grid.code, "name": g.grid.name, "street": g.grid.street,
+                   "district": g.grid.district, "households": g.grid.households,
+                   "facility_area": g.facility_area, "area_per_100_households": g.area_per_100,
+                   "covered": {s: {"facility_id": fid, "distance_m": d}
+                               for s, (fid, d) in g.covered.items()},
+                   "missing": g.missing} for g in result.grids],
+        "streets": [rollup(r) for r in result.streets],
+        "districts": [rollup(r) for r in result.districts],
+        "failing_complexes": [{"id": c.facility.id, "name": c.facility.name,
+                               "grid": c.facility.grid, "failures": reasons(c.failures),
+                               "advice": reasons(c.advice)} for c in result.complexes],
+    }
+    if scene:
+        out["function"] = scene
+        out["radius_m"] = result.norms.radius(scene)
+        out["candidates"] = {
+            code: [{"site_id": c.site.id, "title": c.site.title, "score": c.score,
+                    "distance_m": c.distance_m, "reasons": reasons(c.reasons)}
+                   for c in ranked[:limit]]
+            for code, ranked in result.match(scene).items()}
+    return out

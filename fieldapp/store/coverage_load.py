@@ -1,0 +1,109 @@
+"""Loading coverage-analysis inputs for an area from the local store, and where its norms live.
+
+Reads only the fields the analysis needs, straight out of the records' JSON with one
+`json_extract` per row (a JSON array of the wanted paths), so a district of tens of
+thousands of records loads without decoding every record's full content.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from fieldapp.domain import norms as norms_mod
+from fieldapp.domain.coverage import Analysis, FacilityIn, GridIn, SiteIn, analyse
+
+FACILITY_PATHS = ("name", "functions", "building_area", "facility_kind", "lat", "lng")
+SITE_PATHS = ("address", "candidate_functions", "usable_area", "floor_from", "accessibility",
+              "elevator", "owner_consent", "authority_consent", "structure_condition",
+              "fire_condition", "lat", "lng")
+
+_GRIDS_BELOW = """WITH RECURSIVE sub(code, level) AS (
+    SELECT code, level FROM area WHERE code = ?
+    UNION ALL SELECT a.code, a.level FROM area a JOIN sub ON a.parent_code = sub.code)
+  SELECT code FROM sub WHERE level = 'grid'"""
+
+
+@dataclass
+class CoverageInputs:
+    grids: list[GridIn]
+    facilities: list[FacilityIn]
+    sites: list[SiteIn]
+    names: dict[str, str]  # area code → name, for every area (roll-up labels)
+    levels: dict[str, str]  # area code → level
+
+
+def _conn(store) -> sqlite3.Connection:
+    return store.conn if hasattr(store, "conn") else store
+
+
+def data_dir_of(store) -> Path | None:
+    """The folder holding the store's database file (None for an in-memory database)."""
+    for row in _conn(store).execute("PRAGMA database_list"):
+        if row[1] == "main" and row[2]:
+            return Path(row[2]).parent
+    return None
+
+
+def load_norms(store) -> norms_mod.Norms:
+    """Norms for this store: the built-in file overridden by `<data dir>/norms.toml`."""
+    return norms_mod.load(data_dir_of(store))
+
+
+def load_inputs(store, area_code: str | None = None) -> CoverageInputs:
+    """Grids at or below `area_code` (every grid when None) and their sites and facilities."""
+    conn = _conn(store)
+    areas = conn.execute(
+        "SELECT code, name, level, parent_code, lat, lng, households FROM area").fetchall()
+    names = {a[0]: a[1] for a in areas}
+    levels = {a[0]: a[2] for a in areas}
+    parent = {a[0]: a[3] for a in areas}
+    if area_code is not None and area_code not in names:
+        raise LookupError(area_code)
+
+    def ancestor(code: str, level: str) -> str:
+        seen = 0
+        while code and seen < 10:  # a cycle in bad reference data must not hang the app
+            if levels.get(code) == level:
+                return code
+            code, seen = parent.get(code) or "", seen + 1
+        return ""
+
+    wanted: set[str] | None = None
+    if area_code is not None:
+        wanted = {r[0] for r in conn.execute(_GRIDS_BELOW, (area_code,))}
+    grids = [GridIn(code, name, lat, lng, households, parent_code,
+                    ancestor(code, "street"), ancestor(code, "district"))
+             for code, name, level, parent_code, lat, lng, households in areas
+             if level == "grid" and (wanted is None or code in wanted)]
+
+    where, params = "r.deleted = 0 AND r.kind = ?", []
+    if area_code is not None:
+        where += f" AND r.grid_code IN ({_GRIDS_BELOW})"
+        params = [area_code]
+    facilities, sites = [], []
+    for kind, paths in (("facility", FACILITY_PATHS), ("site", SITE_PATHS)):
+        expr = ", ".join(f"'$.{p}'" for p in paths)
+        rows = conn.execute(
+            f"SELECT r.id, r.status, r.grid_code, json_extract(r.data, {expr}) "
+            f"FROM record r WHERE {where}", [kind, *params])
+        for rid, status, grid_code, values in rows:
+            data = dict(zip(paths, json.loads(values)))
+            data["grid_code"] = grid_code
+            for key in ("functions", "candidate_functions"):
+                if isinstance(data.get(key), str):  # stored lists come back as JSON text
+                    data[key] = json.loads(data[key])
+            if kind == "facility":
+                facilities.append(FacilityIn.from_data(rid, data, status))
+            else:
+                sites.append(SiteIn.from_data(rid, data, status))
+    return CoverageInputs(grids, facilities, sites, names, levels)
+
+
+def analyse_store(store, area_code: str | None = None,
+                  norms: norms_mod.Norms | None = None) -> Analysis:
+    inputs = load_inputs(store, area_code)
+    return analyse(inputs.grids, inputs.facilities, inputs.sites,
+                   norms or load_norms(store), inputs.names)
