@@ -134,9 +134,9 @@ class RegistryClient:
             # with the same mutation ids.
             raise Offline("无法连接同步服务器", "cannot reach the sync server",
                           f"{type(exc).__name__}: {exc}"[:200]) from exc
-        return self._check(response)
+        return self._check(response, path)
 
-    def _check(self, response) -> dict:
+    def _check(self, response, path: str = "") -> dict:
         status = response.status_code
         body = _body(response)
         zh = body.get("message_zh") or ""
@@ -144,6 +144,9 @@ class RegistryClient:
         if status == 426:
             raise UpgradeRequired(zh or "同步协议版本过旧,请升级 fieldapp",
                                   en or "this fieldapp is too old for the server: please upgrade")
+        if status == 401 and path.endswith("/enroll"):
+            raise Refused(zh or "登记令牌无效", en or "the enrollment token is not valid",
+                          body.get("error", ""))
         if status == 401:
             raise Unauthorized(
                 "登录凭据无效或已被撤销,请重新登记本机 (fieldapp enroll)",
