@@ -1,0 +1,1 @@
+"""Benchmarks run by hand (`python -m bench`), never in CI's test pass."""
