@@ -1,0 +1,153 @@
+"""Administration of the registry: users, enrolment tokens, revocation, area reference data.
+
+Used by `fieldapp admin …` and directly by tests and the demo. Every function takes a database
+URL, migrates the schema if needed and works in its own transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+
+from fieldapp.domain.areas import Area as DomainArea
+from fieldapp.domain.workflow import ROLES
+from sync.server import auth
+from sync.server.areas import check_areas, known_codes, upsert_areas
+from sync.server.db import make_engine, reading, writing
+from sync.server.migrations import migrate
+
+_engines: dict[str, object] = {}
+
+
+class AdminError(ValueError):
+    """A refused admin action, with a one-line bilingual reason."""
+
+
+def engine_for(database_url: str):  # noqa: ANN201
+    # One engine per URL per process: the CLI calls once, tests call many times.
+    if database_url not in _engines:
+        engine = make_engine(database_url, pool_size=2)
+        migrate(engine)
+        _engines[database_url] = engine
+    return _engines[database_url]
+
+
+def add_user(database_url: str, name: str, role: str, scopes: list[str] | str) -> str:
+    """Create a user (or give an existing, unrevoked one a new token); returns the token."""
+    if isinstance(scopes, str):
+        scopes = list(auth.parse_scopes(scopes))
+    name = name.strip()
+    if not name or len(name) > 60:
+        raise AdminError("用户名应为 1-60 个字 / name must be 1-60 characters")
+    if role not in ROLES:
+        raise AdminError(f"角色应为 {'/'.join(ROLES)} / role must be one of {', '.join(ROLES)}")
+    if not scopes:
+        raise AdminError("至少需要一个范围 / at least one scope (area code or *) is needed")
+    engine = engine_for(database_url)
+    with writing(engine) as conn:
+        known = known_codes(conn)
+        unknown = [s for s in scopes if s != auth.ALL_SCOPE and s not in known]
+        if unknown:
+            raise AdminError(f"未知区域编码 / unknown area code(s): {', '.join(unknown)} "
+                             f"(load areas first)")
+        row = conn.execute(select(auth.USERS).where(auth.USERS.c.name == name)).first()
+        scope_text = ",".join(sorted(set(scopes)))
+        if row is None:
+            user_id = conn.execute(insert(auth.USERS).values(
+                name=name, role=role, scopes=scope_text, revoked=False,
+                created_at=auth.utcnow())).inserted_primary_key[0]
+        elif row.revoked:
+            raise AdminError(f"用户 {name} 已停用 / user {name} is revoked")
+        else:
+            user_id = row.id
+            conn.execute(update(auth.USERS).where(auth.USERS.c.id == user_id)
+                         .values(role=role, scopes=scope_text))
+        return auth.issue_token(conn, user_id)
+
+
+def list_users(database_url: str) -> list[dict]:
+    engine = engine_for(database_url)
+    with reading(engine) as conn:
+        devices: dict[int, int] = {}
+        for c in conn.execute(select(auth.CREDS.c.user_id)
+                              .where(auth.CREDS.c.revoked_at.is_(None))):
+            devices[c.user_id] = devices.get(c.user_id, 0) + 1
+        return [{"name": u.name, "role": u.role, "scopes": list(auth.parse_scopes(u.scopes)),
+                 "revoked": bool(u.revoked), "devices": devices.get(u.id, 0),
+                 "created_at": u.created_at}
+                for u in conn.execute(select(auth.USERS).order_by(auth.USERS.c.name))]
+
+
+def revoke_user(database_url: str, name: str) -> int:
+    """Revoke a user and all their device credentials; returns how many devices were cut off."""
+    engine = engine_for(database_url)
+    with writing(engine) as conn:
+        row = conn.execute(select(auth.USERS).where(auth.USERS.c.name == name)).first()
+        if row is None:
+            raise AdminError(f"没有用户 {name} / no user named {name}")
+        conn.execute(update(auth.USERS).where(auth.USERS.c.id == row.id).values(revoked=True))
+        return conn.execute(update(auth.CREDS).where(auth.CREDS.c.user_id == row.id,
+                                                     auth.CREDS.c.revoked_at.is_(None))
+                            .values(revoked_at=auth.utcnow())).rowcount
+
+
+def read_areas_csv(path: str | Path) -> list[DomainArea]:
+    """Rows of code,name,level,parent_code[,lat,lng,households]; raises AdminError per bad row."""
+    areas, problems = [], []
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            missing = {"code", "name", "level", "parent_code"} - set(reader.fieldnames or ())
+            if missing:
+                raise AdminError(f"缺少列 / missing column(s): {', '.join(sorted(missing))}")
+            for n, row in enumerate(reader, start=2):
+                try:
+                    areas.append(DomainArea(
+                        (row["code"] or "").strip(), (row["name"] or "").strip(),
+                        (row["level"] or "").strip(), (row["parent_code"] or "").strip() or None,
+                        _num(row.get("lat"), float), _num(row.get("lng"), float),
+                        _num(row.get("households"), int)))
+                except ValueError as exc:
+                    problems.append(f"line {n}: {exc}")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AdminError(f"无法读取文件 / cannot read {path}: {exc}") from None
+    if problems:
+        raise AdminError("; ".join(problems[:10]))
+    return areas
+
+
+def _num(text: str | None, kind: type):  # noqa: ANN202
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+def load_areas(database_url: str, areas: list[DomainArea]) -> int:
+    """Validate every row first, then load all or nothing; returns how many rows changed."""
+    engine = engine_for(database_url)
+    with writing(engine) as conn:
+        problems = check_areas(areas, known_codes(conn))
+        if problems:
+            more = f" (+{len(problems) - 10} more)" if len(problems) > 10 else ""
+            raise AdminError("区域数据有误,未导入 / areas not loaded: "
+                             + "; ".join(problems[:10]) + more)
+        return upsert_areas(conn, areas)
+
+
+def load_demo_areas(database_url: str) -> int:
+    from fieldapp.demo import demo_areas
+
+    return load_areas(database_url, demo_areas())
+
+
+def dispose_all() -> None:
+    """Close pooled connections (tests drop their PostgreSQL schema afterwards)."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()

@@ -1,0 +1,66 @@
+"""Connecting to the registry database: SQLite file or PostgreSQL, with sane settings.
+
+Writers lock the one-row seq counter first (see PROTOCOL.md), so they commit in seq order; on
+SQLite a writing transaction starts with BEGIN IMMEDIATE, which gives the same order, and
+readers use plain BEGIN so a pull never waits for a push.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+
+
+def normalise_url(url: str) -> str:
+    """Accept a plain file path and bare `postgresql://` too; SQLAlchemy needs the driver."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+            # Take transaction control away from pysqlite so BEGIN IMMEDIATE is ours to send.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")  # a push answered "applied" must survive
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("write")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                             pool_pre_ping=True, pool_recycle=1800)
+    raise ValueError(f"unsupported database url (use sqlite:/// or postgresql+psycopg://): "
+                     f"{url.split('://')[0]}")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A writing transaction (BEGIN IMMEDIATE on SQLite); commits on success."""
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn, conn.begin():
+        yield conn

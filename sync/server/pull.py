@@ -1,0 +1,90 @@
+"""Answering a pull: the change feed after a cursor, filtered to the credential's scope.
+
+The head is read from the seq counter before the feed: every seq at or below a committed head
+has committed (writers hold the counter row until commit), so a page never skips a change
+that commits later with a smaller seq.
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from sync.server.areas import AREAS, COUNTER, AreaChains
+from sync.server.auth import ALL_SCOPE, Principal, scope_fingerprint
+from sync.server.db import reading
+from sync.server.push import FEED, HISTORY, RECORDS, load_record, record_dict
+
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 2000
+
+
+def parse_cursor(cursor: str | None, fingerprint: str) -> int:
+    """The seq to continue after; 0 for no cursor, a malformed one or another scope's."""
+    if not cursor or ":" not in cursor:
+        return 0
+    fp, _, seq = cursor.rpartition(":")
+    if fp != fingerprint or not seq.isdigit():
+        return 0
+    return int(seq)
+
+
+def history_dict(row) -> dict:  # noqa: ANN001
+    return {"record_id": row.record_id, "version": row.version, "seq": row.seq, "at": row.at,
+            "who": row.who, "device_id": row.device_id, "action": row.action,
+            "changes": orjson.loads(row.changes), "comment": row.comment,
+            "mutation_id": row.mutation_id}
+
+
+def area_dict(row) -> dict:  # noqa: ANN001
+    return {"code": row.code, "name": row.name, "level": row.level,
+            "parent_code": row.parent_code, "lat": row.lat, "lng": row.lng,
+            "households": row.households}
+
+
+def pull(engine: Engine, who: Principal, cursor: str | None, limit: int = DEFAULT_LIMIT) -> dict:
+    fingerprint = scope_fingerprint(who.role, who.scopes)
+    since = parse_cursor(cursor, fingerprint)
+    codes = [ALL_SCOPE] if who.everywhere else list(who.scopes)
+    with reading(engine) as conn:
+        head = conn.execute(select(COUNTER.c.value).where(COUNTER.c.id == 1)).scalar_one()
+        since = min(since, head)  # a cursor from a restored-older database starts over
+        rows = conn.execute(
+            select(FEED.c.seq, FEED.c.record_id).distinct()
+            .where(FEED.c.code.in_(codes), FEED.c.seq > since, FEED.c.seq <= head)
+            .order_by(FEED.c.seq).limit(limit)).all()
+        more = len(rows) == limit
+        upto = rows[-1].seq if more else head
+        last_seq: dict[str, int] = {}
+        for row in rows:
+            last_seq[row.record_id] = row.seq
+        records = {}
+        if last_seq:
+            for row in conn.execute(select(RECORDS).where(RECORDS.c.id.in_(list(last_seq)))):
+                records[row.id] = load_record(row)
+        chains = AreaChains(conn)
+        chains.prefetch(r["grid_code"] for r in records.values())
+        changes, visible = [], []
+        for record_id, seq in sorted(last_seq.items(), key=lambda kv: kv[1]):
+            r = records[record_id]
+            if not who.covers(chains.scope_codes(r["grid_code"])):
+                changes.append({"seq": seq, "op": "evict", "record_id": record_id,
+                                "kind": r["kind"], "record": None})
+                continue
+            visible.append(record_id)
+            changes.append({"seq": seq, "op": "delete" if r["deleted"] else "upsert",
+                            "record_id": record_id, "kind": r["kind"],
+                            "record": record_dict(r)})
+        history = []
+        if visible:
+            history = [history_dict(h) for h in conn.execute(
+                select(HISTORY).where(HISTORY.c.record_id.in_(visible), HISTORY.c.seq > since,
+                                      HISTORY.c.seq <= upto).order_by(HISTORY.c.seq))]
+        area_q = select(AREAS).order_by(AREAS.c.code)
+        if since:
+            area_q = area_q.where(AREAS.c.seq > since, AREAS.c.seq <= upto)
+        areas = [area_dict(a) for a in conn.execute(area_q)]
+    return {"changes": changes, "history": history, "areas": areas,
+            "cursor": f"{fingerprint}:{upto}", "more": more}
