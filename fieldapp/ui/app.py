@@ -1,26 +1,183 @@
-"""The Textual application: wires screens together and nothing else."""
+"""The Textual application: wires screens together and nothing else.
+
+Three modes, each with its own screen stack: home, sites and facilities. Forms, details and
+dialogs are pushed on top. Database reads run in thread workers on a second connection
+(`reading()`); the UI thread keeps its own connection for the small writes a save makes.
+"""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import ModalScreen
 
 from fieldapp.context import AppContext
+from fieldapp.store.db import connect
+from fieldapp.store.records import Record, RecordStore
+from fieldapp.ui.commands import FieldCommands
+from fieldapp.ui.i18n import LANGS, t
+from fieldapp.ui.screens.help import HelpScreen
+from fieldapp.ui.screens.home import HomeScreen
+from fieldapp.ui.screens.record_detail import RecordDetailScreen
+from fieldapp.ui.screens.record_form import RecordFormScreen, inspection_preset
+from fieldapp.ui.screens.record_list import RecordListScreen
+
+#: Actions on plain keys; off while the user types in a form or answers a dialog.
+LETTER_ACTIONS = {"home", "sites", "facilities", "new_site", "search", "coverage", "help_key"}
+SYNC_STATES = ("online", "offline", "syncing", "sync_error")
 
 
 class FieldApp(App):
+    CSS_PATH = "app.tcss"
     TITLE = "fieldapp 社区嵌入式服务设施"
+    COMMANDS = App.COMMANDS | {FieldCommands}
+    MODES = {
+        "home": HomeScreen,
+        "sites": lambda: RecordListScreen("site"),
+        "facilities": lambda: RecordListScreen("facility"),
+    }
+    DEFAULT_MODE = "home"
+    BINDINGS = [
+        Binding("f1", "help", show=False),
+        Binding("question_mark", "help_key", show=False),
+        Binding("ctrl+l", "switch_lang", show=False),
+        Binding("h", "home", show=False),
+        Binding("s", "sites", show=False),
+        Binding("f", "facilities", show=False),
+        Binding("n", "new_site", show=False),
+        Binding("slash", "search", show=False),
+        Binding("c", "coverage", show=False),
+        Binding("ctrl+q", "quit", show=False, priority=True),
+    ]
+
+    lang = reactive("zh", init=False)
+    #: online / offline / syncing / sync_error; the sync engine sets it via set_sync_status.
+    sync_status = reactive("offline", init=False)
+    pending = reactive(0, init=False)
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
         self.ctx = ctx
+        self.store = ctx.open_store()
+        self.set_reactive(FieldApp.lang, ctx.lang if ctx.lang in LANGS else "zh")
+        self._reader: RecordStore | None = None
+        self._read_lock = threading.Lock()
+        self._areas: list[tuple[str, str]] | None = None
 
-    def compose(self) -> ComposeResult:
-        store = self.ctx.open_store()
-        counts = store.counts_by_kind()
-        yield Header()
-        yield Static("\n".join(f"{k}: {sum(v.values())}" for k, v in counts.items()) or "空")
-        yield Footer()
+    # -- data access for screens ------------------------------------------------------------
+    @contextmanager
+    def reading(self) -> Iterator[RecordStore]:
+        """The read connection for thread workers, one worker at a time."""
+        with self._read_lock:
+            if self._reader is None:
+                self._reader = RecordStore(connect(self.ctx.database_path), self.store.user,
+                                           self.store.role, self.store.device_id)
+            yield self._reader
+
+    def area_options(self) -> list[tuple[str, str]]:
+        """Streets and their grids for filters, each grid under its street."""
+        if self._areas is None:
+            rows = self.store.conn.execute(
+                "SELECT code, name, level FROM area WHERE level IN ('street', 'grid') "
+                "ORDER BY code").fetchall()
+            self._areas = [(name if level == "street" else f"  {name}", code)
+                           for code, name, level in rows]
+        return self._areas
+
+    def on_mount(self) -> None:
+        self.set_interval(5, self.refresh_pending)
+
+    @work(thread=True, exclusive=True, group="pending")
+    def refresh_pending(self) -> None:
+        with self.reading() as store:
+            n = store.pending_count()
+        self.call_from_thread(setattr, self, "pending", n)
+
+    def set_sync_status(self, status: str, pending: int | None = None,
+                        last_sync_at: str | None = None) -> None:
+        """For the sync engine: show online/offline/syncing/sync_error; safe from any thread."""
+        def apply() -> None:
+            self.sync_status = status if status in SYNC_STATES else "offline"
+            if pending is not None:
+                self.pending = pending
+            if last_sync_at:
+                self.store.set_setting("last_sync_at", last_sync_at)
+
+        if self._thread_id == threading.get_ident():
+            apply()
+        else:
+            self.call_from_thread(apply)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in LETTER_ACTIONS and (isinstance(self.screen, ModalScreen)
+                                         or getattr(self.screen, "TYPING", False)):
+            return False
+        return True
+
+    # -- navigation -------------------------------------------------------------------------
+    def open_detail(self, record_id: str) -> None:
+        self.push_screen(RecordDetailScreen(record_id))
+
+    def open_form(self, kind: str, record_id: str | None = None) -> None:
+        self.push_screen(RecordFormScreen(kind, record_id))
+
+    def open_inspection_form(self, target: Record) -> None:
+        self.push_screen(RecordFormScreen("inspection", preset=inspection_preset(
+            target, self.store.user or ""), context_title=target.title))
+
+    def action_home(self) -> None:
+        self.switch_mode("home")
+
+    def action_sites(self) -> None:
+        self.switch_mode("sites")
+
+    def action_facilities(self) -> None:
+        self.switch_mode("facilities")
+
+    def action_new_site(self) -> None:
+        self.open_form("site")
+
+    def action_new_facility(self) -> None:
+        self.open_form("facility")
+
+    def action_search(self) -> None:
+        if not isinstance(self.screen, RecordListScreen):
+            self.switch_mode("sites")
+        self.call_after_refresh(self._focus_search)
+
+    def _focus_search(self) -> None:
+        if isinstance(self.screen, RecordListScreen):
+            self.screen.action_focus_search()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.lang))
+
+    def action_help_key(self) -> None:
+        self.action_help()
+
+    def action_coverage(self) -> None:
+        try:
+            from fieldapp.ui.screens.coverage import CoverageScreen
+        except ImportError:
+            self.notify(t("coverage_missing", self.lang), severity="warning")
+            return
+        self.push_screen(CoverageScreen(self.ctx.open_store(), self.lang))
+
+    def action_switch_lang(self) -> None:
+        self.lang = "en" if self.lang == "zh" else "zh"
+        self.ctx.lang = self.lang
+        self.store.set_setting("lang", self.lang)
+        self.notify(t("lang_switched", self.lang))
+        relabel = getattr(self.screen, "relabel", None)
+        if relabel:
+            self.call_later(relabel)
 
 
 if __name__ == "__main__":

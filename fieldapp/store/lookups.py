@@ -1,0 +1,131 @@
+"""Read helpers the screens need beyond RecordStore: grids, nearby records, inspections of a
+target, returned records, and the unsaved-form drafts kept in `form_draft`.
+
+Kept apart from `records.py` so the store's write path stays small; everything here reads,
+except the form-draft functions, which never touch records, the outbox or history.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import dataclass
+
+from fieldapp.domain.geo import haversine_m
+from fieldapp.store.records import Record, utcnow
+
+#: Two sites closer than this are probably the same place entered twice.
+NEAR_METRES = 30.0
+
+
+@dataclass(frozen=True)
+class Grid:
+    code: str
+    name: str
+
+
+def grids(conn: sqlite3.Connection) -> list[Grid]:
+    rows = conn.execute("SELECT code, name FROM area WHERE level = 'grid' ORDER BY code")
+    return [Grid(r[0], r[1]) for r in rows]
+
+
+def grid_names(conn: sqlite3.Connection, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    marks = ",".join("?" * len(codes))
+    return dict(conn.execute(f"SELECT code, name FROM area WHERE code IN ({marks})", codes))
+
+
+def worker_grids(conn: sqlite3.Connection, user: str, limit: int = 12) -> list[tuple[str, int]]:
+    """The grids where `user` has recorded most sites and facilities, busiest first."""
+    rows = conn.execute(
+        "SELECT grid_code, count(*) AS n FROM record WHERE author = ? AND deleted = 0 "
+        "AND kind IN ('site', 'facility') AND grid_code IS NOT NULL "
+        "GROUP BY grid_code ORDER BY n DESC, grid_code LIMIT ?", (user, limit)).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def returned(conn: sqlite3.Connection, limit: int = 50) -> list[Record]:
+    """Records sent back by a supervisor, the oldest first (they have waited longest)."""
+    rows = conn.execute(
+        "SELECT * FROM record WHERE status = 'returned' AND deleted = 0 "
+        "AND kind IN ('site', 'facility', 'inspection') ORDER BY updated_at LIMIT ?",
+        (limit,)).fetchall()
+    return [Record.from_row(r) for r in rows]
+
+
+def nearby(conn: sqlite3.Connection, kind: str, lat: float, lng: float,
+           exclude_id: str | None = None, metres: float = NEAR_METRES) -> list[tuple[Record, float]]:
+    """Records of `kind` within `metres` of a point, closest first, with their distance.
+
+    A bounding box on the JSON coordinates narrows the rows before the exact distance.
+    """
+    dlat = metres / 111_320.0
+    dlng = metres / (111_320.0 * max(0.1, math.cos(math.radians(lat))))
+    rows = conn.execute(
+        "SELECT * FROM record WHERE kind = ? AND deleted = 0 AND id != ? "
+        "AND json_extract(data, '$.lat') BETWEEN ? AND ? "
+        "AND json_extract(data, '$.lng') BETWEEN ? AND ?",
+        (kind, exclude_id or "", lat - dlat, lat + dlat, lng - dlng, lng + dlng)).fetchall()
+    found = []
+    for row in rows:
+        record = Record.from_row(row)
+        distance = haversine_m(lat, lng, record.data["lat"], record.data["lng"])
+        if distance <= metres:
+            found.append((record, distance))
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def inspections_of(conn: sqlite3.Connection, target_id: str, limit: int = 100) -> list[Record]:
+    """Inspections recorded for a site or facility, newest inspection first."""
+    rows = conn.execute(
+        "SELECT * FROM record WHERE kind = 'inspection' AND deleted = 0 "
+        "AND json_extract(data, '$.target_id') = ? "
+        "ORDER BY json_extract(data, '$.inspected_on') DESC, rid DESC LIMIT ?",
+        (target_id, limit)).fetchall()
+    return [Record.from_row(r) for r in rows]
+
+
+def pending_of(conn: sqlite3.Connection, record_id: str) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT seq, op, state, attempts, last_error, created_at FROM outbox "
+        "WHERE record_id = ? ORDER BY seq", (record_id,)).fetchall()
+
+
+# -- unsaved form input ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FormDraft:
+    form_key: str
+    kind: str
+    record_id: str | None
+    data: dict
+    saved_at: str
+
+
+def form_key(kind: str, record_id: str | None) -> str:
+    return f"{kind}:{record_id or 'new'}"
+
+
+def save_form_draft(conn: sqlite3.Connection, kind: str, record_id: str | None,
+                    data: dict) -> None:
+    conn.execute(
+        "INSERT INTO form_draft(form_key, kind, record_id, data, saved_at) VALUES (?,?,?,?,?) "
+        "ON CONFLICT(form_key) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at",
+        (form_key(kind, record_id), kind, record_id, json.dumps(data, ensure_ascii=False),
+         utcnow()))
+
+
+def load_form_draft(conn: sqlite3.Connection, kind: str,
+                    record_id: str | None) -> FormDraft | None:
+    row = conn.execute("SELECT * FROM form_draft WHERE form_key = ?",
+                       (form_key(kind, record_id),)).fetchone()
+    if row is None:
+        return None
+    return FormDraft(row["form_key"], row["kind"], row["record_id"], json.loads(row["data"]),
+                     row["saved_at"])
+
+
+def clear_form_draft(conn: sqlite3.Connection, kind: str, record_id: str | None) -> None:
+    conn.execute("DELETE FROM form_draft WHERE form_key = ?", (form_key(kind, record_id),))

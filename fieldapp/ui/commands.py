@@ -1,0 +1,38 @@
+"""The command palette (Ctrl+P): every main action by name, in the current language with the
+other language beside it, so either can be typed."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from fieldapp.ui.i18n import t
+
+#: (i18n key of the name, app action method without "action_").
+ACTIONS = [
+    ("new_site", "new_site"), ("new_facility", "new_facility"), ("search", "search"),
+    ("sites", "sites"), ("facilities", "facilities"), ("home", "home"),
+    ("coverage", "coverage"), ("switch_lang", "switch_lang"), ("help", "help"),
+]
+
+
+class FieldCommands(Provider):
+    def _commands(self) -> list[tuple[str, str]]:
+        lang = self.app.lang
+        other = "en" if lang == "zh" else "zh"
+        return [(f"{t(key, lang)} ({t(key, other)})", action) for key, action in ACTIONS]
+
+    def _run(self, action: str) -> None:
+        getattr(self.app, f"action_{action}")()
+
+    async def discover(self) -> Hits:
+        for name, action in self._commands():
+            yield DiscoveryHit(name, partial(self._run, action))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, action in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(self._run, action), text=name)

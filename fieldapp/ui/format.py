@@ -1,0 +1,81 @@
+"""Turning stored values into text for the screen, and back into form input.
+
+Widths are terminal cells (`rich.cells.cell_len`), not characters: a Chinese character takes
+two cells, so cutting by `len()` would make CJK columns ragged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.cells import cell_len
+
+from fieldapp.domain.choices import STATUS
+from fieldapp.domain.records import BOOL, CHOICE, FLOAT, GRID, INT, MULTI, FieldSpec
+
+ELLIPSIS = "…"
+
+
+def fit(text: str, width: int) -> str:
+    """`text` cut to at most `width` cells, ending with an ellipsis when cut."""
+    text = " ".join(str(text).split())  # a newline in a cell would break the row
+    if cell_len(text) <= width:
+        return text
+    out, used = [], 0
+    for ch in text:
+        w = cell_len(ch)
+        if used + w > width - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + ELLIPSIS
+
+
+def pad(text: str, width: int) -> str:
+    """`text` fitted and padded with spaces to exactly `width` cells."""
+    text = fit(text, width)
+    return text + " " * (width - cell_len(text))
+
+
+def number(value: float | int) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def display(spec: FieldSpec, value: Any, lang: str = "zh") -> str:
+    """A stored value as a person reads it: labels for codes, units for numbers."""
+    if value is None or value == "" or value == []:
+        return ""
+    if spec.type == CHOICE and spec.choices:
+        return spec.choices.label(value, lang)
+    if spec.type == MULTI and spec.choices:
+        sep = "、" if lang == "zh" else ", "
+        return sep.join(spec.choices.label(v, lang) for v in value)
+    if spec.type == BOOL:
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if spec.type in (INT, FLOAT):
+        return number(value) + (spec.unit or "")
+    return str(value)
+
+
+def to_raw(spec: FieldSpec, value: Any) -> Any:
+    """A stored value as the form holds it: text for inputs, codes for choices."""
+    if value is None:
+        return [] if spec.type == MULTI else None
+    if spec.type in (CHOICE, GRID, MULTI, BOOL):
+        return value
+    if spec.type in (INT, FLOAT):
+        return number(value)
+    return str(value)
+
+
+def status_label(code: str, lang: str = "zh") -> str:
+    return STATUS.label(code, lang)
+
+
+def short_time(iso: str | None) -> str:
+    """`2025-03-04T09:15:00.000+00:00` → `2025-03-04 09:15` (UTC, as stored)."""
+    if not iso:
+        return ""
+    return iso[:16].replace("T", " ")

@@ -1,0 +1,1 @@
+"""The TUI's screens: home, record lists, forms, details, dialogs and help."""

@@ -1,0 +1,44 @@
+"""What every full screen shares: its key hints for the status bar, and redrawing itself in
+the other language when the user switches (now, or when it next comes to the front)."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.screen import Screen
+
+
+class BaseScreen(Screen):
+    #: (key as shown, i18n key of what it does) for the status bar.
+    HINTS: list[tuple[str, str]] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown_lang = ""
+
+    @property
+    def lang(self) -> str:
+        return self.app.lang
+
+    def key_hints(self) -> list[tuple[str, str]]:
+        return self.HINTS
+
+    def reload(self) -> None:
+        """Fetch this screen's data again (after a change elsewhere or a language switch)."""
+
+    async def relabel(self) -> None:
+        self.before_relabel()
+        self.shown_lang = self.lang
+        await self.recompose()
+        self.reload()
+
+    def before_relabel(self) -> None:
+        """Keep what the user typed before the widgets are rebuilt."""
+
+    async def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self.shown_lang:  # first time in front
+            self.shown_lang = self.lang
+            self.reload()
+        elif self.shown_lang != self.lang:
+            await self.relabel()
+        else:
+            self.reload()

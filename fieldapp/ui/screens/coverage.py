@@ -1,0 +1,278 @@
+"""The coverage screen: a grid × function table of the 15-minute life circle, drill-down to
+the idle sites that could fill a gap (ranked, with reasons), and a chart per street.
+
+Self-contained: `CoverageScreen(store, lang="zh")` needs only a RecordStore; it brings its
+own CSS, key bindings and words, and Escape pops it. The analysis runs on the store's own
+thread when the screen mounts and on `r`; a district takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from fieldapp.domain.catalog import BY_CODE
+from fieldapp.domain.choices import STATUS
+from fieldapp.domain.coverage import SCENE_CODES, SCENE_SHORT, Analysis
+
+WORDS = {
+    "title": ("15分钟社区生活圈 覆盖分析", "15-minute life circle coverage"),
+    "grid": ("网格", "Grid"), "street": ("街镇", "Street"), "hh": ("户数", "Households"),
+    "per100": ("㎡/百户", "m²/100 hh"),
+    "summary": ("{grids} 个网格 · 标准: {norms} · 不达标综合体 {bad} 个",
+                "{grids} grids · norms: {norms} · complexes failing the test: {bad}"),
+    "built-in": ("内置", "built-in"),
+    "hint": ("方向键选格子,回车查看可承载的存量资源;m 只看缺此功能的网格;c 图表;r 重算;Esc 返回",
+             "Arrows pick a cell, Enter shows sites that could host it; m only grids lacking "
+             "this function; c chart; r recompute; Esc back"),
+    "lacking_title": ("{grid} 缺少{fn}({radius:g} 米内无设施)—— 可承载的存量资源:",
+                      "{grid} lacks {fn} (no facility within {radius:g} m) — sites that could "
+                      "host it:"),
+    "none_near": ("附近没有可承载的存量资源", "no idle site nearby could host it"),
+    "excluded": ("另有 {n} 处不符合条件已排除:", "{n} more excluded by the rules:"),
+    "covered_title": ("{grid} 已覆盖{fn}({radius:g} 米内):", "{grid} has {fn} within {radius:g} m:"),
+    "no_coords": ("(无坐标,按所在网格计)", "(no coordinates, counted in its grid)"),
+    "grid_title": ("{grid}: 缺少 {missing}", "{grid}: lacking {missing}"),
+    "nothing_missing": ("各项功能均已覆盖", "every function is covered"),
+    "filter_on": ("只显示缺少{fn}的网格 ({n} 个)", "only grids lacking {fn} ({n})"),
+    "chart_functions": ("{street}: 覆盖网格数(共 {n} 个)", "{street}: grids covered (of {n})"),
+    "chart_status": ("{street}: 存量资源状态", "{street}: sites by status"),
+    "no_grids": ("此范围内没有网格", "no grids in this area"),
+    "error": ("无法分析: {e}", "cannot analyse: {e}"),
+}
+
+
+class CoverageScreen(Screen):
+    DEFAULT_CSS = """
+    CoverageScreen { layout: vertical; }
+    CoverageScreen #cov-summary { height: auto; padding: 0 1; background: $boost; }
+    CoverageScreen #cov-table { height: 1fr; min-height: 6; }
+    CoverageScreen #cov-bottom { height: 14; border-top: solid $primary; }
+    CoverageScreen #cov-detail { height: 1fr; padding: 0 1; }
+    CoverageScreen #cov-charts { height: 1fr; display: none; }
+    CoverageScreen.charts #cov-charts { display: block; }
+    CoverageScreen.charts #cov-detail { display: none; }
+    CoverageScreen #cov-hint { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "返回 Back"),
+        Binding("m", "toggle_missing", "只看缺项 Lacking"),
+        Binding("c", "toggle_chart", "图表 Chart"),
+        Binding("r", "recompute", "重算 Recompute"),
+    ]
+
+    def __init__(self, store, lang: str = "zh", area: str | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.lang = lang if lang in ("zh", "en") else "zh"
+        self.area = area
+        self.result: Analysis | None = None
+        self.only_lacking: str | None = None  # scene whose lacking grids alone are listed
+        self.detail_text = ""
+        self.chart_street = ""
+
+    def t(self, key: str, **kw) -> str:
+        zh, en = WORDS[key]
+        return (zh if self.lang == "zh" else en).format(**kw)
+
+    # -- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        from textual_plotext import PlotextPlot
+
+        yield Static(self.t("title"), id="cov-summary")
+        table = DataTable(id="cov-table", cursor_type="cell", zebra_stripes=True)
+        yield table
+        with Vertical(id="cov-bottom"):
+            with VerticalScroll(id="cov-detail"):
+                yield Static("", id="cov-detail-text")
+            with Horizontal(id="cov-charts"):
+                yield PlotextPlot(id="cov-chart-functions")
+                yield PlotextPlot(id="cov-chart-status")
+        yield Static(self.t("hint"), id="cov-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.recompute()
+        self.query_one("#cov-table", DataTable).focus()
+
+    # -- data ------------------------------------------------------------------------------
+    def recompute(self) -> None:
+        from fieldapp.domain.norms import NormsError
+        from fieldapp.store.coverage_load import analyse_store
+
+        try:
+            self.result = analyse_store(self.store, self.area)
+        except (NormsError, LookupError) as exc:
+            self.result = None
+            self.query_one("#cov-summary", Static).update(self.t("error", e=exc))
+            return
+        norms = self.result.norms.source
+        self.query_one("#cov-summary", Static).update(
+            f"{self.t('title')} — " + self.t(
+                "summary", grids=len(self.result.grids), bad=len(self.result.complexes),
+                norms=self.t("built-in") if norms == "built-in" else norms))
+        self.fill_table()
+
+    def visible_grids(self):
+        grids = self.result.grids if self.result else []
+        if self.only_lacking:
+            grids = [g for g in grids if self.only_lacking in g.missing]
+        return grids
+
+    def fill_table(self) -> None:
+        table = self.query_one("#cov-table", DataTable)
+        table.clear(columns=True)
+        i = 0 if self.lang == "zh" else 1
+        table.add_column(self.t("grid"), key="grid")
+        table.add_column(self.t("street"), key="street")
+        table.add_column(self.t("hh"), key="hh")
+        table.add_column(self.t("per100"), key="per100")
+        for scene in SCENE_CODES:
+            table.add_column(SCENE_SHORT[scene][i], key=scene)
+        if self.result is None:
+            return
+        names, minimum = self.result.names, self.result.norms.area_min_per_100
+        for g in self.visible_grids():
+            per100 = g.area_per_100
+            area_cell = Text("-") if per100 is None else Text(
+                f"{per100:.1f}", style="red" if per100 < minimum else "green")
+            marks = [Text("✓", style="bold green") if s in g.covered
+                     else Text("✗", style="bold red") for s in SCENE_CODES]
+            table.add_row(g.grid.name or g.grid.code, names.get(g.grid.street, g.grid.street),
+                          str(g.grid.households or "-"), area_cell, *marks, key=g.grid.code)
+        if not self.visible_grids():
+            self.show_detail(self.t("no_grids"))
+
+    # -- drill-down ------------------------------------------------------------------------
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        if event.data_table.id != "cov-table":
+            return
+        event.stop()
+        self.drill(str(event.cell_key.row_key.value), str(event.cell_key.column_key.value))
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        if event.data_table.id != "cov-table" or self.result is None:
+            return
+        row = event.cell_key.row_key.value
+        cov = self.result.by_code.get(str(row))
+        if cov is not None and cov.grid.street != self.chart_street:
+            self.draw_charts(cov.grid.street)
+
+    def drill(self, grid_code: str, column: str) -> None:
+        """Show what lies behind one cell: candidates for a gap, facilities for a ✓."""
+        if self.result is None or grid_code not in self.result.by_code:
+            return
+        cov = self.result.by_code[grid_code]
+        name = cov.grid.name or grid_code
+        if column not in SCENE_CODES:
+            missing = "、".join(BY_CODE[s].label(self.lang) for s in cov.missing)
+            self.show_detail(self.t("grid_title", grid=name,
+                                    missing=missing or self.t("nothing_missing")))
+            return
+        fn = BY_CODE[column].label(self.lang)
+        radius = self.result.norms.radius(column)
+        lines: list[str] = []
+        if column in cov.covered:
+            lines.append(self.t("covered_title", grid=name, fn=fn, radius=radius))
+            near = self.result.nearest(grid_code, column)
+            if near:
+                lines += [f"  ✓ {f.name or f.id[:8]}  {d:.0f} m" for f, d in near[:10]]
+            else:
+                fid, _ = cov.covered[column]
+                lines.append(f"  ✓ {fid[:8]} {self.t('no_coords')}")
+        else:
+            lines.append(self.t("lacking_title", grid=name, fn=fn, radius=radius))
+            ranked = self.result.candidates(grid_code, column, include_excluded=True)
+            eligible = [c for c in ranked if c.eligible]
+            if not eligible:
+                lines.append("  " + self.t("none_near"))
+            for n, c in enumerate(eligible, 1):
+                where = "-" if c.distance_m is None else f"{c.distance_m:.0f} m"
+                lines.append(f" {n}. [{c.score:+d}] {c.site.title or c.site.id[:8]}  {where}")
+                lines.append(f"    {c.reason(self.lang)}")
+            excluded = [c for c in ranked if not c.eligible]
+            if excluded:
+                lines.append(self.t("excluded", n=len(excluded)))
+                lines += [f"  ✗ {c.site.title or c.site.id[:8]}: {c.reason(self.lang)}"
+                          for c in excluded]
+        self.show_detail("\n".join(lines))
+
+    def show_detail(self, text: str) -> None:
+        self.detail_text = text
+        self.query_one("#cov-detail-text", Static).update(Text(text))
+        self.remove_class("charts")
+
+    # -- charts ----------------------------------------------------------------------------
+    def draw_charts(self, street: str) -> None:
+        from textual_plotext import PlotextPlot
+
+        if self.result is None:
+            return
+        self.chart_street = street
+        rollup = next((r for r in self.result.streets if r.code == street), None)
+        if rollup is None:
+            return
+        i = 0 if self.lang == "zh" else 1
+        name = self.result.names.get(street, street)
+        functions = self.query_one("#cov-chart-functions", PlotextPlot)
+        plt = functions.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.bar([SCENE_SHORT[s][i] for s in SCENE_CODES], [rollup.covered[s] for s in SCENE_CODES])
+        plt.title(self.t("chart_functions", street=name, n=rollup.grids))
+        functions.refresh()
+        grids = {g.grid.code for g in self.result.grids if g.grid.street == street}
+        counts = Counter(s.status for s in self.result.sites if s.grid in grids)
+        status = self.query_one("#cov-chart-status", PlotextPlot)
+        plt = status.plt
+        plt.clear_data()
+        plt.clear_figure()
+        codes = STATUS.codes()
+        plt.bar([STATUS.label(c, self.lang) for c in codes], [counts.get(c, 0) for c in codes])
+        plt.title(self.t("chart_status", street=name))
+        status.refresh()
+        self.chart_counts = {"functions": dict(rollup.covered), "status": dict(counts)}
+
+    # -- actions ---------------------------------------------------------------------------
+    def current_cell(self) -> tuple[str, str] | None:
+        table = self.query_one("#cov-table", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(key.row_key.value), str(key.column_key.value)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_recompute(self) -> None:
+        self.recompute()
+
+    def action_toggle_chart(self) -> None:
+        cell = self.current_cell()
+        if cell and self.result and cell[0] in self.result.by_code:
+            self.draw_charts(self.result.by_code[cell[0]].grid.street)
+        self.toggle_class("charts")
+
+    def action_toggle_missing(self) -> None:
+        if self.result is None:
+            return
+        cell = self.current_cell()
+        column = cell[1] if cell else ""
+        if self.only_lacking or column not in SCENE_CODES:
+            self.only_lacking = None
+        else:
+            self.only_lacking = column
+        self.fill_table()
+        table = self.query_one("#cov-table", DataTable)
+        if column in SCENE_CODES:
+            table.move_cursor(column=4 + SCENE_CODES.index(column))
+        if self.only_lacking:
+            fn = BY_CODE[self.only_lacking].label(self.lang)
+            self.show_detail(self.t("filter_on", fn=fn, n=table.row_count))

@@ -1,0 +1,95 @@
+"""Modal questions: restore an autosaved form, and the possible-duplicate warning."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, OptionList, Static
+from textual.widgets.option_list import Option
+
+from fieldapp.store.records import Record
+from fieldapp.ui.format import fit, short_time, status_label
+from fieldapp.ui.i18n import t
+
+
+class RestoreDraftModal(ModalScreen[bool]):
+    """Dismisses True to restore the kept input, False to discard it."""
+
+    BINDINGS = [Binding("escape", "discard", show=False)]
+
+    def __init__(self, lang: str, saved_at: str) -> None:
+        super().__init__()
+        self.lang = lang
+        self.saved_at = saved_at
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(t("restore_title", self.lang), classes="dialog-title")
+            yield Static(t("restore_body", self.lang, when=short_time(self.saved_at) + " UTC"))
+            with Horizontal(classes="buttons"):
+                yield Button(t("restore", self.lang), variant="primary", id="restore")
+                yield Button(t("discard", self.lang), id="discard")
+
+    @on(Button.Pressed, "#restore")
+    def _restore(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#discard")
+    def action_discard(self) -> None:
+        self.dismiss(False)
+
+
+class DuplicateModal(ModalScreen[tuple[str, str | None]]):
+    """Lists records that look like the one being saved.
+
+    Dismisses ("open", id), ("save", None) or ("cancel", None).
+    """
+
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+
+    def __init__(self, lang: str, matches: list[tuple[Record, float | None]]) -> None:
+        super().__init__()
+        self.lang = lang
+        self.matches = matches
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        options = []
+        for record, metres in self.matches:
+            why = (t("dup_same_address", lang) if metres is None
+                   else t("dup_distance", lang, m=f"{metres:.0f}"))
+            text = (f"{fit(record.title, 32)}  {record.grid_code or ''}  "
+                    f"{status_label(record.status, lang)}  ({why})")
+            options.append(Option(text, id=record.id))
+        with Vertical(classes="dialog"):
+            yield Static(t("dup_title", lang), classes="dialog-title")
+            yield Static(t("dup_body", lang))
+            yield OptionList(*options, id="dup-list")
+            with Horizontal(classes="buttons"):
+                yield Button(t("dup_open", lang), id="open")
+                yield Button(t("dup_save", lang), variant="warning", id="save")
+                yield Button(t("cancel", lang), id="cancel")
+
+    def _open_highlighted(self) -> None:
+        options = self.query_one("#dup-list", OptionList)
+        index = options.highlighted if options.highlighted is not None else 0
+        self.dismiss(("open", self.matches[index][0].id))
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self) -> None:
+        self._open_highlighted()
+
+    @on(Button.Pressed, "#open")
+    def _open(self) -> None:
+        self._open_highlighted()
+
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        self.dismiss(("save", None))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(("cancel", None))

@@ -1,0 +1,95 @@
+"""Home: the worker's grids, counts by status, what waits to sync, the last sync, and the
+records a supervisor returned (first, because they need attention)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from fieldapp.domain.choices import RECORD_KIND, STATUS
+from fieldapp.domain.records import KINDS
+from fieldapp.store import lookups
+from fieldapp.ui.format import fit, short_time
+from fieldapp.ui.i18n import t
+from fieldapp.ui.messages import HomeLoaded
+from fieldapp.ui.screens.base import BaseScreen
+from fieldapp.ui.widgets.status_bar import StatusBar
+
+
+class HomeScreen(BaseScreen):
+    HINTS = [("s", "sites"), ("f", "facilities"), ("n", "new_site"), ("/", "search"),
+             ("c", "coverage"), ("?", "help"), ("^p", "palette"), ("^l", "lang_short")]
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        yield Static(t("app_title", lang), classes="screen-title")
+        with Horizontal(id="home-body"):
+            with Vertical(id="home-left"):
+                yield Static(t("by_status", lang), classes="section-title")
+                yield Static(t("loading", lang), id="home-counts")
+                yield Static("", id="home-sync")
+                yield Static(t("my_grids", lang), classes="section-title")
+                yield Static(t("loading", lang), id="home-grids")
+            with Vertical(id="home-right"):
+                yield Static(t("needs_attention", lang), classes="section-title")
+                yield OptionList(id="home-returned")
+        yield StatusBar()
+
+    def reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="home")
+    def load(self) -> None:
+        with self.app.reading() as store:
+            counts = store.counts_by_kind()
+            pending = store.pending_count()
+            mine = lookups.worker_grids(store.conn, store.user)
+            names = lookups.grid_names(store.conn, [code for code, _ in mine])
+            back = lookups.returned(store.conn)
+        grids = [(code, names.get(code, ""), n) for code, n in mine]
+        self.post_message(HomeLoaded(counts, pending, grids, back))
+
+    @on(HomeLoaded)
+    def show(self, message: HomeLoaded) -> None:
+        lang = self.lang
+        self.app.pending = message.pending
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column("")
+        for code in STATUS.codes():
+            table.add_column(STATUS.label(code, lang), justify="right")
+        table.add_column(t("total", lang), justify="right")
+        for kind in KINDS:
+            by_status = message.counts.get(kind, {})
+            table.add_row(RECORD_KIND.label(kind, lang),
+                          *(str(by_status.get(s, 0)) for s in STATUS.codes()),
+                          str(sum(by_status.values())))
+        self.query_one("#home-counts", Static).update(table)
+        last = self.app.store.setting("last_sync_at")
+        self.query_one("#home-sync", Static).update(
+            f"{t('waiting_sync', lang)}: {message.pending}    "
+            f"{t('last_sync', lang)}: {short_time(last) if last else t('never_synced', lang)}")
+        grids = Table(box=None, pad_edge=False, show_header=False)
+        grids.add_column(no_wrap=True)
+        grids.add_column(no_wrap=True)
+        grids.add_column(justify="right")
+        for code, name, n in message.grids:
+            grids.add_row(code, fit(name, 20), t("records_n", lang, n=n))
+        self.query_one("#home-grids", Static).update(
+            grids if message.grids else t("no_grids", lang))
+        options = self.query_one("#home-returned", OptionList)
+        options.clear_options()
+        for record in message.returned:
+            options.add_option(Option(
+                f"{RECORD_KIND.label(record.kind, lang)}  {fit(record.title, 28)}\n"
+                f"  ↳ {fit(record.review_comment or '', 40)}", id=record.id))
+        if not message.returned:
+            options.add_option(Option(t("nothing_returned", lang), disabled=True))
+
+    @on(OptionList.OptionSelected, "#home-returned")
+    def open_returned(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.open_detail(event.option.id)

@@ -1,0 +1,179 @@
+"""One record in full: every field by section, the review comment, its inspections, its status
+and change history, and its sync state. Any kind; read in a worker, shown when it arrives."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from fieldapp.domain.choices import RECORD_KIND
+from fieldapp.domain.records import FIELD_INDEX, SECTIONS, SPECS
+from fieldapp.store import lookups
+from fieldapp.store.records import Record
+from fieldapp.ui.format import display, fit, short_time, status_label
+from fieldapp.ui.i18n import t
+from fieldapp.ui.screens.base import BaseScreen
+from fieldapp.ui.widgets.status_bar import StatusBar
+
+
+@dataclass
+class DetailLoaded(Message):
+    record: Record | None
+    history: list
+    inspections: list[Record]
+    outbox: list
+
+
+class RecordDetailScreen(BaseScreen):
+    HINTS = [("e", "edit"), ("i", "record_inspection"), ("Esc", "back"), ("?", "help")]
+    BINDINGS = [
+        Binding("e", "edit", show=False),
+        Binding("i", "inspect", show=False),
+        Binding("escape", "back", show=False),
+    ]
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__()
+        self.record_id = record_id
+        self.record: Record | None = None
+
+    def key_hints(self) -> list[tuple[str, str]]:
+        if self.record and self.record.kind == "inspection":
+            return [h for h in self.HINTS if h[0] != "i"]
+        return self.HINTS
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        yield Static(t("detail", lang), id="detail-title", classes="screen-title")
+        with VerticalScroll(id="detail-body"):
+            yield Static("", id="detail-comment")
+            yield Static(t("loading", lang), id="detail-fields")
+            yield Static(t("inspections", lang), id="detail-insp-title", classes="section-title")
+            yield OptionList(id="detail-inspections")
+            yield Static(t("history", lang), classes="section-title")
+            yield Static("", id="detail-history")
+            yield Static(t("sync_state", lang), classes="section-title")
+            yield Static("", id="detail-sync")
+        yield StatusBar()
+
+    def reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="detail")
+    def load(self) -> None:
+        with self.app.reading() as store:
+            record = store.get(self.record_id)
+            history = store.history(self.record_id) if record else []
+            inspections = (lookups.inspections_of(store.conn, self.record_id)
+                           if record and record.kind != "inspection" else [])
+            outbox = lookups.pending_of(store.conn, self.record_id) if record else []
+        self.post_message(DetailLoaded(record, history, inspections, outbox))
+
+    @on(DetailLoaded)
+    def show(self, message: DetailLoaded) -> None:
+        lang = self.lang
+        record = self.record = message.record
+        if record is None:
+            self.query_one("#detail-fields", Static).update(t("not_found", lang))
+            return
+        self.query_one("#detail-title", Static).update(
+            f"{RECORD_KIND.label(record.kind, lang)} · {fit(record.title, 40)} · "
+            f"{status_label(record.status, lang)}")
+        comment = self.query_one("#detail-comment", Static)
+        comment.update(f"{t('review_comment', lang)}: {record.review_comment}"
+                       if record.review_comment else "")
+        comment.set_class(bool(record.review_comment), "-comment")
+        self.query_one("#detail-fields", Static).update(self._fields_table(record))
+        self._show_inspections(message.inspections, record.kind != "inspection")
+        self.query_one("#detail-history", Static).update(self._history_text(message.history))
+        self.query_one("#detail-sync", Static).update(self._sync_text(record, message.outbox))
+        self.app.refresh_bindings()
+        self.query_one(StatusBar).refresh()
+
+    def _fields_table(self, record: Record) -> Table:
+        lang = self.lang
+        table = Table(box=None, show_header=False, pad_edge=False, expand=True)
+        table.add_column(width=18, no_wrap=True, style="dim")
+        table.add_column(ratio=1)
+        for section, labels in SECTIONS.items():
+            specs = [s for s in SPECS[record.kind] if s.section == section]
+            if not specs:
+                continue
+            table.add_row(Text(labels[0] if lang == "zh" else labels[1], style="bold"), "")
+            for spec in specs:
+                value = display(spec, record.data.get(spec.name), lang)
+                table.add_row(spec.label(lang), value or "—")
+        table.add_row(Text(t("author", lang), style="bold"), record.author or "")
+        table.add_row(t("created", lang), short_time(record.created_at))
+        table.add_row(t("updated", lang), short_time(record.updated_at))
+        return table
+
+    def _show_inspections(self, inspections: list[Record], applies: bool) -> None:
+        lang = self.lang
+        self.query_one("#detail-insp-title").display = applies
+        options = self.query_one("#detail-inspections", OptionList)
+        options.display = applies
+        options.clear_options()
+        for insp in inspections:
+            issues = insp.data.get("open_issues") or ""
+            options.add_option(Option(
+                f"{insp.data.get('inspected_on', '')}  {insp.data.get('inspector', '')}  "
+                f"{status_label(insp.status, lang)}  {fit(issues, 40)}", id=insp.id))
+        if not inspections:
+            options.add_option(Option(t("no_inspections", lang), disabled=True))
+
+    def _history_text(self, history: list) -> Text:
+        text = Text()
+        fields = FIELD_INDEX[self.record.kind] if self.record else {}
+        for row in history:
+            changes = json.loads(row["changes"] or "{}")
+            action = row["action"]
+            label = status_label(action, self.lang) if action in (
+                "submitted", "returned", "approved", "draft") else {
+                "create": ("创建", "created"), "edit": ("修改", "edited"),
+                "delete": ("删除", "deleted")}.get(action, (action, action))[
+                0 if self.lang == "zh" else 1]
+            names = [fields[k].label(self.lang) for k in changes if k in fields]
+            text.append(f"{short_time(row['at'])}  {row['who'] or ''}  ", style="dim")
+            text.append(label, style="bold")
+            if names:
+                text.append("  " + fit("、".join(names), 60))
+            if row["comment"]:
+                text.append(f"  「{row['comment']}」", style="italic")
+            text.append("\n")
+        return text
+
+    def _sync_text(self, record: Record, outbox: list) -> str:
+        lang = self.lang
+        version = (f"{t('server_version', lang)}: {record.server_version}"
+                   if record.server_version else t("not_uploaded", lang))
+        waiting = (t("pending_changes", lang, n=len(outbox)) if outbox
+                   else t("all_synced", lang))
+        errors = [row["last_error"] for row in outbox if row["last_error"]]
+        return f"{version}  ·  {waiting}" + (f"\n{errors[-1]}" if errors else "")
+
+    @on(OptionList.OptionSelected, "#detail-inspections")
+    def _open_inspection(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.open_detail(event.option.id)
+
+    def action_edit(self) -> None:
+        if self.record:
+            self.app.open_form(self.record.kind, self.record.id)
+
+    def action_inspect(self) -> None:
+        if self.record and self.record.kind != "inspection":
+            self.app.open_inspection_form(self.record)
+
+    def action_back(self) -> None:
+        self.dismiss()

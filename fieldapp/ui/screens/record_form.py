@@ -1,0 +1,297 @@
+"""The form for any record kind (site, facility, inspection), built from `SPECS[kind]`.
+
+Fields are grouped by section, validated inline as the user types (draft rules) and in full on
+submit. What the user types is written to `form_draft` half a second after they stop, so a
+killed app loses nothing; opening the form again offers it back. Before saving a site or
+facility, records with the same normalised address or within 30 m are shown as possible
+duplicates.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Static
+
+from fieldapp.domain.choices import RECORD_KIND
+from fieldapp.domain.records import SECTIONS, SPECS
+from fieldapp.domain.validation import FieldError, check_record
+from fieldapp.domain.workflow import TransitionError
+from fieldapp.store import lookups
+from fieldapp.store.db import StoreError
+from fieldapp.store.records import Record, ValidationFailed
+from fieldapp.ui.format import to_raw
+from fieldapp.ui.i18n import t
+from fieldapp.ui.messages import DuplicatesFound
+from fieldapp.ui.screens.base import BaseScreen
+from fieldapp.ui.screens.dialogs import DuplicateModal, RestoreDraftModal
+from fieldapp.ui.widgets.field_input import FieldInput
+from fieldapp.ui.widgets.status_bar import StatusBar
+
+AUTOSAVE_S = 0.5
+CHECK_S = 0.2
+#: Fields an inspection takes from the record it inspects; the user does not type them.
+INSPECTION_FIXED = ("target_kind", "target_id", "grid_code")
+
+
+class RecordFormScreen(BaseScreen):
+    HINTS = [("^s", "save_draft"), ("F9", "submit"), ("Tab", "help_move"), ("Esc", "back"),
+             ("^p", "palette")]
+    BINDINGS = [
+        Binding("ctrl+s", "save('draft')", show=False, priority=True),
+        Binding("f9,ctrl+enter", "save('submitted')", show=False, priority=True),
+        Binding("escape", "close", show=False),
+    ]
+    #: Letter keys stay with the fields here; app-wide letter shortcuts are off.
+    TYPING = True
+
+    def __init__(self, kind: str, record_id: str | None = None,
+                 preset: dict[str, Any] | None = None, context_title: str = "") -> None:
+        super().__init__()
+        self.kind = kind
+        self.record_id = record_id
+        self.preset = preset or {}
+        self.context_title = context_title
+        self.record: Record | None = None
+        self.values: dict[str, Any] = {}
+        self.baseline: dict[str, Any] = {}
+        self.loaded = False
+        self.duplicates_ok = False
+        self._autosave: Timer | None = None
+        self._check: Timer | None = None
+        self.errors: dict[str, str] = {}
+
+    # -- building ---------------------------------------------------------------------------
+    def _load(self) -> None:
+        store = self.app.store
+        self.record = store.get(self.record_id) if self.record_id else None
+        specs = SPECS[self.kind]
+        data = self.record.data if self.record else {}
+        self.values = {s.name: to_raw(s, data.get(s.name)) for s in specs}
+        for name, value in self.preset.items():
+            self.values[name] = value
+        self.baseline = dict(self.values)
+        self.grids = lookups.grids(store.conn)
+        self.loaded = True
+
+    def compose(self) -> ComposeResult:
+        if not self.loaded:
+            self._load()
+        lang = self.lang
+        kind_label = RECORD_KIND.label(self.kind, lang)
+        title = t("form_edit" if self.record else "form_new", lang, kind=kind_label)
+        if self.context_title:
+            title += f" · {self.context_title}"
+        yield Static(title, classes="screen-title")
+        yield Static("", id="form-summary")
+        with VerticalScroll(id="form-body"):
+            fixed = INSPECTION_FIXED if self.kind == "inspection" else ()
+            for section, labels in SECTIONS.items():
+                specs = [s for s in SPECS[self.kind] if s.section == section]
+                if not specs:
+                    continue
+                yield Static(labels[0] if lang == "zh" else labels[1], classes="section-title")
+                for spec in specs:
+                    yield FieldInput(spec, lang, self.values.get(spec.name), grids=self.grids,
+                                     readonly=spec.name in fixed)
+        yield StatusBar()
+
+    def on_mount(self) -> None:
+        self._show_errors(self.errors)
+        draft = lookups.load_form_draft(self.app.store.conn, self.kind, self.record_id)
+        newer = draft is not None and (self.record is None
+                                       or draft.saved_at > self.record.updated_at)
+        if draft is not None and newer and self._differs(draft.data):
+            self.app.push_screen(RestoreDraftModal(self.lang, draft.saved_at),
+                                 lambda restore: self._restore(restore, draft.data))
+        elif draft is not None:
+            lookups.clear_form_draft(self.app.store.conn, self.kind, self.record_id)
+
+    def _differs(self, raw: dict) -> bool:
+        return any(_norm(raw.get(k)) != _norm(v) for k, v in self.baseline.items() if k in raw)
+
+    def dirty(self) -> bool:
+        return self._differs(self.values)
+
+    def _restore(self, restore: bool | None, data: dict) -> None:
+        if not restore:
+            lookups.clear_form_draft(self.app.store.conn, self.kind, self.record_id)
+            return
+        for field in self.query(FieldInput):
+            if field.spec.name in data and field.spec.name not in self.preset:
+                field.set_value(data[field.spec.name])
+                self.values[field.spec.name] = data[field.spec.name]
+        self._schedule_check()
+
+    def before_relabel(self) -> None:
+        self._collect()
+
+    # -- editing ----------------------------------------------------------------------------
+    def _collect(self) -> dict[str, Any]:
+        for field in self.query(FieldInput):
+            self.values[field.spec.name] = field.raw_value()
+        return self.values
+
+    @on(FieldInput.Changed)
+    def _edited(self, event: FieldInput.Changed) -> None:
+        self.values[event.field.spec.name] = event.field.raw_value()
+        self.duplicates_ok = False
+        if self._autosave:
+            self._autosave.stop()
+        self._autosave = self.set_timer(AUTOSAVE_S, self.autosave)
+        self._schedule_check()
+
+    def _schedule_check(self) -> None:
+        if self._check:
+            self._check.stop()
+        self._check = self.set_timer(CHECK_S, self._check_now)
+
+    def _check_now(self) -> None:
+        _, errors = check_record(self.kind, self.payload(), "draft", self.app.store.grid_exists)
+        self._show_errors(self._by_field(errors))
+
+    def autosave(self) -> None:
+        """Keep the unsaved input; drop the kept copy when it equals what is saved."""
+        conn = self.app.store.conn
+        self._collect()
+        if self.dirty():
+            lookups.save_form_draft(conn, self.kind, self.record_id, self.values)
+        else:
+            lookups.clear_form_draft(conn, self.kind, self.record_id)
+
+    def payload(self) -> dict[str, Any]:
+        """Raw values as the store takes them: every field, empty ones as None to clear."""
+        out = {}
+        for name, value in self.values.items():
+            out[name] = _norm(value)
+        return out
+
+    def _by_field(self, errors: list[FieldError]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for error in errors:
+            found.setdefault(error.field, error.message(self.lang))
+        return found
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        for field in self.query(FieldInput):
+            field.set_error(errors.get(field.spec.name))
+        summary = self.query_one("#form-summary", Static)
+        summary.update(t("fix_errors", self.lang, n=len(errors)) if errors else "")
+        summary.set_class(bool(errors), "-error")
+
+    # -- saving -----------------------------------------------------------------------------
+    def action_save(self, status: str) -> None:
+        self._collect()
+        if self._autosave:
+            self._autosave.stop()
+        self.autosave()
+        _, errors = check_record(self.kind, self.payload(), status, self.app.store.grid_exists)
+        if errors:
+            self._show_errors(self._by_field(errors))
+            key = "not_complete" if status == "submitted" else "fix_errors"
+            self.notify(t(key, self.lang, n=len(self.errors)), severity="error")
+            self._focus_first_error()
+            return
+        self._show_errors({})
+        if self.kind in ("site", "facility") and not self.duplicates_ok:
+            self.find_duplicates(self.payload(), status)
+        else:
+            self._store(status)
+
+    def _focus_first_error(self) -> None:
+        for field in self.query(FieldInput):
+            if field.spec.name in self.errors:
+                field.control.focus()
+                field.scroll_visible()
+                return
+
+    @work(thread=True, exclusive=True, group="duplicates")
+    def find_duplicates(self, raw: dict[str, Any], status: str) -> None:
+        matches: list[tuple[Record, float | None]] = []
+        with self.app.reading() as store:
+            if raw.get("address"):
+                matches += [(r, None) for r in store.find_by_address(
+                    self.kind, str(raw["address"]), exclude_id=self.record_id)]
+            try:
+                lat, lng = float(raw["lat"]), float(raw["lng"])
+            except (KeyError, TypeError, ValueError):
+                lat = lng = None
+            if lat is not None and lng is not None:
+                seen = {r.id for r, _ in matches}
+                matches += [(r, d) for r, d in lookups.nearby(
+                    store.conn, self.kind, lat, lng, exclude_id=self.record_id)
+                    if r.id not in seen]
+        self.post_message(DuplicatesFound(status, matches[:20]))
+
+    @on(DuplicatesFound)
+    def _duplicates(self, message: DuplicatesFound) -> None:
+        if not message.matches:
+            self._store(message.status)
+            return
+
+        def answer(choice: tuple[str, str | None] | None) -> None:
+            what, other = choice or ("cancel", None)
+            if what == "save":
+                self.duplicates_ok = True
+                self._store(message.status)
+            elif what == "open" and other:
+                self.app.open_detail(other)
+
+        self.app.push_screen(DuplicateModal(self.lang, message.matches), answer)
+
+    def _save_status(self, status: str) -> str:
+        if status == "submitted":
+            return status
+        current = self.record.status if self.record else "draft"
+        # A returned record stays returned while being fixed; a submitted one is withdrawn.
+        return current if current in ("draft", "returned") else "draft"
+
+    def _store(self, status: str) -> None:
+        store = self.app.store
+        try:
+            record = store.save(self.kind, self.payload(), record_id=self.record_id,
+                                status=self._save_status(status))
+        except ValidationFailed as exc:
+            self._show_errors(self._by_field(exc.errors))
+            self.notify(t("fix_errors", self.lang, n=len(exc.errors)), severity="error")
+            return
+        except TransitionError as exc:
+            self.notify(f"{exc.zh} / {exc.en}", title=t("cannot_save", self.lang),
+                        severity="error")
+            return
+        except StoreError as exc:
+            self.notify(str(exc), title=t("cannot_save", self.lang), severity="error")
+            return
+        lookups.clear_form_draft(store.conn, self.kind, self.record_id)
+        self.app.pending = store.pending_count()
+        self.notify(t("submitted" if status == "submitted" else "saved_draft", self.lang))
+        self.dismiss(record.id)
+
+    def action_close(self) -> None:
+        self._collect()
+        if self._autosave:
+            self._autosave.stop()
+        if self.dirty():
+            self.autosave()
+            self.notify(t("kept_unsaved", self.lang))
+        self.dismiss(None)
+
+
+def _norm(value: Any) -> Any:
+    """Empty text, no choice and an empty list all mean "not filled in"."""
+    if isinstance(value, str):
+        value = value.strip()
+    return None if value in ("", [], None) else value
+
+
+def inspection_preset(target: Record, inspector: str) -> dict[str, Any]:
+    return {"target_kind": target.kind, "target_id": target.id,
+            "grid_code": target.grid_code, "inspected_on": date.today().isoformat(),
+            "inspector": inspector}

@@ -1,0 +1,202 @@
+"""The list of sites or facilities: type-to-search, filters, sort, and paging from SQLite.
+
+Only one page (100 rows) is ever fetched and shown; the count runs in its own worker and
+stops at 10,000 ("10000+"), so the list stays instant at 100,000 records. Every request
+carries a token; an answer to an older request (the user typed on) is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import Input, Select, Static
+
+from fieldapp.domain.catalog import FUNCTION_CHOICES
+from fieldapp.domain.choices import RECORD_KIND, SOURCE_TYPE, STATUS
+from fieldapp.store.records import Query
+from fieldapp.ui.i18n import t
+from fieldapp.ui.messages import CountLoaded, PageLoaded
+from fieldapp.ui.screens.base import BaseScreen
+from fieldapp.ui.widgets.record_table import PAGE_SIZE, EdgeTable
+from fieldapp.ui.widgets.status_bar import StatusBar
+
+COUNT_CAP = 10_000
+SEARCH_DEBOUNCE_S = 0.25
+SORTS = ("updated_at", "created_at", "title", "grid_code", "status")
+
+
+class RecordListScreen(BaseScreen):
+    HINTS = [("/", "search"), ("⏎", "open"), ("n", "new"), ("[ ]", "next_page"),
+             ("o", "sort_dir"), ("x", "clear_filters"), ("h", "home"), ("?", "help")]
+    BINDINGS = [
+        Binding("slash", "focus_search", show=False),
+        Binding("right_square_bracket,ctrl+pagedown", "page(1)", show=False),
+        Binding("left_square_bracket,ctrl+pageup", "page(-1)", show=False),
+        Binding("o", "toggle_order", show=False),
+        Binding("x", "clear_filters", show=False),
+        Binding("n", "new", show=False),
+        Binding("escape", "leave_search", show=False),
+    ]
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.q = Query(kind=kind)
+        self.page = 0
+        self.token = 0
+        self.cursor_after_load = 0
+        self._debounce: Timer | None = None
+        self.count_text = ""
+        self.count_token = 0
+        self.has_more = False
+
+    def compose(self) -> ComposeResult:
+        lang, q = self.lang, self.q
+        title = RECORD_KIND.label(self.kind, lang)
+        yield Static(title, classes="screen-title")
+        with Horizontal(id="filters"):
+            yield Input(q.search or "", placeholder=t("search_placeholder", lang), id="search")
+            yield Select(self.app.area_options(), prompt=t("all_grids", lang),
+                         value=q.grid_code or Select.NULL, id="f-grid")
+            yield Select([(c.label(lang), c.code) for c in STATUS], prompt=t("all_status", lang),
+                         value=q.status or Select.NULL, id="f-status")
+            if self.kind == "site":
+                yield Select([(c.label(lang), c.code) for c in SOURCE_TYPE],
+                             prompt=t("all_source", lang), value=q.source_type or Select.NULL,
+                             id="f-source")
+            yield Select([(c.label(lang), c.code) for c in FUNCTION_CHOICES],
+                         prompt=t("all_functions", lang), value=q.function or Select.NULL,
+                         id="f-function")
+            yield Select([(t(f"sort_{s}", lang), s) for s in SORTS], allow_blank=False,
+                         value=q.sort, id="f-sort")
+        yield Static("", id="list-info")
+        yield EdgeTable(self.kind, lang, id="records")
+        yield StatusBar()
+
+    # -- loading ----------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.refetch(count=True)
+
+    def refetch(self, count: bool = False) -> None:
+        self.token += 1
+        if count:
+            self.count_text = ""
+            self.count_token = self.token
+            self.load_count(self.q, self.token)
+        self.load_page(self.q, self.page, self.token)
+        self._show_info()
+
+    @work(thread=True, exclusive=True, group="list-page")
+    def load_page(self, q: Query, page: int, token: int) -> None:
+        with self.app.reading() as store:
+            records = store.query(q, limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE)
+        self.post_message(PageLoaded(token, records[:PAGE_SIZE], page, len(records) > PAGE_SIZE))
+
+    @work(thread=True, exclusive=True, group="list-count")
+    def load_count(self, q: Query, token: int) -> None:
+        with self.app.reading() as store:
+            n = store.count(q, cap=COUNT_CAP)
+        self.post_message(CountLoaded(token, n, n >= COUNT_CAP))
+
+    @on(PageLoaded)
+    def _page_loaded(self, message: PageLoaded) -> None:
+        if message.token != self.token:
+            return
+        self.has_more = message.has_more
+        table = self.query_one(EdgeTable)
+        table.show(message.records, self.cursor_after_load)
+        self.cursor_after_load = 0
+        self._show_info(empty=not message.records)
+
+    @on(CountLoaded)
+    def _count_loaded(self, message: CountLoaded) -> None:
+        if message.token != self.count_token:
+            return
+        n = f"{message.count}+" if message.capped else str(message.count)
+        self.count_text = t("records_n", self.lang, n=n)
+        self._show_info()
+
+    def _show_info(self, empty: bool = False) -> None:
+        parts = [self.count_text or t("loading", self.lang), t("page", self.lang, page=self.page + 1)]
+        if empty:
+            parts.append(t("empty_list", self.lang))
+        arrow = "↓" if self.q.descending else "↑"
+        parts.append(f"{t('sort_by', self.lang)} {t('sort_' + self.q.sort, self.lang)} {arrow}")
+        self.query_one("#list-info", Static).update("  ·  ".join(parts))
+
+    def _set_query(self, **changes) -> None:
+        new = replace(self.q, **changes)
+        if new != self.q:
+            self.q = new
+            self.page = 0
+            self.refetch(count=True)
+
+    # -- user input -------------------------------------------------------------------------
+    @on(Input.Changed, "#search")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._debounce:
+            self._debounce.stop()
+        text = event.value.strip() or None
+        self._debounce = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self._set_query(search=text))
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        if self._debounce:
+            self._debounce.stop()
+        self._set_query(search=event.value.strip() or None)
+        self.query_one(EdgeTable).focus()
+
+    @on(Select.Changed)
+    def _filter(self, event: Select.Changed) -> None:
+        value = None if event.value is Select.NULL else event.value
+        field = {"f-grid": "grid_code", "f-status": "status", "f-source": "source_type",
+                 "f-function": "function", "f-sort": "sort"}.get(event.select.id or "")
+        if field == "sort":
+            self._set_query(sort=value or "updated_at")
+        elif field:
+            self._set_query(**{field: value})
+
+    @on(EdgeTable.RowSelected)
+    def _open(self, event: EdgeTable.RowSelected) -> None:
+        self.app.open_detail(event.row_key.value)
+
+    @on(EdgeTable.PageEdge)
+    def _edge(self, event: EdgeTable.PageEdge) -> None:
+        self.action_page(event.step, from_edge=True)
+
+    def action_page(self, step: int, from_edge: bool = False) -> None:
+        if step > 0 and not self.has_more:
+            return
+        if step < 0 and self.page == 0:
+            return
+        self.page += step
+        self.cursor_after_load = PAGE_SIZE - 1 if (from_edge and step < 0) else 0
+        self.refetch()
+
+    def action_toggle_order(self) -> None:
+        self._set_query(descending=not self.q.descending)
+
+    def action_clear_filters(self) -> None:
+        self.q = Query(kind=self.kind, sort=self.q.sort, descending=self.q.descending)
+        self.page = 0
+        self.run_worker(self.relabel(), exclusive=False)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        if self.focused is self.query_one("#search", Input):
+            self.query_one(EdgeTable).focus()
+        else:
+            self.app.action_home()
+
+    def action_new(self) -> None:
+        self.app.open_form(self.kind)
+
+    def focus_table(self) -> None:
+        self.query_one(EdgeTable).focus()

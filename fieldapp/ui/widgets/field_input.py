@@ -1,0 +1,150 @@
+"""One form field built from its FieldSpec: label, the control its type calls for, and the
+validation message under it.
+
+Text, numbers, dates and phones get an Input; a choice (and the grid) a ChoiceField with a filterable picker; a multi-choice (candidate
+functions) a SelectionList; yes/no a Checkbox.
+The control's value is the field's *raw* form value (text as typed, codes for choices), which
+is what `fieldapp.domain.validation.check_record` and the autosaved draft take.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Checkbox, Input, Label, SelectionList, Static, TextArea
+
+from fieldapp.domain.records import BOOL, CHOICE, DATE, GRID, LONGTEXT, MULTI, REF, FieldSpec
+from fieldapp.store.lookups import Grid
+from fieldapp.ui.i18n import t
+from fieldapp.ui.widgets.choice_field import ChoiceField
+
+_HINTS = {DATE: "2024-03-05", "phone": "13800001234"}
+
+
+class FieldInput(Vertical):
+    """A labelled control for one field; posts `FieldInput.Changed` when the user edits it."""
+
+    DEFAULT_CSS = """
+    FieldInput { height: auto; margin: 0 0 1 0; }
+    FieldInput > .row { height: auto; }
+    FieldInput .field-label { width: 26; color: $text-muted; }
+    FieldInput.-required .field-label { color: $text; }
+    FieldInput > .error { color: $error; height: auto; display: none; margin: 0 0 0 26; }
+    FieldInput.-invalid > .error { display: block; }
+    FieldInput SelectionList { height: auto; max-height: 14; width: 1fr; }
+    FieldInput TextArea { height: 4; width: 1fr; }
+    FieldInput Input { width: 1fr; }
+    """
+
+    class Changed(Message):
+        def __init__(self, field: "FieldInput") -> None:
+            super().__init__()
+            self.field = field
+
+    def __init__(self, spec: FieldSpec, lang: str, raw: Any = None, *,
+                 grids: list[Grid] | None = None, readonly: bool = False) -> None:
+        super().__init__(id=f"field-{spec.name}")
+        self.spec = spec
+        self.lang = lang
+        self.initial = raw
+        self.grids = grids or []
+        self.readonly = readonly
+        self._touched = False
+
+    def compose(self) -> ComposeResult:
+        spec, lang, raw = self.spec, self.lang, self.initial
+        label = spec.label(lang) + (f" ({spec.unit})" if spec.unit else "")
+        if spec.required:
+            label += " *"
+        if self.readonly:
+            label += " " + t("readonly_field", lang)
+        self.set_class(spec.required, "-required")
+        with Horizontal(classes="row"):
+            yield Label(label, classes="field-label")
+            yield self._control(spec, lang, raw)
+        yield Static("", classes="error")
+
+    def _control(self, spec: FieldSpec, lang: str, raw: Any):
+        cid = f"input-{spec.name}"
+        if spec.type == CHOICE and spec.choices:
+            options = [(c.label(lang), c.code) for c in spec.choices]
+            return ChoiceField(options, raw if raw in spec.choices else None,
+                               prompt=t("choose", lang), title=spec.label(lang), id=cid,
+                               disabled=self.readonly)
+        if spec.type == GRID:
+            options = [(f"{g.name}  {g.code}", g.code) for g in self.grids]
+            if raw and raw not in {g.code for g in self.grids}:
+                options.insert(0, (str(raw), raw))
+            return ChoiceField(options, raw or None, prompt=t("choose", lang),
+                               title=spec.label(lang), id=cid, disabled=self.readonly)
+        if spec.type == MULTI and spec.choices:
+            chosen = set(raw or [])
+            return SelectionList(*[(c.label(lang), c.code, c.code in chosen)
+                                   for c in spec.choices], id=cid)
+        if spec.type == BOOL:
+            return Checkbox(t("yes", lang), bool(raw), id=cid)
+        if spec.type == LONGTEXT:
+            return TextArea(str(raw or ""), id=cid, soft_wrap=True, compact=True)
+        return Input(str(raw or ""), placeholder=_HINTS.get(spec.type, ""), id=cid,
+                     disabled=self.readonly or spec.type == REF, compact=True)
+
+    @property
+    def control(self):
+        return self.query_one(f"#input-{self.spec.name}")
+
+    def raw_value(self) -> Any:
+        control = self.control
+        if isinstance(control, ChoiceField):
+            return control.value
+        if isinstance(control, SelectionList):
+            return list(control.selected)
+        if isinstance(control, Checkbox):
+            # Unticked and never touched stays "not answered", not "no".
+            if not self._touched and self.initial is None and not control.value:
+                return None
+            return control.value
+        if isinstance(control, TextArea):
+            return control.text
+        return control.value
+
+    def set_value(self, raw: Any) -> None:
+        control = self.control
+        if isinstance(control, ChoiceField):
+            control.value = raw
+        elif isinstance(control, SelectionList):
+            control.deselect_all()
+            for code in raw or []:
+                control.select(code)
+        elif isinstance(control, Checkbox):
+            self._touched = raw is not None
+            control.value = bool(raw)
+        elif isinstance(control, TextArea):
+            control.text = str(raw or "")
+        else:
+            control.value = str(raw or "")
+
+    def set_error(self, message: str | None) -> None:
+        self.query_one(".error", Static).update(message or "")
+        self.set_class(bool(message), "-invalid")
+
+    @property
+    def error(self) -> str:
+        return str(self.query_one(".error", Static).render()) if self.has_class("-invalid") else ""
+
+    @on(Input.Changed)
+    @on(ChoiceField.Changed)
+    @on(SelectionList.SelectedChanged)
+    @on(TextArea.Changed)
+    def _edited(self, event: Message) -> None:
+        event.stop()
+        self.post_message(self.Changed(self))
+
+    @on(Checkbox.Changed)
+    def _ticked(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._touched = True
+        self.post_message(self.Changed(self))
