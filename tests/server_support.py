@@ -149,3 +149,39 @@ def pull_all(c: httpx.Client, cursor: str | None = None, limit: int = 500) -> tu
         cursor = page["cursor"]
         if not page["more"]:
             return changes, cursor
+
+
+class Registry:
+    """A running registry (URL of its database, base URL of its HTTP API) for one test."""
+
+    def __init__(self, url: str, base: str) -> None:
+        self.url, self.base = url, base
+        self._clients: list[httpx.Client] = []
+
+    def user(self, name: str, role: str = "worker", scopes: str = STREET,
+             device_id: str | None = None) -> httpx.Client:
+        c = enroll(self.base, self.url, name, role, scopes, device_id)
+        self._clients.append(c)
+        return c
+
+    def close(self) -> None:
+        for c in self._clients:
+            c.close()
+
+
+@contextmanager
+def registry_for(backend: str, tmp_path) -> Iterator[Registry]:  # noqa: ANN001
+    with database_url(backend, tmp_path) as url:
+        admin.load_demo_areas(url)
+        with running_server(url) as base:
+            reg = Registry(url, base)
+            try:
+                yield reg
+            finally:
+                reg.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def registry(request, tmp_path) -> Iterator[Registry]:  # noqa: ANN001
+    with registry_for(request.param, tmp_path) as reg:
+        yield reg
