@@ -99,7 +99,6 @@ class _Importer:
         self.kinds = (kind,) if kind else IMPORT_KINDS
         self.errors_path, self.progress, self.batch_rows = errors_path, progress, batch_rows
         self.error_writer: RowWriter | None = None
-        self.caches: dict[str, dict[str, tuple]] = {}
         self.seen: dict[tuple, int] = {}
         grids = {r[0] for r in store.conn.execute("SELECT code FROM area WHERE level = 'grid'")}
         self.grid_exists = grids.__contains__
@@ -126,6 +125,11 @@ class _Importer:
         self.report.kind, self.report.header_row = self.kind, number
         self.report.ignored_columns = self.map.ignored + self.map.duplicates
         self._check_key_columns()
+        specs = FIELD_INDEX[self.kind]
+        envelope = (H.ID_COLUMN, H.STATUS_COLUMN)
+        self.field_columns = [(i, name, specs[name], {}) for i, name in self.map.columns.items()
+                              if name in specs]
+        self.envelope_columns = [(i, n) for i, n in self.map.columns.items() if n in envelope]
         self._load_keys()
         self.header_cells = [c for i, c in enumerate(cells) if i not in self._error_columns()]
         batch: list[_Row] = []
@@ -177,10 +181,22 @@ class _Importer:
         data: dict = {}
         errors: list[RowError] = []
         status = record_id = None
-        specs = FIELD_INDEX[self.kind]
-        for index, name in self.map.columns.items():
-            text = N.halfwidth(cells[index]) if index < len(cells) else ""
-            if name == H.ERROR_COLUMN or not text:
+        width = len(cells)
+        for index, name, spec, cache in self.field_columns:
+            text = cells[index] if index < width else ""
+            if not text:
+                continue
+            # Columns repeat their values (grids, choices, dates): coerce each text once.
+            hit = cache.get(text)
+            if hit is None:
+                hit = self._coerce(spec, text, cache)
+            if hit[1]:
+                errors.append(RowError(number, self.map.headers[index], *hit[1]))
+            elif hit[0] is not None:
+                data[name] = hit[0]
+        for index, name in self.envelope_columns:
+            text = N.halfwidth(cells[index]) if index < width else ""
+            if not text:
                 continue
             if name == H.ID_COLUMN:
                 record_id = text
@@ -190,12 +206,6 @@ class _Importer:
                     errors.append(RowError(number, self.map.headers[index],
                                            f"状态不是可选值: {text}",
                                            f"status is not one of the choices: {text}"))
-            else:
-                value, problem = self._coerce(name, specs[name], text)
-                if problem:
-                    errors.append(RowError(number, self.map.headers[index], *problem))
-                elif value is not None:
-                    data[name] = value
         key, existing = self._match(record_id, data)
         if key is None and not errors:
             errors.append(RowError(number, "", "缺少外部编号或地址+网格,无法识别这一行",
@@ -212,15 +222,9 @@ class _Importer:
             existing = None
         return _Row(number, cells, data, status, key, existing, errors)
 
-    def _coerce(self, name: str, spec, text: str) -> tuple:
-        cache = self.caches.setdefault(name, {})
-        hit = cache.get(text)
-        if hit is not None:
-            return hit
-        try:
-            result: tuple = (coerce(spec, text), None)
-        except InvalidValue as exc:
-            result = (None, (f"{spec.zh}: {exc.zh}", f"{spec.en}: {exc.en}"))
+    @staticmethod
+    def _coerce(spec, text: str, cache: dict) -> tuple:
+        result = normalise_cell(spec, text)
         if len(cache) < CACHE_LIMIT:
             cache[text] = result
         return result
@@ -355,6 +359,18 @@ class _Importer:
         reason = "; ".join(e.zh for e in errors) + " / " + "; ".join(e.en for e in errors)
         self.error_writer.write([*cells, reason])
         self.report.errors_path = str(self.errors_path)
+
+
+def normalise_cell(spec, text: str) -> tuple:
+    """One cell's text as (clean value or None if empty, None) or (None, (zh, en) reason).
+
+    The form's own `coerce` does the work (full-width digits, 120㎡, 2024年3月5日, ...);
+    whatever it cannot read unambiguously becomes a reason, never an exception.
+    """
+    try:
+        return coerce(spec, N.halfwidth(text)), None
+    except InvalidValue as exc:
+        return None, (f"{spec.zh}: {exc.zh}", f"{spec.en}: {exc.en}")
 
 
 def default_errors_path(path: str | os.PathLike) -> Path:

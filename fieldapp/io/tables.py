@@ -36,9 +36,12 @@ class Table:
     sheet: str | None = None
     total_rows: int | None = None
     _position: Callable[[], int] | None = None
+    _finished: bool = False
 
     def fraction(self, row_number: int) -> float | None:
         """How far through the file reading is (for progress bars)."""
+        if self._finished:
+            return 1.0
         if self.format == "csv" and self._position and self.size:
             return min(1.0, self._position() / self.size)
         if self.total_rows:
@@ -46,10 +49,12 @@ class Table:
         return None
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
+        self._finished = False
         if self.format == "csv":
             yield from self._csv_rows()
         else:
             yield from self._xlsx_rows()
+        self._finished = True
 
     def _csv_rows(self) -> Iterator[tuple[int, list[str]]]:
         with open(self.path, "rb") as raw:
