@@ -43,9 +43,28 @@ def test_loader_reads_only_the_area_asked_for(demo_dir):
         conn.close()
     assert len(inputs.grids) == 9 and all(g.street == STREET for g in inputs.grids)
     assert all(g.district == "310104" and g.lat and g.households for g in inputs.grids)
-    assert len(inputs.facilities) == counts["facility"] and len(inputs.sites) == counts["site"]
+    inside = {g.code for g in inputs.grids}
+    assert sum(f.grid in inside for f in inputs.facilities) == counts["facility"]
+    assert sum(s.grid in inside for s in inputs.sites) == counts["site"]
     assert len(everything.grids) > len(inputs.grids)
+    # Records of neighbouring streets come along when they are within reach of the area.
+    assert len(inputs.facilities) < len(everything.facilities)
     assert all(s.candidate_functions and s.floor_from is not None for s in inputs.sites)
+
+
+def test_area_result_equals_the_whole_store_result_for_its_grids(demo_dir):
+    conn = connect(demo_dir / "fieldapp.sqlite3")
+    try:
+        street = analyse_store(conn, STREET)
+        whole = analyse_store(conn)
+    finally:
+        conn.close()
+    for g in street.grids:
+        other = whole.by_code[g.grid.code]
+        assert set(g.covered) == set(other.covered) and g.area_per_100 == other.area_per_100
+        assert ([c.site.id for c in street.candidates(g.grid.code, "elderly")]
+                == [c.site.id for c in whole.candidates(g.grid.code, "elderly")])
+    assert all(c.facility.grid.startswith(STREET) for c in street.complexes)
 
 
 def test_table_marks_match_the_analysis(demo_dir, capsys):

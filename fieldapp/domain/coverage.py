@@ -430,8 +430,10 @@ def analyse(grids: Iterable[GridIn], facilities: Iterable[FacilityIn],
         results.append(GridCoverage(g, covered, [s for s in SCENE_CODES if s not in covered],
                                     area, per_100))
 
+    in_scope = {g.code for g in grids}  # facilities nearby but outside the area serve, not count
     failing = [check_complex(f, norms) for f in facilities
-               if f.facility_kind == "complex" and not passes_complex(f, norms)]
+               if f.facility_kind == "complex" and f.grid in in_scope
+               and not passes_complex(f, norms)]
     names = names or {}
     streets = _rollup(results, "street", names, failing)
     districts = _rollup(results, "district", names, failing)

@@ -8,6 +8,7 @@ thousands of records loads without decoding every record's full content.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +53,10 @@ def load_norms(store) -> norms_mod.Norms:
     return norms_mod.load(data_dir_of(store))
 
 
-def load_inputs(store, area_code: str | None = None) -> CoverageInputs:
-    """Grids at or below `area_code` (every grid when None) and their sites and facilities."""
+def load_inputs(store, area_code: str | None = None, reach_m: float = 1000.0) -> CoverageInputs:
+    """Grids at or below `area_code` (every grid when None), the sites and facilities recorded
+    in them, and those recorded elsewhere but within `reach_m` of the area's grids: a
+    facility across the street boundary still serves the grids along it."""
     conn = _conn(store)
     areas = conn.execute(
         "SELECT code, name, level, parent_code, lat, lng, households FROM area").fetchall()
@@ -81,8 +84,18 @@ def load_inputs(store, area_code: str | None = None) -> CoverageInputs:
 
     where, params = "r.deleted = 0 AND r.kind = ?", []
     if area_code is not None:
-        where += f" AND r.grid_code IN ({_GRIDS_BELOW})"
+        where += f" AND (r.grid_code IN ({_GRIDS_BELOW})"
         params = [area_code]
+        points = [(g.lat, g.lng) for g in grids if g.lat is not None and g.lng is not None]
+        if points:
+            lats, lngs = [p[0] for p in points], [p[1] for p in points]
+            margin_lat = reach_m * 1.05 / 111_195.0
+            margin_lng = margin_lat / math.cos(math.radians(min(89.0, max(map(abs, lats)))))
+            where += (" OR (json_extract(r.data, '$.lat') BETWEEN ? AND ?"
+                      " AND json_extract(r.data, '$.lng') BETWEEN ? AND ?)")
+            params += [min(lats) - margin_lat, max(lats) + margin_lat,
+                       min(lngs) - margin_lng, max(lngs) + margin_lng]
+        where += ")"
     facilities, sites = [], []
     for kind, paths in (("facility", FACILITY_PATHS), ("site", SITE_PATHS)):
         expr = ", ".join(f"'$.{p}'" for p in paths)
@@ -104,6 +117,7 @@ def load_inputs(store, area_code: str | None = None) -> CoverageInputs:
 
 def analyse_store(store, area_code: str | None = None,
                   norms: norms_mod.Norms | None = None) -> Analysis:
-    inputs = load_inputs(store, area_code)
-    return analyse(inputs.grids, inputs.facilities, inputs.sites,
-                   norms or load_norms(store), inputs.names)
+    norms = norms or load_norms(store)
+    reach = max([norms.life_circle_m, *norms.radius_m.values()])
+    inputs = load_inputs(store, area_code, reach)
+    return analyse(inputs.grids, inputs.facilities, inputs.sites, norms, inputs.names)

@@ -41,8 +41,8 @@ WORDS = {
     "grid_title": ("{grid}: 缺少 {missing}", "{grid}: lacking {missing}"),
     "nothing_missing": ("各项功能均已覆盖", "every function is covered"),
     "filter_on": ("只显示缺少{fn}的网格 ({n} 个)", "only grids lacking {fn} ({n})"),
-    "chart_functions": ("{street}: 覆盖网格数(共 {n} 个)", "{street}: grids covered (of {n})"),
-    "chart_status": ("{street}: 存量资源状态", "{street}: sites by status"),
+    "chart_functions": ("覆盖网格数(共 {n} 个)", "grids covered (of {n})"),
+    "chart_status": ("存量资源状态", "sites by status"),
     "no_grids": ("此范围内没有网格", "no grids in this area"),
     "error": ("无法分析: {e}", "cannot analyse: {e}"),
 }
@@ -58,6 +58,8 @@ class CoverageScreen(Screen):
     CoverageScreen #cov-charts { height: 1fr; display: none; }
     CoverageScreen.charts #cov-charts { display: block; }
     CoverageScreen.charts #cov-detail { display: none; }
+    CoverageScreen #cov-plots { height: 1fr; }
+    CoverageScreen #cov-chart-legend { height: auto; padding: 0 1; }
     CoverageScreen #cov-hint { height: 1; color: $text-muted; padding: 0 1; }
     """
 
@@ -92,9 +94,11 @@ class CoverageScreen(Screen):
         with Vertical(id="cov-bottom"):
             with VerticalScroll(id="cov-detail"):
                 yield Static("", id="cov-detail-text")
-            with Horizontal(id="cov-charts"):
-                yield PlotextPlot(id="cov-chart-functions")
-                yield PlotextPlot(id="cov-chart-status")
+            with Vertical(id="cov-charts"):
+                with Horizontal(id="cov-plots"):
+                    yield PlotextPlot(id="cov-chart-functions")
+                    yield PlotextPlot(id="cov-chart-status")
+                yield Static("", id="cov-chart-legend")
         yield Static(self.t("hint"), id="cov-hint")
         yield Footer()
 
@@ -225,8 +229,11 @@ class CoverageScreen(Screen):
         plt = functions.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.bar([SCENE_SHORT[s][i] for s in SCENE_CODES], [rollup.covered[s] for s in SCENE_CODES])
-        plt.title(self.t("chart_functions", street=name, n=rollup.grids))
+        # Bars are numbered and named in the legend below: plotext measures a Chinese label
+        # as half its width on screen, so labels overlap and get dropped.
+        plt.bar([str(n) for n in range(1, len(SCENE_CODES) + 1)],
+                [rollup.covered[s] for s in SCENE_CODES])
+        plt.title(self.t("chart_functions", n=rollup.grids))
         functions.refresh()
         grids = {g.grid.code for g in self.result.grids if g.grid.street == street}
         counts = Counter(s.status for s in self.result.sites if s.grid in grids)
@@ -235,9 +242,16 @@ class CoverageScreen(Screen):
         plt.clear_data()
         plt.clear_figure()
         codes = STATUS.codes()
-        plt.bar([STATUS.label(c, self.lang) for c in codes], [counts.get(c, 0) for c in codes])
-        plt.title(self.t("chart_status", street=name))
+        letters = "ABCD"
+        plt.bar(list(letters[:len(codes)]), [counts.get(c, 0) for c in codes])
+        plt.title(self.t("chart_status"))
         status.refresh()
+        legend = "  ".join(f"{n}.{SCENE_SHORT[s][i]} {rollup.covered[s]}"
+                           for n, s in enumerate(SCENE_CODES, 1))
+        legend_status = "  ".join(f"{letters[k]}.{STATUS.label(c, self.lang)} {counts.get(c, 0)}"
+                                  for k, c in enumerate(codes))
+        self.query_one("#cov-chart-legend", Static).update(
+            Text(f"{name}  {legend}\n{legend_status}"))
         self.chart_counts = {"functions": dict(rollup.covered), "status": dict(counts)}
 
     # -- actions ---------------------------------------------------------------------------

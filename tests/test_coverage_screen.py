@@ -1,0 +1,101 @@
+"""The coverage screen driven with Pilot inside a tiny host app, on a real SQLite store."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.widgets import DataTable
+
+from fieldapp.demo import populate
+from fieldapp.domain.coverage import SCENE_CODES
+from fieldapp.store.coverage_load import analyse_store
+from fieldapp.ui.screens.coverage import CoverageScreen
+from tests.conftest import GRID, complete_site
+
+ELDERLY_COL = 4 + SCENE_CODES.index("elderly")
+
+
+class Host(App):
+    def __init__(self, screen: CoverageScreen) -> None:
+        super().__init__()
+        self.coverage = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.coverage)
+
+
+def grid_centre(store, code):
+    return store.conn.execute("SELECT lat, lng FROM area WHERE code = ?", (code,)).fetchone()
+
+
+async def test_drill_down_shows_the_site_that_could_take_elderly_care(store):
+    lat, lng = grid_centre(store, GRID)
+    store.save("site", complete_site(lat=lat + 0.0005, lng=lng, usable_area=200,
+                                     candidate_functions=["elderly"]))
+    store.save("site", complete_site(address="天平路102号", lat=lat, lng=lng, floor_from=-1,
+                                     candidate_functions=["childcare"]))
+    screen = CoverageScreen(store, lang="zh", area="310104003")
+    app = Host(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = screen.query_one("#cov-table", DataTable)
+        assert table.row_count == 9  # the street's grids
+        assert table.get_cell(GRID, "elderly").plain == "✗"  # no facilities at all
+        row = table.get_row_index(GRID)
+        table.move_cursor(row=row, column=ELDERLY_COL)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "缺少养老服务(300 米内无设施)" in screen.detail_text
+        assert " 1. [+" in screen.detail_text and "天平路100号" in screen.detail_text
+        assert "距网格中心 56 米" in screen.detail_text  # 0.0005° of latitude ≈ 55.6 m
+
+        table.move_cursor(row=row, column=ELDERLY_COL + 1)  # childcare
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "地下室不可用于托育服务(宝宝屋)" in screen.detail_text
+        assert "附近没有可承载的存量资源" in screen.detail_text
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is not screen
+
+
+async def test_table_filter_and_chart_match_the_analysis(store):
+    populate(store, 400)
+    result = analyse_store(store)
+    screen = CoverageScreen(store, lang="en")
+    app = Host(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = screen.query_one("#cov-table", DataTable)
+        assert table.row_count == len(result.grids)
+        assert str(table.columns["elderly"].label) == "elder"
+        for g in result.grids[:30]:
+            marks = [table.get_cell(g.grid.code, s).plain for s in SCENE_CODES]
+            assert marks == ["✓" if s in g.covered else "✗" for s in SCENE_CODES]
+
+        table.move_cursor(row=0, column=ELDERLY_COL)
+        await pilot.press("m")
+        await pilot.pause()
+        lacking = result.lacking("elderly")
+        assert table.row_count == len(lacking) > 0
+        assert f"only grids lacking Elderly care ({len(lacking)})" in screen.detail_text
+        first = lacking[0].grid
+        await pilot.press("enter")
+        await pilot.pause()
+        expected = result.candidates(first.code, "elderly")
+        assert f"{first.name} lacks Elderly care" in screen.detail_text
+        for n, c in enumerate(expected, 1):
+            assert f" {n}. [{c.score:+d}]" in screen.detail_text
+
+        await pilot.press("c")
+        await pilot.pause()
+        assert screen.has_class("charts")
+        street = next(r for r in result.streets if r.code == first.street)
+        assert screen.chart_counts["functions"] == street.covered
+        street_grids = {g.grid.code for g in result.grids if g.grid.street == first.street}
+        assert sum(screen.chart_counts["status"].values()) == sum(
+            1 for s in result.sites if s.grid in street_grids)
+
+        await pilot.press("m")  # filter off again
+        await pilot.pause()
+        assert table.row_count == len(result.grids)
