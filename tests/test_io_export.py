@@ -1,0 +1,194 @@
+"""Export to xlsx/CSV/GeoJSON, the template, the three lists, and scope filtering."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from fieldapp.cli import main
+from fieldapp.demo import populate
+from fieldapp.domain.records import SPECS
+from fieldapp.io import export_records, import_file, write_template, write_three_lists
+from fieldapp.io.tables import TableError
+from fieldapp.store.records import Query
+
+STREET = "310104003"  # 天平路街道
+
+
+@pytest.fixture
+def demo_store(store):
+    populate(store, 400)
+    return store
+
+
+def kind_count(store, kind):
+    return store.count(Query(kind=kind))
+
+
+def test_xlsx_has_one_sheet_per_kind_chinese_headers_and_frozen_header(demo_store, tmp_path):
+    path = tmp_path / "all.xlsx"
+    report = export_records(demo_store, path, kinds=["site", "facility", "inspection"])
+    book = load_workbook(path)
+    assert book.sheetnames == ["存量资源", "设施", "巡查"]
+    sites = book["存量资源"]
+    assert sites.freeze_panes == "A2"
+    header = [c.value for c in sites[1]]
+    assert header[:4] == ["记录ID", "状态", "网格", "地址"]
+    assert header[2:] == [s.zh for s in SPECS["site"]]
+    assert sites.max_row - 1 == kind_count(demo_store, "site") == report.counts["site"]
+    assert book["设施"].max_row - 1 == kind_count(demo_store, "facility")
+    source = header.index("资源类型") + 1
+    labels = {sites.cell(r, source).value for r in range(2, sites.max_row + 1)}
+    assert labels <= {"闲置门面房", "社区用房", "商业用房", "办公用房", "工业用房", "仓储用房",
+                      "其他"}
+    address_width = sites.column_dimensions["D"].width
+    assert 12 <= address_width <= 52  # sized to the addresses, not the 8.43 default
+
+
+def test_csv_round_trip_changes_nothing(demo_store, tmp_path):
+    for kind in ("site", "facility"):
+        path = tmp_path / f"{kind}.csv"
+        export_records(demo_store, path, kinds=[kind])
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM, so Excel reads UTF-8
+        outbox = demo_store.pending_count()
+        report = import_file(demo_store, path)
+        assert report.kind == kind
+        assert (report.added, report.updated, report.rejected) == (0, 0, 0), report.errors[:3]
+        assert report.unchanged == kind_count(demo_store, kind)
+        assert demo_store.pending_count() == outbox
+
+
+def test_xlsx_export_reimports_unchanged(demo_store, tmp_path):
+    path = tmp_path / "sites.xlsx"
+    export_records(demo_store, path, kinds=["site"])
+    report = import_file(demo_store, path)
+    assert (report.added, report.updated, report.rejected) == (0, 0, 0), report.errors[:3]
+    assert report.unchanged == kind_count(demo_store, "site")
+
+
+def test_geojson_is_a_feature_collection_of_wgs84_points(demo_store, tmp_path):
+    path = tmp_path / "sites.geojson"
+    report = export_records(demo_store, path, kinds=["site"], status="approved")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["type"] == "FeatureCollection"
+    assert len(doc["features"]) == report.counts["site"] > 0
+    for feature in doc["features"]:
+        assert feature["type"] == "Feature"
+        assert feature["geometry"]["type"] == "Point"
+        lng, lat = feature["geometry"]["coordinates"]
+        assert 120.8 <= lng <= 122.25 and 30.6 <= lat <= 31.95
+        props = feature["properties"]
+        assert props["status"] == "approved" and (props["lat"], props["lng"]) == (lat, lng)
+    approved = demo_store.count(Query(kind="site", status="approved"))
+    assert report.counts["site"] + report.without_coordinates == approved
+    inspections = tmp_path / "inspections.geojson"
+    export_records(demo_store, inspections, kinds=["inspection"])
+    points = json.loads(inspections.read_text(encoding="utf-8"))["features"]
+    assert points and all(f["geometry"]["coordinates"] for f in points)
+
+
+def test_grid_and_status_filters(demo_store, tmp_path):
+    path = tmp_path / "street.csv"
+    report = export_records(demo_store, path, kinds=["site"], grid=STREET, status="draft")
+    expected = demo_store.count(Query(kind="site", grid_code=STREET, status="draft"))
+    assert report.counts["site"] == expected
+    rows = path.read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert len(rows) == expected and all(",草稿," in r for r in rows)
+
+
+def test_scope_keeps_out_records_of_other_areas(demo_store, tmp_path):
+    demo_store.set_setting("scopes:wangfang", json.dumps([STREET]))
+    path = tmp_path / "scoped.xlsx"
+    report = export_records(demo_store, path, kinds=["site", "facility"])
+    inside = demo_store.count(Query(kind="site", grid_code=STREET))
+    assert 0 < report.counts["site"] == inside < kind_count(demo_store, "site")
+    grids = {r[0].value for r in load_workbook(path)["存量资源"].iter_rows(min_row=2,
+                                                                           min_col=3, max_col=3)}
+    assert all(g.startswith(STREET) for g in grids)
+    # Asking for another street gives nothing rather than records outside the scope.
+    other = export_records(demo_store, tmp_path / "o.csv", kinds=["site"], grid="310110001")
+    assert other.counts["site"] == 0
+    lists = write_three_lists(demo_store, tmp_path / "other3.xlsx", "310104")
+    assert lists.counts["资源清单"] + lists.counts["项目清单"] == inside
+
+
+def test_three_lists_workbook(demo_store, tmp_path):
+    path = tmp_path / "三张清单.xlsx"
+    report = write_three_lists(demo_store, path, STREET)
+    book = load_workbook(path)
+    assert book.sheetnames == ["需求清单", "资源清单", "项目清单"]
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2"
+    approved = demo_store.count(Query(kind="site", grid_code=STREET, status="approved"))
+    others = demo_store.count(Query(kind="site", grid_code=STREET)) - approved
+    assert report.counts["项目清单"] == approved and report.counts["资源清单"] == others
+    projects = book["项目清单"]
+    header = [c.value for c in projects[1]]
+    assert "目标功能" in header and "地址" in header
+    functions = header.index("目标功能") + 1
+    assert all(projects.cell(r, functions).value for r in range(2, projects.max_row + 1))
+    resources = [c.value for c in book["资源清单"][1]]
+    assert {"可用面积", "结构安全", "权属方意见"} <= set(resources)
+    needs = book["需求清单"]
+    kinds = {needs.cell(r, 5).value for r in range(2, needs.max_row + 1)}
+    assert report.coverage and "服务缺口" in kinds
+    with pytest.raises(TableError):
+        write_three_lists(demo_store, tmp_path / "x.xlsx", "999")
+
+
+def test_three_lists_lists_open_inspection_issues(store, tmp_path):
+    from conftest import GRID, complete_site
+
+    site = store.save("site", complete_site())
+    store.save("inspection", {"target_kind": "site", "target_id": site.id, "grid_code": GRID,
+                              "inspected_on": "2024-05-01", "inspector": "李明",
+                              "structure": "ok", "fire_safety": "issue",
+                              "accessibility": "ok", "elevator": "na", "equipment": "ok",
+                              "cleanliness": "ok", "open_issues": "消防通道被占用",
+                              "follow_up_needed": True})
+    write_three_lists(store, tmp_path / "n.xlsx", STREET)
+    needs = load_workbook(tmp_path / "n.xlsx")["需求清单"]
+    rows = [[c.value for c in r] for r in needs.iter_rows(min_row=2)]
+    issue = [r for r in rows if r[4] == "巡查问题"]
+    assert issue and issue[0][5] == "消防通道被占用" and issue[0][6] == "天平路100号"
+    assert issue[0][3] and issue[0][8] == "需要跟进"
+
+
+def test_template_documents_every_column_and_imports(store, tmp_path):
+    path = write_template(tmp_path / "sites.xlsx", "site")
+    book = load_workbook(path)
+    sheet, doc = book.worksheets
+    assert [c.value for c in sheet[1]] == [s.zh for s in SPECS["site"]]
+    assert sheet.max_row == 2 and sheet.freeze_panes == "A2"
+    documented = {r[0].value: r for r in doc.iter_rows(min_row=2) if r[0].value}
+    for spec in SPECS["site"]:
+        assert spec.zh in documented
+    assert documented["资源类型"][5].value.startswith("闲置门面房")
+    assert documented["地址"][4].value.startswith("是")
+    report = import_file(store, path)
+    assert (report.added, report.rejected) == (1, 0), report.errors
+    write_template(tmp_path / "f.xlsx", "facility")
+    assert load_workbook(tmp_path / "f.xlsx").active.cell(1, 1).value == "设施名称"
+
+
+def test_cli_export_commands(data_dir, tmp_path, capsys):
+    from fieldapp.context import AppContext
+
+    store = AppContext.create(str(data_dir)).open_store()
+    populate(store, 120)
+    store.conn.close()
+    assert main(["export", "-o", str(tmp_path / "all.xlsx")]) == 0
+    assert load_workbook(tmp_path / "all.xlsx").sheetnames == ["存量资源", "设施", "巡查"]
+    assert main(["export", "--kind", "facilities", "-o", str(tmp_path / "f.geojson")]) == 0
+    assert json.loads((tmp_path / "f.geojson").read_text())["type"] == "FeatureCollection"
+    assert main(["export", "--template", str(tmp_path / "设施模板.xlsx")]) == 0
+    assert load_workbook(tmp_path / "设施模板.xlsx").active.title == "设施"
+    assert main(["export", "--three-lists", "--area", STREET, "-o",
+                 str(tmp_path / "3.xlsx")]) == 0
+    assert main(["export", "--kind", "sites", "--kind", "facilities", "--format", "csv",
+                 "-o", str(tmp_path / "x.csv")]) == 1
+    assert main(["export", "--three-lists", "-o", str(tmp_path / "3.xlsx")]) == 1
+    err = capsys.readouterr().err
+    assert "--kind" in err and "--area" in err
