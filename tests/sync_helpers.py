@@ -134,6 +134,7 @@ class Laptop:
 
     def connect_engine(self, server_url: str | None = None, **kwargs) -> SyncEngine:
         entry = credentials.current(self.config_dir)
+        self.store.user, self.store.role = entry["user"], entry["role"]
         if self.engine is not None:
             self.engine.client.close()
         client = RegistryClient(server_url or entry["server"], entry["credential"],
@@ -235,3 +236,25 @@ def laptops(registry, tmp_path):
     yield make
     for laptop in made:
         laptop.close()
+
+
+def bulk_sites(store: RecordStore, n: int, seed: int = 1) -> int:
+    """n complete sites across the demo grids, drafts and submitted ones, in the outbox.
+
+    (The demo generator also makes approved records, which a laptop may not create.)
+    """
+    import random
+
+    from fieldapp.demo import demo_areas
+    from fieldapp.store.records import Record
+    from tests.conftest import complete_site
+
+    rng = random.Random(seed)
+    grids = [a.code for a in demo_areas() if a.level == "grid"]
+    records = []
+    for i in range(n):
+        data = complete_site(grid_code=rng.choice(grids), address=f"测试路{i + 1}号",
+                             usable_area=float(rng.randint(20, 900)))
+        records.append(Record(id=str(uuid.uuid4()), kind="site",
+                              status=rng.choice(("draft", "submitted")), data=data))
+    return store.insert_many(records)

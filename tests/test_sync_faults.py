@@ -1,0 +1,234 @@
+"""Sync through a faulty network and a faulty server: exactly once on the registry, nothing
+lost on the laptops, the pull cursor never ahead of committed data."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fieldapp.store.db import connect
+from fieldapp.store.records import RecordStore
+from sync.client import RegistryClient, UpgradeRequired
+from sync.engine import cursor_key
+from sync.server import admin
+from tests.conftest import GRID, complete_site
+from tests.faultproxy import FaultProxy
+from tests.sync_helpers import (  # noqa: F401  (fixtures)
+    ServerThread, bulk_sites, laptops, live, registry, server_count,
+)
+
+GRIDS = [GRID, "310104003002G01", "310104003003G02"]
+FAULTS = {"pass": 4, "drop_before": 1, "drop_after": 1, "delay": 1, "truncate": 1, "reset": 1}
+
+
+def _duplicates(database_url: str) -> int:
+    """History entries that share a mutation id: a mutation applied more than once."""
+    from sqlalchemy import text
+
+    from sync.server.db import reading
+
+    with reading(admin.engine_for(database_url)) as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM (SELECT mutation_id FROM history GROUP BY mutation_id "
+            "HAVING count(*) > 1) d")).scalar_one()
+
+
+def _random_step(rng: random.Random, laptop, mine: dict[str, dict | None]) -> None:
+    """One user action on the laptop, recorded in `mine` (record id → last content or None)."""
+    alive = [k for k, v in mine.items() if v is not None]
+    roll = rng.random()
+    if roll < 0.35 or not alive:
+        record = laptop.store.save("site", complete_site(
+            grid_code=rng.choice(GRIDS), address=f"天平路{rng.randint(1, 999)}号",
+            usable_area=rng.randint(20, 900)))
+    elif roll < 0.85:
+        record = laptop.store.save("site", {"usable_area": rng.randint(20, 900),
+                                            "notes": f"第{rng.randint(1, 99999)}次修改"},
+                                   record_id=rng.choice(alive))
+    else:
+        victim = rng.choice(alive)
+        laptop.store.delete(victim)
+        mine[victim] = None
+        return
+    mine[record.id] = record.data
+
+
+def test_many_cycles_through_a_faulty_network_apply_each_change_exactly_once(registry, laptops):
+    rng = random.Random(20241129)
+    a, b = laptops("a"), laptops("b", user="zhaoli")
+    owned: dict[str, dict[str, dict | None]] = {"a": {}, "b": {}}
+    proxies = {}
+    for laptop, seed in ((a, 1), (b, 2)):
+        laptop.sync()
+        proxies[laptop.name] = FaultProxy(registry.server.port, seed=seed, weights=FAULTS,
+                                          delay=0.05).__enter__()
+        laptop.connect_engine(proxies[laptop.name].url, timeout=3)
+    failed = 0
+    for _ in range(120):
+        laptop = rng.choice((a, b))
+        for _ in range(rng.randint(0, 3)):
+            _random_step(rng, laptop, owned[laptop.name])
+        report = laptop.sync()
+        failed += bool(report.errors)
+        assert not report.rejected and not report.conflicts
+    # Then the network heals; everything converges.
+    for laptop in (a, b):
+        proxies[laptop.name].set_weights(**{"pass": 1})
+    for _ in range(2):
+        for laptop in (a, b):
+            assert laptop.sync().ok
+    server = registry.records()
+    for name, mine in owned.items():
+        for record_id, content in mine.items():
+            if content is None:  # deleted, or never left the laptop before it was deleted
+                assert record_id not in server or server[record_id]["deleted"]
+            else:
+                assert server[record_id]["data"] == content
+    assert a.records() == b.records() == live(server)
+    assert _duplicates(registry.database_url) == 0
+    assert server_count(registry.database_url, "record") == len(server)
+    faults = sum(p.counts[m] for p in proxies.values() for m in FAULTS if m != "pass")
+    assert failed >= 10 and faults >= 30, (failed, faults)  # the faults really happened
+    for p in proxies.values():
+        p.close()
+
+
+def test_server_restart_mid_sync_loses_and_doubles_nothing(registry, laptops):
+    a = laptops("a", user="admin1", role="admin", scopes="*")
+    a.sync()
+    bulk_sites(a.store, 1200)
+    a.connect_engine(push_limit=100)
+    pending = a.store.pending_count()
+    done = threading.Event()
+    reports = []
+    thread = threading.Thread(target=lambda: (reports.append(a.sync()), done.set()))
+    thread.start()
+    watcher = connect(a.home / "fieldapp.sqlite3")  # its own connection: the sync has one
+    deadline = time.monotonic() + 20
+    while watcher.execute("SELECT count(*) FROM outbox").fetchone()[0] > pending - 200:
+        assert time.monotonic() < deadline, "sync made no progress"
+        time.sleep(0.005)
+    registry.server.stop()  # mid-sync: batches left, the laptop finds the server gone
+    thread.join(30)
+    watcher.close()
+    assert reports and reports[0].offline and reports[0].pushed < pending
+    registry.server.start()  # same port, same database
+    assert a.sync().ok
+    assert a.store.pending_count() == 0
+    assert server_count(registry.database_url, "record") == pending
+    assert _duplicates(registry.database_url) == 0
+
+
+PULL_SCRIPT = """
+import sys, time
+from pathlib import Path
+from tests.sync_helpers import Laptop
+laptop = Laptop("puller", Path(sys.argv[1]), "")
+laptop.connect_engine(pull_limit=25)
+from sync.engine import SyncReport
+engine = laptop.engine
+# Slow each page a little so the parent can kill the process mid-pull.
+original = engine.apply_page
+def slow(page, report=None):
+    original(page, report)
+    time.sleep(0.02)
+engine.apply_page = slow
+engine.pull(SyncReport())
+"""
+
+
+def test_client_killed_mid_pull_never_has_a_cursor_ahead_of_its_data(registry, laptops):
+    writer = laptops("writer", user="admin1", role="admin", scopes="*")
+    writer.sync()
+    bulk_sites(writer.store, 800)
+    assert writer.sync().ok
+    puller = laptops("puller", user="admin2", role="admin", scopes="*")
+    home = puller.home
+    puller.close()
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", PULL_SCRIPT, str(home)], cwd=root,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    store = RecordStore(connect(home / "fieldapp.sqlite3"), user="admin2")
+    deadline = time.monotonic() + 30
+    while store.conn.execute("SELECT count(*) FROM record").fetchone()[0] < 200:
+        assert time.monotonic() < deadline and proc.poll() is None, "pull did not start"
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    cursor = store.setting(cursor_key("admin2"))
+    seq = int(cursor.rpartition(":")[2])
+    local = {r[0] for r in store.conn.execute("SELECT id FROM record")}
+    from sqlalchemy import text
+
+    from sync.server.db import reading
+
+    with reading(admin.engine_for(registry.database_url)) as conn:
+        covered = {r[0] for r in conn.execute(text(
+            "SELECT record_id FROM change_feed WHERE seq <= :s"), {"s": seq})}
+    assert covered and covered <= local  # everything the cursor claims is really here
+    assert len(local) < 800  # killed mid-pull indeed
+    puller.store = store
+    puller.connect_engine()
+    assert puller.sync().ok
+    assert puller.records() == live(registry.records())
+    assert len(puller.records()) == 800
+
+
+def test_revoked_credential_and_old_protocol_are_clear_errors(registry, laptops):
+    a = laptops("a")
+    a.sync()
+    a.store.save("site", complete_site())
+    with RegistryClient(registry.url, "x") as client:
+        client._http.headers["X-Fieldapp-Protocol"] = "0"
+        with pytest.raises(UpgradeRequired) as info:
+            client.me()
+    assert "升级" in info.value.zh and "fieldapp" in info.value.en
+    admin.revoke_user(registry.database_url, "wangfang")
+    report = a.sync()
+    assert report.fatal and not report.offline
+    assert "fieldapp enroll" in report.errors[0] and "撤销" in report.errors[0]
+    assert a.store.pending_count() == 1  # nothing lost: it waits for a new enrollment
+
+
+def test_watch_loop_backs_off_while_offline_and_syncs_at_once_when_poked(registry, laptops):
+    from sync.engine import next_delay
+
+    rng = random.Random(3)
+    delays = [next_delay(n, 2.0, 60.0, rng) for n in range(1, 9)]
+    for n, delay in enumerate(delays, start=1):
+        ceiling = min(60.0, 2.0 * 2 ** (n - 1))  # doubles per failure up to the cap
+        assert ceiling / 2 <= delay <= ceiling
+    assert len(set(delays)) == len(delays)  # jittered: laptops do not retry in step
+    a = laptops("a")
+    a.sync()
+    registry.server.stop()
+    reports, stop = [], threading.Event()
+    thread = threading.Thread(target=a.engine.run_forever, args=(stop,), kwargs={
+        "interval": 30, "base_backoff": 0.2, "max_backoff": 0.4, "on_report": reports.append})
+    thread.start()
+    deadline = time.monotonic() + 10
+    while len(reports) < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert all(r.offline for r in reports[:3])
+    registry.server.start()
+    while reports[-1].offline:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    # Online now: the next cycle is 30 s away unless a save pokes the engine.
+    seen = len(reports)
+    a.engine.poke()
+    while len(reports) == seen:
+        assert time.monotonic() < deadline, "poke did not start a cycle"
+        time.sleep(0.02)
+    stop.set()
+    thread.join(5)
+    assert not thread.is_alive()
