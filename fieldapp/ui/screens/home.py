@@ -86,7 +86,9 @@ class HomeScreen(BaseScreen):
             options.add_option(Option(
                 f"{RECORD_KIND.label(record.kind, lang)}  {fit(record.title, 28)}\n"
                 f"  ↳ {fit(record.review_comment or '', 40)}", id=record.id))
-        if not message.returned:
+        if message.returned:
+            options.highlighted = 0
+        else:
             options.add_option(Option(t("nothing_returned", lang), disabled=True))
 
     @on(OptionList.OptionSelected, "#home-returned")

@@ -129,7 +129,9 @@ class RecordDetailScreen(BaseScreen):
             options.add_option(Option(
                 f"{insp.data.get('inspected_on', '')}  {insp.data.get('inspector', '')}  "
                 f"{status_label(insp.status, lang)}  {fit(issues, 40)}", id=insp.id))
-        if not inspections:
+        if inspections:
+            options.highlighted = 0
+        else:
             options.add_option(Option(t("no_inspections", lang), disabled=True))
 
     def _history_text(self, history: list) -> Text:

@@ -15,12 +15,13 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.timer import Timer
 from textual.widgets import Static
 
 from fieldapp.domain.choices import RECORD_KIND
-from fieldapp.domain.records import SECTIONS, SPECS
+from fieldapp.domain.records import FIELD_INDEX, SECTIONS, SPECS
 from fieldapp.domain.validation import FieldError, check_record
 from fieldapp.domain.workflow import TransitionError
 from fieldapp.store import lookups
@@ -66,6 +67,9 @@ class RecordFormScreen(BaseScreen):
         self._autosave: Timer | None = None
         self._check: Timer | None = None
         self.errors: dict[str, str] = {}
+        #: After a refused submit, live checks keep the submit rules so the list of missing
+        #: fields shrinks as the user fills them.
+        self.check_status = "draft"
 
     # -- building ---------------------------------------------------------------------------
     def _load(self) -> None:
@@ -91,19 +95,25 @@ class RecordFormScreen(BaseScreen):
         yield Static(title, classes="screen-title")
         yield Static("", id="form-summary")
         with VerticalScroll(id="form-body"):
-            fixed = INSPECTION_FIXED if self.kind == "inspection" else ()
-            for section, labels in SECTIONS.items():
-                specs = [s for s in SPECS[self.kind] if s.section == section]
-                if not specs:
+            for number, (section, labels) in enumerate(SECTIONS.items()):
+                fields = [FieldInput(spec, lang, self.values.get(spec.name), grids=self.grids,
+                                     readonly=self._locked(spec.name))
+                          for spec in SPECS[self.kind]
+                          if spec.section == section and self._shown(spec.name)]
+                if not fields:
                     continue
-                yield Static(labels[0] if lang == "zh" else labels[1], classes="section-title")
-                for spec in specs:
-                    yield FieldInput(spec, lang, self.values.get(spec.name), grids=self.grids,
-                                     readonly=spec.name in fixed)
+                title = Static(labels[0] if lang == "zh" else labels[1], classes="section-title")
+                block = Vertical(title, *fields, classes="form-section")
+                # The first section paints at once; the rest mount right after it.
+                yield block if number == 0 else Lazy(block)
         yield StatusBar()
 
     def on_mount(self) -> None:
         self._show_errors(self.errors)
+        for field in self.query(FieldInput):
+            if not field.readonly:
+                field.control.focus()
+                break
         draft = lookups.load_form_draft(self.app.store.conn, self.kind, self.record_id)
         newer = draft is not None and (self.record is None
                                        or draft.saved_at > self.record.updated_at)
@@ -112,6 +122,18 @@ class RecordFormScreen(BaseScreen):
                                  lambda restore: self._restore(restore, draft.data))
         elif draft is not None:
             lookups.clear_form_draft(self.app.store.conn, self.kind, self.record_id)
+
+    def _role_locked(self, name: str) -> bool:
+        roles = FIELD_INDEX[self.kind][name].roles
+        return bool(roles) and self.app.store.role not in roles
+
+    def _locked(self, name: str) -> bool:
+        fixed = INSPECTION_FIXED if self.kind == "inspection" else ()
+        return name in fixed or self._role_locked(name)
+
+    def _shown(self, name: str) -> bool:
+        """A field this user may not change is shown only when it holds something."""
+        return not self._role_locked(name) or _norm(self.values.get(name)) is not None
 
     def _differs(self, raw: dict) -> bool:
         return any(_norm(raw.get(k)) != _norm(v) for k, v in self.baseline.items() if k in raw)
@@ -153,7 +175,8 @@ class RecordFormScreen(BaseScreen):
         self._check = self.set_timer(CHECK_S, self._check_now)
 
     def _check_now(self) -> None:
-        _, errors = check_record(self.kind, self.payload(), "draft", self.app.store.grid_exists)
+        _, errors = check_record(self.kind, self.payload(), self.check_status,
+                                 self.app.store.grid_exists)
         self._show_errors(self._by_field(errors))
 
     def autosave(self) -> None:
@@ -169,7 +192,8 @@ class RecordFormScreen(BaseScreen):
         """Raw values as the store takes them: every field, empty ones as None to clear."""
         out = {}
         for name, value in self.values.items():
-            out[name] = _norm(value)
+            if not self._role_locked(name):
+                out[name] = _norm(value)
         return out
 
     def _by_field(self, errors: list[FieldError]) -> dict[str, str]:
@@ -189,9 +213,12 @@ class RecordFormScreen(BaseScreen):
     # -- saving -----------------------------------------------------------------------------
     def action_save(self, status: str) -> None:
         self._collect()
-        if self._autosave:
-            self._autosave.stop()
+        for timer in (self._autosave, self._check):
+            if timer:
+                timer.stop()
         self.autosave()
+        if status == "submitted":
+            self.check_status = status
         _, errors = check_record(self.kind, self.payload(), status, self.app.store.grid_exists)
         if errors:
             self._show_errors(self._by_field(errors))

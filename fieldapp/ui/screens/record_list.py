@@ -31,6 +31,7 @@ SORTS = ("updated_at", "created_at", "title", "grid_code", "status")
 
 
 class RecordListScreen(BaseScreen):
+    AUTO_FOCUS = "#records"
     HINTS = [("/", "search"), ("⏎", "open"), ("n", "new"), ("[ ]", "next_page"),
              ("o", "sort_dir"), ("x", "clear_filters"), ("h", "home"), ("?", "help")]
     BINDINGS = [

@@ -29,7 +29,7 @@ class FieldInput(Vertical):
     """A labelled control for one field; posts `FieldInput.Changed` when the user edits it."""
 
     DEFAULT_CSS = """
-    FieldInput { height: auto; margin: 0 0 1 0; }
+    FieldInput { height: auto; margin: 0 0 0 0; }
     FieldInput > .row { height: auto; }
     FieldInput .field-label { width: 26; color: $text-muted; }
     FieldInput.-required .field-label { color: $text; }
@@ -37,7 +37,12 @@ class FieldInput(Vertical):
     FieldInput.-invalid > .error { display: block; }
     FieldInput SelectionList { height: auto; max-height: 14; width: 1fr; }
     FieldInput TextArea { height: 4; width: 1fr; }
-    FieldInput Input { width: 1fr; }
+    FieldInput Input { width: 1fr; background: $boost; }
+    FieldInput Input:focus { background: $accent 30%; }
+    FieldInput TextArea { background: $boost; }
+    FieldInput Checkbox { border: none; height: 1; padding: 0; background: $boost; width: 1fr; }
+    FieldInput Checkbox:focus { background: $accent 30%; }
+    FieldInput .row { margin: 0 0 1 0; }
     """
 
     class Changed(Message):

@@ -1,0 +1,80 @@
+"""Helpers for the TUI tests: a demo data folder made once per session and copied per test,
+and small waits for thread workers, so each test drives the real app on real SQLite."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from fieldapp.context import AppContext
+from fieldapp.demo import populate
+from fieldapp.store.db import connect
+from fieldapp.store.records import RecordStore
+
+DEMO_RECORDS = 600
+SIZE = (120, 40)
+DB_NAME = "fieldapp.sqlite3"
+
+
+def make_template(folder: Path) -> Path:
+    """A demo database as `fieldapp demo` makes it (fixed seed), for copying."""
+    folder.mkdir(parents=True, exist_ok=True)
+    conn = connect(folder / DB_NAME)
+    store = RecordStore(conn, user="wangfang", role="worker")
+    store.set_setting("current_user", "wangfang")
+    store.set_setting("role:wangfang", "worker")
+    populate(store, DEMO_RECORDS)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return folder / DB_NAME
+
+
+def copy_demo(template: Path, target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, target / DB_NAME)
+    return target
+
+
+def make_app(data_dir: Path, lang: str | None = None):
+    from fieldapp.ui.app import FieldApp
+
+    return FieldApp(AppContext.create(str(data_dir), lang))
+
+
+def open_store(data_dir: Path) -> RecordStore:
+    conn = connect(data_dir / DB_NAME)
+    return RecordStore(conn, user="wangfang", role="worker")
+
+
+async def settle(pilot, rounds: int = 3, delay: float = 0.05) -> None:
+    """Let workers finish and their messages land."""
+    await pilot.app.workers.wait_for_complete()
+    for _ in range(rounds):
+        await pilot.pause(delay)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for_screen(pilot, cls, timeout: float = 5.0):
+    waited = 0.0
+    while not isinstance(pilot.app.screen, cls):
+        if waited > timeout:
+            raise AssertionError(f"screen {cls.__name__} never came; at {pilot.app.screen!r}")
+        await pilot.pause(0.05)
+        waited += 0.05
+    await settle(pilot)
+    return pilot.app.screen
+
+
+def text_of(widget) -> str:
+    """What a Static shows, as plain text (rich tables and Text rendered at 200 columns)."""
+    from rich.console import Console
+
+    from fieldapp.ui.widgets.status_bar import StatusBar
+
+    content = widget.render() if isinstance(widget, StatusBar) else widget.content
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, record=True, color_system=None, file=open("/dev/null", "w"))
+    console.print(content)
+    return console.export_text()
