@@ -46,8 +46,16 @@ def context(args: argparse.Namespace) -> AppContext:
 def cmd_open(args: argparse.Namespace) -> int:
     from fieldapp.ui.app import FieldApp
 
+    from sync.background import BackgroundSync
+
     ctx = context(args)
-    FieldApp(ctx).run()
+    app = FieldApp(ctx)
+    syncing = BackgroundSync(ctx, app.set_sync_status)  # waits until the laptop is enrolled
+    syncing.start()
+    try:
+        app.run()
+    finally:
+        syncing.stop()
     return 0
 
 
@@ -85,7 +93,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_open:
         print(folder)
         return 0
-    return cmd_open(args)
+    from sync.demo_registry import start_in_background
+
+    registry = start_in_background(folder)  # sync works with no setup; never blocks the app
+    try:
+        return cmd_open(args)
+    finally:
+        registry.stop()
+        if registry.error:
+            print(f"演示同步服务器未启动 / the demo registry did not start: {registry.error}",
+                  file=sys.stderr)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

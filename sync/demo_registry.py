@@ -1,0 +1,219 @@
+"""The demo's own registry: a SQLite registry in the demo folder, seeded with the demo laptop's
+records and two enrolled users, served on loopback beside the app while it runs.
+
+So a newcomer sees sync work with no setup: the worker `wangfang` (street 310104003) and the
+supervisor `lisupervisor` (district 310104) are enrolled on the demo laptop, and the records
+the laptop starts with are already on the registry (nothing waits to sync).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from fieldapp.store.db import transaction
+from fieldapp.store.records import RecordStore
+from sync import credentials
+
+DEMO_USERS = (("wangfang", "worker", "310104003"), ("lisupervisor", "supervisor", "310104"))
+SEED_USER = "demo-seed"
+PREFERRED_PORT = 8766
+# The demo laptop's records reach the registry by the same push code a laptop uses, with the
+# status steps a real record would take (a laptop may not create an approved record).
+STEPS = {"draft": [], "submitted": ["submitted"], "approved": ["submitted", "approved"],
+         "returned": ["submitted", "returned"]}
+
+
+def database_url(folder: Path) -> str:
+    return f"sqlite:///{Path(folder).resolve() / 'registry.sqlite3'}"
+
+
+def seed(folder: Path, store: RecordStore, server_url: str | None = None) -> int:
+    """Make the demo registry: areas, users, the laptop's records; enroll the users here.
+
+    Returns how many records the registry took. The laptop's outbox is emptied only for
+    records the registry applied, each marked with the version it has there.
+    """
+    from sync.server import admin, auth
+    from sync.server.db import writing
+
+    url = database_url(folder)
+    admin.load_demo_areas(url)
+    engine = admin.engine_for(url)
+    seeder_token = admin.add_user(url, SEED_USER, "admin", "*")
+    with writing(engine) as conn:
+        seed_device = f"demo-seed-{store.device_id}"  # the same on a repeated seeding
+        auth.enroll(conn, seeder_token, seed_device, "demo seed")
+        row = conn.execute(auth.USERS.select().where(auth.USERS.c.name == SEED_USER)).first()
+    who = auth.Principal(row.id, SEED_USER, "admin", ("*",), seed_device)
+    versions = _push_records(engine, who, store)
+    with transaction(store.conn):
+        for record_id, (version, content) in versions.items():
+            store.conn.execute("UPDATE record SET server_version = ?, base_data = ? WHERE id = ?",
+                               (version, json.dumps(content, ensure_ascii=False), record_id))
+        store.conn.executemany("DELETE FROM outbox WHERE record_id = ?",
+                               [(k,) for k in versions])
+    config_dir = Path(folder) / "config"
+    for name, role, scope in DEMO_USERS:
+        token = admin.add_user(url, name, role, scope)
+        with writing(engine) as conn:
+            credential, user = auth.enroll(conn, token, store.device_id, socket.gethostname())
+        _save_credential(config_dir, {
+            "server": server_url or f"http://127.0.0.1:{PREFERRED_PORT}",
+            "credential": credential, "user": user["name"], "role": user["role"],
+            "scopes": list(user["scopes"]), "device_id": store.device_id})
+    credentials.switch(config_dir, store, DEMO_USERS[0][0])
+    return len(versions)
+
+
+def _save_credential(config_dir: Path, entry: dict) -> None:
+    data = credentials.load(config_dir)
+    data["users"][entry["user"]] = entry
+    data["current"] = data.get("current") or entry["user"]
+    credentials._write(config_dir, data)
+
+
+def _push_records(engine, who, store: RecordStore) -> dict[str, tuple[int, dict]]:  # noqa: ANN001
+    from sync.server.push import push
+    from sync.server.schemas import MutationIn
+
+    mutations: list[MutationIn] = []
+    finals: dict[str, dict] = {}
+    for row in store.conn.execute("SELECT id, kind, status, review_comment, data FROM record "
+                                  "WHERE deleted = 0 ORDER BY rid"):
+        data = json.loads(row["data"])
+        finals[row["id"]] = {**data, "status": row["status"],
+                             "review_comment": row["review_comment"]}
+        mutations.append(_mutation(row, "create", 0, {**data, "status": "draft"}))
+        for n, step in enumerate(STEPS.get(row["status"], []), start=1):
+            fields = {"status": step}
+            if step == "returned":
+                fields["review_comment"] = row["review_comment"] or "请补充材料"
+            mutations.append(_mutation(row, "update", n, fields))
+    versions: dict[str, tuple[int, dict]] = {}
+    failed: set[str] = set()
+    for start in range(0, len(mutations), 500):
+        batch = [MutationIn(**m) for m in mutations[start:start + 500]]
+        for m, result in zip(batch, push(engine, who, batch)):
+            if result["outcome"] not in ("applied", "already_applied"):
+                failed.add(m.record_id)
+            elif m.record_id not in failed:
+                versions[m.record_id] = (result["version"], finals[m.record_id])
+    return {k: v for k, v in versions.items() if k not in failed}
+
+
+def _mutation(row, op: str, step: int, fields: dict) -> dict:  # noqa: ANN001
+    # Ids derived from the record make a seeding cut short by the app's exit safe to repeat:
+    # the registry answers "already applied" for what it has. base_version 0 never conflicts
+    # with the seeding device's own history.
+    mutation_id = uuid.uuid5(uuid.NAMESPACE_URL, f"fieldapp-demo:{row['id']}:{step}")
+    return {"mutation_id": str(mutation_id), "record_id": row["id"], "kind": row["kind"],
+            "op": op, "base_version": 0, "fields": fields}
+
+
+class DemoRegistry:
+    """The demo registry served by uvicorn in a daemon thread of the app's process."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.port = _free_port(PREFERRED_PORT)
+        self.server = None
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> str:
+        import uvicorn
+
+        from sync.server.app import create_app
+
+        app = create_app(database_url(self.folder), pool_size=2)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical",
+                                access_log=False, lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="demo-registry",
+                                       daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the demo registry did not start on port {self.port}")
+            time.sleep(0.02)
+        # The port may differ from the last run: point the demo users' credentials here.
+        config_dir = self.folder / "config"
+        data = credentials.load(config_dir)
+        for entry in data["users"].values():
+            entry["server"] = self.url
+        credentials._write(config_dir, data)
+        return self.url
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            if self.thread is not None:
+                self.thread.join(5)
+            self.server = None
+
+
+def _free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free port on loopback")
+
+
+class _Starting:
+    """The demo registry being seeded and started in a daemon thread; stop() at app exit."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.registry = DemoRegistry(folder)
+        self.error: str | None = None
+        self._stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="demo-registry-start",
+                                       daemon=True)
+
+    def _run(self) -> None:
+        from fieldapp.context import AppContext
+
+        try:
+            ctx = AppContext.create(str(self.folder))
+            store = ctx.open_store()
+            try:
+                if not store.setting("demo_registry_seeded"):
+                    seed(self.folder, store, self.registry.url)
+                    with transaction(store.conn):
+                        store.set_setting("demo_registry_seeded", "1")
+            finally:
+                store.conn.close()
+            if not self._stopped.is_set():
+                self.registry.start()
+        except Exception as exc:  # noqa: BLE001  (the demo must open even without a registry)
+            self.error = f"{type(exc).__name__}: {exc}"
+            log_path = self.folder / "demo-registry.log"
+            log_path.write_text(f"演示同步服务器未启动 / the demo registry did not start: "
+                                f"{self.error}\n", encoding="utf-8")
+
+    def stop(self) -> None:
+        # Seeding may still run when the user quits at once; it is a daemon thread and safe
+        # to repeat next time, so do not hold the exit for it.
+        self._stopped.set()
+        self.thread.join(1)
+        self.registry.stop()
+
+
+def start_in_background(folder: Path) -> _Starting:
+    """Seed (first time) and serve the demo registry without delaying the app."""
+    starting = _Starting(folder)
+    starting.thread.start()
+    return starting
