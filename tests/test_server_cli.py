@@ -1,0 +1,106 @@
+"""End to end through the command line, as the README tells a newcomer: a registry started
+with `fieldapp serve` in its own process, users added with `fieldapp admin`, laptops enrolled
+with `fieldapp enroll` and synced with `fieldapp sync`; each one refused where its scope ends."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+import httpx
+import pytest
+from server_support import BACKENDS, GRID, GRID_OTHER_STREET, OTHER_STREET, STREET, \
+    database_url, free_port, site
+
+from fieldapp.store.db import connect
+from fieldapp.store.records import RecordStore
+
+
+def fieldapp(data_dir, *args: str, check: bool = True) -> subprocess.CompletedProcess:  # noqa: ANN001
+    proc = subprocess.run([sys.executable, "-m", "fieldapp", "--data-dir", str(data_dir), *args],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "FIELDAPP_HOME": str(data_dir)})
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@contextmanager
+def serving(data_dir, url: str):  # noqa: ANN001, ANN201
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "fieldapp", "--data-dir", str(data_dir),
+                             "serve", "--port", str(port), "--database-url", url],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if proc.poll() is not None:
+                    raise RuntimeError(proc.stderr.read()) from None
+                time.sleep(0.05)
+        yield base
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+        # One log line per request, without credentials or phone numbers.
+        assert "GET /api/v1/health 200" in err
+        assert "Bearer" not in err and "13800138000" not in err
+
+
+def local_save(laptop, grid: str, address: str) -> str:  # noqa: ANN001
+    conn = connect(laptop / "fieldapp.sqlite3")
+    store = RecordStore(conn)
+    store.user = store.setting("current_user") or ""
+    record = store.save("site", site(grid_code=grid, address=address,
+                                     owner_phone="13800138000"))
+    conn.close()
+    return record.id
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_newcomer_path_with_scopes(backend, tmp_path):
+    server_dir, lap_w, lap_s = (tmp_path / d for d in ("registry", "worker", "supervisor"))
+    with database_url(backend, tmp_path) as url:
+        fieldapp(server_dir, "admin", "--database-url", url, "load-demo-areas")
+        worker_token = fieldapp(server_dir, "admin", "--database-url", url, "add-user",
+                                "wangfang", "--role", "worker", "--scope", STREET).stdout.strip()
+        boss_token = fieldapp(server_dir, "admin", "add-user", "liming", "--role", "supervisor",
+                              "--scope", OTHER_STREET, "--database-url", url).stdout.strip()
+        bad = fieldapp(server_dir, "admin", "--database-url", url, "add-user", "x", "--role",
+                       "worker", "--scope", "999999", check=False)
+        assert bad.returncode == 1 and "unknown area code" in bad.stderr
+        users = json.loads(fieldapp(server_dir, "admin", "--database-url", url, "list-users",
+                                    "--json").stdout)
+        assert [(u["name"], u["role"]) for u in users] == [("liming", "supervisor"),
+                                                           ("wangfang", "worker")]
+        with serving(server_dir, url) as base:
+            fieldapp(lap_w, "enroll", "--server", base, "--token", worker_token)
+            again = fieldapp(lap_s, "enroll", "--server", base, "--token", worker_token,
+                             check=False)
+            assert again.returncode != 0
+            fieldapp(lap_s, "enroll", "--server", base, "--token", boss_token)
+
+            fieldapp(lap_w, "sync")  # the first pull brings the areas the form checks grids by
+            mine = local_save(lap_w, GRID, "天平路8号")
+            theirs = local_save(lap_w, GRID_OTHER_STREET, "湖南路9号")
+            report = json.loads(fieldapp(lap_w, "sync", "--json", check=False).stdout)
+            assert report["pushed"] == 1
+            assert [r["record_id"] for r in report["rejected"]] == [theirs]
+
+            report = json.loads(fieldapp(lap_s, "sync", "--json").stdout)
+            assert report["pulled"] == 0  # the worker's street is not the supervisor's
+            listed = fieldapp(lap_s, "list", "sites", "--json").stdout
+            assert mine not in listed
+
+            revoked = fieldapp(server_dir, "admin", "--database-url", url, "revoke-user",
+                               "wangfang")
+            assert "1" in revoked.stdout
+            after = fieldapp(lap_w, "sync", "--json", check=False)
+            assert after.returncode != 0
