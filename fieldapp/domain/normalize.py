@@ -22,7 +22,8 @@ def halfwidth(text: str) -> str:
 def clean_text(text: str) -> str:
     """Half-width, no control characters, inner runs of white space folded to one space."""
     text = halfwidth(text)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    if not text.isprintable():  # printable text has no control characters: skip the scan
+        text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     return re.sub(r"[ \t]+", " ", text).strip()
 
 

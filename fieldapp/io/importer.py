@@ -235,17 +235,19 @@ class _Importer:
             return ("id", record_id), record_id
         external = data.get("external_id")
         address, grid = data.get("address"), data.get("grid_code")
-        address_key = (N.normalise_address(address), grid) if address and grid else None
         if external:
             if external in self.by_external:
                 return ("ext", external), self.by_external[external]
-            found = self.by_address.get(address_key) if address_key else None
+            found = None
+            if self.by_address and address and grid:
+                found = self.by_address.get((N.normalise_address(address), grid))
             # An address match counts only if that record has no external id of its own yet.
             if found and not self.external_of.get(found):
                 return ("ext", external), found
             return ("ext", external), None
-        if address_key is None:
+        if not (address and grid):
             return None, None
+        address_key = (N.normalise_address(address), grid)
         if address_key in self.by_address:
             found = self.by_address[address_key]
             return ("addr", *address_key), found if found else False
@@ -291,6 +293,8 @@ class _Importer:
             self.external_of[record_id] = data["external_id"]
 
     def _field_errors(self, row: _Row, errors) -> list[RowError]:
+        if not errors:
+            return []
         columns = {name: self.map.headers[i] for i, name in self.map.columns.items()}
         specs = FIELD_INDEX[self.kind]
         return [RowError(row.number, columns.get(e.field) or (
