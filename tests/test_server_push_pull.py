@@ -186,5 +186,6 @@ def test_records_read_within_scope_only(registry):
     rec = create(worker)
     assert worker.get(f"/api/v1/records/{rec['id']}").json()["data"]["address"] == "天平路100号"
     r = other.get(f"/api/v1/records/{rec['id']}")
-    assert r.status_code == 404 and r.json()["message_zh"]
+    assert r.status_code == 403 and r.json()["error"] == "out_of_scope" and r.json()["message_zh"]
+    assert "天平路" not in r.text
     assert GRID in rec["grid_code"]

@@ -186,10 +186,12 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
 
     def visible_record(conn, record_id: str, who: auth.Principal) -> dict:  # noqa: ANN001
         row = conn.execute(select(RECORDS).where(RECORDS.c.id == record_id)).first()
-        # Out of scope answers like missing: the id alone must not reveal another street's data.
-        if row is None or not who.covers(AreaChains(conn).scope_codes(row.grid_code)):
-            raise ApiError(404, "not_found", "no such record in your scope",
-                           "您的范围内没有该记录")
+        if row is None:
+            raise ApiError(404, "not_found", "no such record", "没有该记录")
+        # 403 (PROTOCOL.md) reveals only that a random UUID exists, never its content.
+        if not who.covers(AreaChains(conn).scope_codes(row.grid_code)):
+            raise ApiError(403, "out_of_scope", "this record is outside your scope",
+                           "该记录不在您的负责范围内")
         return load_record(row)
 
     @app.get("/api/v1/records/{record_id}")
