@@ -192,3 +192,17 @@ def test_cli_export_commands(data_dir, tmp_path, capsys):
     assert main(["export", "--three-lists", "-o", str(tmp_path / "3.xlsx")]) == 1
     err = capsys.readouterr().err
     assert "--kind" in err and "--area" in err
+
+
+def test_scope_setting_as_sync_writes_it(demo_store, tmp_path):
+    from fieldapp.io import scope_grids
+
+    demo_store.set_setting("scopes:wangfang", f"{STREET},310110001")
+    grids = scope_grids(demo_store)
+    assert grids == set(demo_store.area_codes_below(STREET)) | set(
+        demo_store.area_codes_below("310110001"))
+    report = export_records(demo_store, tmp_path / "two.csv", kinds=["site"])
+    both = sum(demo_store.count(Query(kind="site", grid_code=a)) for a in (STREET, "310110001"))
+    assert report.counts["site"] == both
+    demo_store.set_setting("scopes:wangfang", "*")
+    assert scope_grids(demo_store) is None

@@ -1,7 +1,8 @@
 """The policy's three lists (三张清单) for a street or district as one workbook.
 
-需求清单 (needs): per grid, the scenes missing within walking distance (from
-`fieldapp.domain.coverage`) and the open issues found by inspections. 资源清单 (resources): the
+需求清单 (needs): per grid, the scenes missing within walking distance (the coverage
+analysis, `fieldapp.store.coverage_load.analyse_store`) and the open issues found by
+inspections; if the analysis cannot run, the sheet says so and lists the issues only. 资源清单 (resources): the
 candidate sites not yet approved, with area, condition and consent. 项目清单 (projects): sites
 approved for conversion with their target functions. Only records in the user's scope appear.
 """
@@ -75,7 +76,7 @@ def write_three_lists(store: RecordStore, path: str | os.PathLike, area: str) ->
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    needs, report.coverage = _needs(store, areas, grids)
+    needs, report.coverage = _needs(store, areas, area, grids)
     sheets = (("需求清单", needs), ("资源清单", _resources(store, areas, grids)),
               ("项目清单", _projects(store, areas, grids)))
     for title, rows in sheets:
@@ -100,11 +101,12 @@ def _where(areas: _Areas, grid: str) -> list[str]:
 WHERE = ["街镇", "居委", "网格编码", "网格"]
 
 
-def _needs(store: RecordStore, areas: _Areas, grids: set[str]) -> tuple[list[list], bool]:
+def _needs(store: RecordStore, areas: _Areas, area: str, grids: set[str]
+           ) -> tuple[list[list], bool]:
     rows: list[list] = [[*WHERE, "类别", "缺少的服务场景 / 问题", "涉及对象", "检查日期", "说明"]]
     coverage_ok = True
     try:
-        missing = _missing_scenes(store, areas, grids)
+        missing = _missing_scenes(store, area, grids)
     except Exception as exc:  # noqa: BLE001 - a broken analysis must not cost the other lists
         missing, coverage_ok = {}, False
         rows.append(["", "", "", "", "说明", "覆盖分析未能运行,本表只列出巡查发现的问题",
@@ -131,19 +133,15 @@ def _needs(store: RecordStore, areas: _Areas, grids: set[str]) -> tuple[list[lis
     return rows, coverage_ok
 
 
-def _missing_scenes(store: RecordStore, areas: _Areas, grids: set[str]) -> dict[str, list[str]]:
-    from fieldapp.domain import coverage
+def _missing_scenes(store: RecordStore, area: str, grids: set[str]) -> dict[str, list[str]]:
+    # The analysis takes in facilities just over the area's edge: they serve its grids too.
+    # Only the grids in scope are reported, so no record outside the scope is named.
+    from fieldapp.store.coverage_load import analyse_store
 
-    grid_in = [coverage.GridIn(code, areas.name(code), row["lat"], row["lng"],
-                               row["households"], row["parent_code"],
-                               areas.up(code, "street"), areas.up(code, "district"))
-               for code in sorted(grids) if (row := areas.rows.get(code)) is not None]
-    # Facilities anywhere in scope count: one just over the street boundary still serves.
-    facilities = [coverage.FacilityIn.from_data(r.id, r.data, r.status)
-                  for r in iter_records(store, "facility")]
-    analysis = coverage.analyse(grid_in, facilities)
+    analysis = analyse_store(store, area)
     order = [s.code for s in SCENES]
-    return {g.grid.code: sorted(g.missing, key=order.index) for g in analysis.grids}
+    return {g.grid.code: sorted(g.missing, key=order.index) for g in analysis.grids
+            if g.grid.code in grids}
 
 
 def _resources(store: RecordStore, areas: _Areas, grids: set[str]) -> list[list]:
