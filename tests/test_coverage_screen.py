@@ -23,6 +23,13 @@ class Host(App):
         self.push_screen(self.coverage)
 
 
+async def settle(app, pilot) -> None:
+    """Wait for the analysis worker and the table it fills."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def grid_centre(store, code):
     return store.conn.execute("SELECT lat, lng FROM area WHERE code = ?", (code,)).fetchone()
 
@@ -36,7 +43,7 @@ async def test_drill_down_shows_the_site_that_could_take_elderly_care(store):
     screen = CoverageScreen(store, lang="zh", area="310104003")
     app = Host(screen)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         table = screen.query_one("#cov-table", DataTable)
         assert table.row_count == 9  # the street's grids
         assert table.get_cell(GRID, "elderly").plain == "✗"  # no facilities at all
@@ -65,7 +72,7 @@ async def test_table_filter_and_chart_match_the_analysis(store):
     screen = CoverageScreen(store, lang="en")
     app = Host(screen)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await settle(app, pilot)
         table = screen.query_one("#cov-table", DataTable)
         assert table.row_count == len(result.grids)
         assert str(table.columns["elderly"].label) == "elder"
@@ -99,3 +106,27 @@ async def test_table_filter_and_chart_match_the_analysis(store):
         await pilot.press("m")  # filter off again
         await pilot.pause()
         assert table.row_count == len(result.grids)
+
+
+async def test_recompute_after_a_change_and_a_bad_norms_file(store, tmp_path):
+    lat, lng = grid_centre(store, GRID)
+    (tmp_path / "norms.toml").write_text("[radius_m]\nelderly = 'near'\n", encoding="utf-8")
+    screen = CoverageScreen(store, lang="en", area=GRID)
+    app = Host(screen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        summary = str(screen.query_one("#cov-summary").render())
+        assert "cannot analyse" in summary and "radius_m.elderly" in summary
+        table = screen.query_one("#cov-table", DataTable)
+        assert table.row_count == 0
+
+        (tmp_path / "norms.toml").write_text("[radius_m]\nelderly = 400\n", encoding="utf-8")
+        store.save("facility", {"name": "天平路长者照护之家", "grid_code": GRID,
+                                "address": "天平路1号", "facility_kind": "single",
+                                "functions": ["elderly"], "building_area": 300,
+                                "lat": lat + 0.0035, "lng": lng})  # ≈ 389 m north
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert table.row_count == 1
+        assert table.get_cell(GRID, "elderly").plain == "✓"  # within 400 m, not 300 m
+        assert str(tmp_path / "norms.toml") in str(screen.query_one("#cov-summary").render())

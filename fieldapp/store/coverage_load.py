@@ -21,6 +21,9 @@ SITE_PATHS = ("address", "candidate_functions", "usable_area", "floor_from", "ac
               "elevator", "owner_consent", "authority_consent", "structure_condition",
               "fire_condition", "lat", "lng")
 
+#: How far from its grid's centre a record may lie and still be found as a neighbour.
+NEIGHBOUR_SLACK_M = 3000.0
+
 _GRIDS_BELOW = """WITH RECURSIVE sub(code, level) AS (
     SELECT code, level FROM area WHERE code = ?
     UNION ALL SELECT a.code, a.level FROM area a JOIN sub ON a.parent_code = sub.code)
@@ -40,12 +43,18 @@ def _conn(store) -> sqlite3.Connection:
     return store.conn if hasattr(store, "conn") else store
 
 
-def data_dir_of(store) -> Path | None:
-    """The folder holding the store's database file (None for an in-memory database)."""
+def database_file(store) -> Path | None:
+    """The store's database file (None for an in-memory database)."""
     for row in _conn(store).execute("PRAGMA database_list"):
         if row[1] == "main" and row[2]:
-            return Path(row[2]).parent
+            return Path(row[2])
     return None
+
+
+def data_dir_of(store) -> Path | None:
+    """The folder holding the store's database file, where its norms.toml may be."""
+    path = database_file(store)
+    return path.parent if path else None
 
 
 def load_norms(store) -> norms_mod.Norms:
@@ -83,36 +92,72 @@ def load_inputs(store, area_code: str | None = None, reach_m: float = 1000.0) ->
              if level == "grid" and (wanted is None or code in wanted)]
 
     where, params = "r.deleted = 0 AND r.kind = ?", []
+    box = None
     if area_code is not None:
-        where += f" AND (r.grid_code IN ({_GRIDS_BELOW})"
-        params = [area_code]
-        points = [(g.lat, g.lng) for g in grids if g.lat is not None and g.lng is not None]
-        if points:
-            lats, lngs = [p[0] for p in points], [p[1] for p in points]
-            margin_lat = reach_m * 1.05 / 111_195.0
-            margin_lng = margin_lat / math.cos(math.radians(min(89.0, max(map(abs, lats)))))
-            where += (" OR (json_extract(r.data, '$.lat') BETWEEN ? AND ?"
-                      " AND json_extract(r.data, '$.lng') BETWEEN ? AND ?)")
-            params += [min(lats) - margin_lat, max(lats) + margin_lat,
-                       min(lngs) - margin_lng, max(lngs) + margin_lng]
-        where += ")"
-    facilities, sites = [], []
+        # Neighbouring grids whose centre lies near the area: their records may serve its
+        # grids. Choosing them by grid keeps the query on the grid index instead of reading
+        # every record's coordinates; a record more than NEIGHBOUR_SLACK_M from its own
+        # grid's centre is not expected.
+        box = _box([(g.lat, g.lng) for g in grids if g.lat is not None and g.lng is not None],
+                   reach_m)
+        scope = set(wanted or ())
+        if box is not None:
+            outer = _box([(box[0], box[2]), (box[1], box[3])], NEIGHBOUR_SLACK_M)
+            scope |= {code for code, _n, level, _p, lat, lng, _h in areas
+                      if level == "grid" and lat is not None and lng is not None
+                      and outer[0] <= lat <= outer[1] and outer[2] <= lng <= outer[3]}
+        where += " AND r.grid_code IN (SELECT value FROM json_each(?))"
+        params = [json.dumps(sorted(scope))]
+
+    def keep(grid_code, lat, lng) -> bool:
+        if wanted is None or grid_code in wanted:
+            return True
+        return (box is not None and lat is not None and lng is not None
+                and box[0] <= lat <= box[1] and box[2] <= lng <= box[3])
+
+    facilities: list[FacilityIn] = []
+    sites: list[SiteIn] = []
+    # Values come straight from validated records, so they are trusted to have the right
+    # JSON types; building the objects positionally is most of the load time saved.
     for kind, paths in (("facility", FACILITY_PATHS), ("site", SITE_PATHS)):
         expr = ", ".join(f"'$.{p}'" for p in paths)
+        # Without ANALYZE statistics SQLite prefers the (kind, deleted) index and reads every
+        # record of the kind; for an area the grid index reads only the grids asked for.
+        source = "record r INDEXED BY record_grid" if area_code is not None else "record r"
         rows = conn.execute(
             f"SELECT r.id, r.status, r.grid_code, json_extract(r.data, {expr}) "
-            f"FROM record r WHERE {where}", [kind, *params])
-        for rid, status, grid_code, values in rows:
-            data = dict(zip(paths, json.loads(values)))
-            data["grid_code"] = grid_code
-            for key in ("functions", "candidate_functions"):
-                if isinstance(data.get(key), str):  # stored lists come back as JSON text
-                    data[key] = json.loads(data[key])
-            if kind == "facility":
-                facilities.append(FacilityIn.from_data(rid, data, status))
-            else:
-                sites.append(SiteIn.from_data(rid, data, status))
+            f"FROM {source} WHERE {where}", [kind, *params])
+        loads = json.loads
+        if kind == "facility":
+            for rid, status, grid_code, values in rows:
+                name, functions, area, fkind, lat, lng = loads(values)
+                if not keep(grid_code, lat, lng):
+                    continue
+                facilities.append(FacilityIn(rid, grid_code or "", tuple(functions or ()), area,
+                                             fkind, lat, lng, name or "", status))
+        else:
+            for rid, status, grid_code, values in rows:
+                (address, functions, area, floor, access, lift, owner, authority, structure,
+                 fire, lat, lng) = loads(values)
+                if not keep(grid_code, lat, lng):
+                    continue
+                sites.append(SiteIn(rid, grid_code or "", tuple(functions or ()), area,
+                                    None if floor is None else int(floor), access, lift, owner,
+                                    authority, structure, fire, status, lat, lng,
+                                    address or ""))
     return CoverageInputs(grids, facilities, sites, names, levels)
+
+
+def _box(points: list[tuple[float, float]], margin_m: float
+         ) -> tuple[float, float, float, float] | None:
+    """(lat min, lat max, lng min, lng max) around the points, `margin_m` wider each way."""
+    if not points:
+        return None
+    lats, lngs = [p[0] for p in points], [p[1] for p in points]
+    margin_lat = margin_m * 1.05 / 111_195.0
+    margin_lng = margin_lat / math.cos(math.radians(min(89.0, max(map(abs, lats)))))
+    return (min(lats) - margin_lat, max(lats) + margin_lat,
+            min(lngs) - margin_lng, max(lngs) + margin_lng)
 
 
 def analyse_store(store, area_code: str | None = None,

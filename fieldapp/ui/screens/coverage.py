@@ -2,8 +2,8 @@
 the idle sites that could fill a gap (ranked, with reasons), and a chart per street.
 
 Self-contained: `CoverageScreen(store, lang="zh")` needs only a RecordStore; it brings its
-own CSS, key bindings and words, and Escape pops it. The analysis runs on the store's own
-thread when the screen mounts and on `r`; a district takes a fraction of a second.
+own CSS, key bindings and words, and Escape pops it. The analysis runs in a worker thread
+whenever the screen comes to the front and on `r`.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ WORDS = {
     "chart_status": ("存量资源状态", "sites by status"),
     "no_grids": ("此范围内没有网格", "no grids in this area"),
     "error": ("无法分析: {e}", "cannot analyse: {e}"),
+    "computing": ("正在计算……", "computing…"),
 }
 
 
@@ -103,24 +104,51 @@ class CoverageScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.recompute()
         self.query_one("#cov-table", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        # First shown, or back from another screen where records may have changed.
+        self.recompute()
 
     # -- data ------------------------------------------------------------------------------
     def recompute(self) -> None:
-        from fieldapp.domain.norms import NormsError
-        from fieldapp.store.coverage_load import analyse_store
+        """Analyse in a worker thread with its own read connection: a whole city of demo
+        data takes a couple of seconds to load and the table must stay responsive."""
+        self.query_one("#cov-summary", Static).update(f"{self.t('title')} — {self.t('computing')}")
+        self.run_worker(self._analyse, thread=True, exclusive=True, group="coverage")
 
+    def _analyse(self) -> None:
+        from fieldapp.domain.norms import NormsError
+        from fieldapp.store.coverage_load import analyse_store, database_file
+        from fieldapp.store.db import StoreError, connect
+
+        conn = None
         try:
-            self.result = analyse_store(self.store, self.area)
-        except (NormsError, LookupError) as exc:
-            self.result = None
-            self.query_one("#cov-summary", Static).update(self.t("error", e=exc))
+            path = database_file(self.store)
+            conn = connect(path, migrate_schema=False) if path else None
+            result, error = analyse_store(conn or self.store, self.area), None
+        except (NormsError, LookupError, StoreError) as exc:
+            result, error = None, exc
+        finally:
+            if conn is not None:
+                conn.close()
+        try:
+            self.app.call_from_thread(self.show_result, result, error)
+        except RuntimeError:  # the app closed while we were working
+            pass
+
+    def show_result(self, result: Analysis | None, error: Exception | None) -> None:
+        if not self.is_mounted:
             return
-        norms = self.result.norms.source
+        self.result = result
+        if result is None:
+            self.query_one("#cov-summary", Static).update(self.t("error", e=error))
+            self.fill_table()
+            return
+        norms = result.norms.source
         self.query_one("#cov-summary", Static).update(
             f"{self.t('title')} — " + self.t(
-                "summary", grids=len(self.result.grids), bad=len(self.result.complexes),
+                "summary", grids=len(result.grids), bad=len(result.complexes),
                 norms=self.t("built-in") if norms == "built-in" else norms))
         self.fill_table()
 
