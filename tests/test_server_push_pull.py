@@ -188,4 +188,8 @@ def test_records_read_within_scope_only(registry):
     r = other.get(f"/api/v1/records/{rec['id']}")
     assert r.status_code == 403 and r.json()["error"] == "out_of_scope" and r.json()["message_zh"]
     assert "天平路" not in r.text
-    assert GRID in rec["grid_code"]
+    theirs = create(other, grid_code=GRID_OTHER_STREET)
+    city = registry.user("city", "admin", "*")
+    changes, _ = pull_all(city)
+    assert {ch["record_id"] for ch in changes} == {rec["id"], theirs["id"]}
+    assert city.get(f"/api/v1/records/{theirs['id']}").status_code == 200

@@ -1,7 +1,6 @@
 """Area reference data on the registry: ancestry lookups for scope checks, and loading areas.
 
-A record's scope codes are its grid and every area above it (community, street, district),
-plus "*" for city-wide credentials. Loading areas takes a change-feed seq so that pulls send
+A record's scope codes are its grid and every area above it (community, street, district). Loading areas takes a change-feed seq so that pulls send
 only areas changed since the client's cursor.
 """
 
@@ -14,7 +13,6 @@ from sqlalchemy.engine import Connection
 
 from fieldapp.domain.areas import Area as DomainArea
 from fieldapp.domain.areas import validate_area
-from sync.server.auth import ALL_SCOPE
 from sync.server.models import Area, SeqCounter
 
 AREAS = Area.__table__
@@ -67,7 +65,9 @@ class AreaChains:
         return None
 
     def scope_codes(self, *grids: str | None) -> set[str]:
-        codes = {ALL_SCOPE}
+        """Area codes a change to records in these grids touches (each chain ends at a
+        district, which is how city-wide credentials find them)."""
+        codes: set[str] = set()
         for g in grids:
             codes.update(self.chain(g))
         return codes

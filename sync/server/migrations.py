@@ -87,7 +87,6 @@ CREATE TABLE history (
     mutation_id VARCHAR(36)
 );
 CREATE INDEX history_record_version ON history(record_id, version);
-CREATE INDEX history_record_seq ON history(record_id, seq);
 CREATE TABLE applied_mutation (
     mutation_id VARCHAR(36) PRIMARY KEY,
     content_hash VARCHAR(64) NOT NULL,

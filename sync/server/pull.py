@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from sync.server.areas import AREAS, COUNTER, AreaChains
-from sync.server.auth import ALL_SCOPE, Principal, scope_fingerprint
+from sync.server.auth import Principal, scope_fingerprint
 from sync.server.db import reading
 from sync.server.push import FEED, HISTORY, RECORDS, load_record, record_dict
 
@@ -47,7 +47,9 @@ def area_dict(row) -> dict:  # noqa: ANN001
 def pull(engine: Engine, who: Principal, cursor: str | None, limit: int = DEFAULT_LIMIT) -> dict:
     fingerprint = scope_fingerprint(who.role, who.scopes)
     since = parse_cursor(cursor, fingerprint)
-    codes = [ALL_SCOPE] if who.everywhere else list(who.scopes)
+    # City-wide credentials read the feed by district: every area chain ends at one.
+    codes = (select(AREAS.c.code).where(AREAS.c.level == "district")
+             if who.everywhere else list(who.scopes))
     with reading(engine) as conn:
         head = conn.execute(select(COUNTER.c.value).where(COUNTER.c.id == 1)).scalar_one()
         since = min(since, head)  # a cursor from a restored-older database starts over
