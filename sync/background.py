@@ -96,7 +96,9 @@ class BackgroundSync:
                 row = conn.execute("SELECT max(seq), count(*) FROM outbox "
                                    "WHERE state = 'pending' AND sealed = 0").fetchone()
                 marker = tuple(row)
-                if last is not None and marker != last and marker[1] and self.engine:
+                # Unsent entries that are new since the last look: a save happened. A spurious
+                # poke costs one cycle; a missed one would leave the save waiting.
+                if marker != last and marker[1] and self.engine:
                     self.engine.poke()
                 last = marker
         finally:
