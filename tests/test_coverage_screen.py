@@ -130,3 +130,27 @@ async def test_recompute_after_a_change_and_a_bad_norms_file(store, tmp_path):
         assert table.row_count == 1
         assert table.get_cell(GRID, "elderly").plain == "✓"  # within 400 m, not 300 m
         assert str(tmp_path / "norms.toml") in str(screen.query_one("#cov-summary").render())
+
+
+async def test_opens_on_grids_lacking_a_function_and_follows_a_language_switch(store):
+    populate(store, 300)
+    result = analyse_store(store, "310104")
+    lacking = result.lacking("elderly")
+    screen = CoverageScreen(store, lang="zh", area="310104", function="dementia_care")
+    app = Host(screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        table = screen.query_one("#cov-table", DataTable)
+        assert table.row_count == len(lacking) > 0
+        assert table.cursor_coordinate.column == ELDERLY_COL
+        assert f"只显示缺少养老服务的网格 ({len(lacking)} 个)" in screen.detail_text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "缺少养老服务" in screen.detail_text
+
+        app.lang = "en"  # what FieldApp does on ctrl+l before calling relabel()
+        screen.relabel()
+        await pilot.pause()
+        assert "lacks Elderly care (no facility within 300 m)" in screen.detail_text
+        assert str(table.columns["elderly"].label) == "elder"
+        assert table.cursor_coordinate.column == ELDERLY_COL

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from fieldapp.domain.catalog import BY_CODE
+from fieldapp.domain.catalog import BY_CODE, scene_of
 from fieldapp.domain.choices import STATUS
 from fieldapp.domain.coverage import SCENE_CODES, SCENE_SHORT, Analysis
 
@@ -71,15 +71,20 @@ class CoverageScreen(Screen):
         Binding("r", "recompute", "重算 Recompute"),
     ]
 
-    def __init__(self, store, lang: str = "zh", area: str | None = None) -> None:
+    def __init__(self, store, lang: str = "zh", area: str | None = None,
+                 function: str | None = None) -> None:
+        """`area` limits the grids (a district/street/grid code); `function` (e.g. "elderly")
+        opens on the grids lacking it."""
         super().__init__()
         self.store = store
         self.lang = lang if lang in ("zh", "en") else "zh"
         self.area = area
         self.result: Analysis | None = None
-        self.only_lacking: str | None = None  # scene whose lacking grids alone are listed
+        # Scene whose lacking grids alone are listed.
+        self.only_lacking: str | None = scene_of(function) if function in BY_CODE else None
         self.detail_text = ""
         self.chart_street = ""
+        self.last_drill: tuple[str, str] | None = None
 
     def t(self, key: str, **kw) -> str:
         zh, en = WORDS[key]
@@ -151,6 +156,30 @@ class CoverageScreen(Screen):
                 "summary", grids=len(result.grids), bad=len(result.complexes),
                 norms=self.t("built-in") if norms == "built-in" else norms))
         self.fill_table()
+        table = self.query_one("#cov-table", DataTable)
+        if self.only_lacking:
+            table.move_cursor(column=4 + SCENE_CODES.index(self.only_lacking))
+        if self.last_drill and self.last_drill[0] in result.by_code:
+            self.drill(*self.last_drill)  # the same cell, recomputed (or relabelled)
+        elif self.only_lacking:
+            fn = BY_CODE[self.only_lacking].label(self.lang)
+            self.show_detail(self.t("filter_on", fn=fn, n=table.row_count))
+
+    def relabel(self) -> None:
+        """Show everything in the app's language after the user switched it."""
+        lang = getattr(self.app, "lang", self.lang)
+        if lang not in ("zh", "en") or lang == self.lang:
+            return
+        self.lang = lang
+        self.query_one("#cov-hint", Static).update(self.t("hint"))
+        if self.result is None:
+            self.recompute()
+            return
+        cursor = self.query_one("#cov-table", DataTable).cursor_coordinate
+        self.show_result(self.result, None)
+        self.query_one("#cov-table", DataTable).move_cursor(row=cursor.row, column=cursor.column)
+        if self.chart_street:
+            self.draw_charts(self.chart_street)
 
     def visible_grids(self):
         grids = self.result.grids if self.result else []
@@ -201,6 +230,7 @@ class CoverageScreen(Screen):
         """Show what lies behind one cell: candidates for a gap, facilities for a ✓."""
         if self.result is None or grid_code not in self.result.by_code:
             return
+        self.last_drill = (grid_code, column)
         cov = self.result.by_code[grid_code]
         name = cov.grid.name or grid_code
         if column not in SCENE_CODES:
