@@ -7,6 +7,7 @@ import json
 import pytest
 
 from fieldapp.cli import main
+from fieldapp.domain import norms as N
 from fieldapp.demo import populate
 from fieldapp.domain.geo import haversine_m, wgs84_to_gcj02
 from fieldapp.store.coverage_load import analyse_store, load_inputs
@@ -109,8 +110,13 @@ def test_unknown_function_and_area_are_one_line_errors(demo_dir, capsys):
 def test_init_norms_then_edit_then_bad_file(tmp_path, capsys):
     code, out, _ = run(tmp_path, capsys, "coverage", "--norms")
     assert code == 0 and str(tmp_path / "norms.toml") in out and "built-in" in out
+    assert "elderly 300," in out and "≥ 600 m²" in out
     code, out, _ = run(tmp_path, capsys, "coverage", "--init-norms")
     assert code == 0 and (tmp_path / "norms.toml").exists()
+    (tmp_path / "norms.toml").write_text("[radius_m]\nelderly = 250\n", "utf-8")
+    code, out, _ = run(tmp_path, capsys, "coverage", "--norms")
+    assert code == 0 and "in use" in out and "elderly 250," in out
+    (tmp_path / "norms.toml").write_text(N.default_text(), "utf-8")
     code, _, err = run(tmp_path, capsys, "coverage", "--init-norms")
     assert code == 1 and "not overwritten" in err
     path = tmp_path / "norms.toml"

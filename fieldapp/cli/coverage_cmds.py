@@ -103,6 +103,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 def _norms_info(data_dir, init: bool) -> int:
     from fieldapp.domain import norms as N
+    from fieldapp.domain.catalog import BY_CODE
 
     path = N.user_path(data_dir)
     if init:
@@ -113,15 +114,22 @@ def _norms_info(data_dir, init: bool) -> int:
         print(path)
         return 0
     print(path)
+    try:
+        norms = N.load(data_dir)
+    except N.NormsError as exc:
+        raise CliError(str(exc)) from exc
     if path.exists():
-        try:
-            N.load(data_dir)
-        except N.NormsError as exc:
-            raise CliError(str(exc)) from exc
-        print("使用此文件 / in use", flush=True)
+        print("使用此文件 / in use")
     else:
         print("文件不存在,使用内置标准 (--init-norms 生成可编辑副本) / not there: the built-in "
               "norms are used (--init-norms writes a copy to edit)")
+    radii = ", ".join(f"{s} {norms.radius(s):g}" for s in BY_CODE if BY_CODE[s].scene == s)
+    print(f"步行半径 / walking radius (m): {radii}; life circle {norms.life_circle_m:g}")
+    print(f"综合体 / complex: ≥ {norms.complex_min_area:g} m² "
+          f"(宜 / preferably {norms.complex_preferred_area:g}), ≥ {norms.complex_min_functions} "
+          f"functions, ≥ {norms.complex_min_core} of {', '.join(norms.complex_core)}")
+    print(f"面积 / area: ≥ {norms.area_min_per_100:g} m² per 100 households "
+          f"(宜 / preferably {norms.area_preferred_per_100:g})")
     return 0
 
 
