@@ -254,3 +254,19 @@ def test_district_benchmark_is_well_under_a_second():
     print(numbers)
     assert numbers["analyse_ms"] < 2000 and numbers["match_ms"] < 1000
     assert 0 < numbers["grids_lacking"] < 2000
+
+
+def test_inputs_from_record_content():
+    data = {"grid_code": "G1", "address": "天平路100号", "candidate_functions": ["elderly"],
+            "usable_area": 120.0, "floor_from": 2, "elevator": "feasible", "lat": 31.2,
+            "lng": 121.4, "owner_consent": "agreed", "structure_condition": "good",
+            "fire_condition": "fair"}
+    s = SiteIn.from_data("s1", data, "submitted")
+    assert (s.grid, s.candidate_functions, s.usable_area, s.floor_from, s.elevator) == (
+        "G1", ("elderly",), 120.0, 2, "feasible")
+    assert (s.owner_consent, s.authority_consent, s.status, s.title) == (
+        "agreed", None, "submitted", "天平路100号")
+    f = FacilityIn.from_data("f1", {"grid_code": "G1", "name": "综合体", "functions":
+                                    ["dementia_care", "meal", "elderly"], "building_area": 700,
+                                    "facility_kind": "complex"})
+    assert f.scenes == ("elderly", "meal") and f.lat is None and f.building_area == 700.0
