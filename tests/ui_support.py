@@ -55,7 +55,7 @@ async def settle(pilot, rounds: int = 3, delay: float = 0.05) -> None:
     await pilot.pause()
 
 
-async def wait_for_screen(pilot, cls, timeout: float = 5.0):
+async def wait_for_screen(pilot, cls, timeout: float = 15.0):
     waited = 0.0
     while not isinstance(pilot.app.screen, cls):
         if waited > timeout:

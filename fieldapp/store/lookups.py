@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from fieldapp.domain.geo import haversine_m
+from fieldapp.domain.records import KINDS
 from fieldapp.store.records import Record, utcnow
 
 #: Two sites closer than this are probably the same place entered twice.
@@ -37,12 +38,39 @@ def grid_names(conn: sqlite3.Connection, codes: list[str]) -> dict[str, str]:
     return dict(conn.execute(f"SELECT code, name FROM area WHERE code IN ({marks})", codes))
 
 
-def worker_grids(conn: sqlite3.Connection, user: str, limit: int = 12) -> list[tuple[str, int]]:
-    """The grids where `user` has recorded most sites and facilities, busiest first."""
-    rows = conn.execute(
-        "SELECT grid_code, count(*) AS n FROM record WHERE author = ? AND deleted = 0 "
-        "AND kind IN ('site', 'facility') AND grid_code IS NOT NULL "
-        "GROUP BY grid_code ORDER BY n DESC, grid_code LIMIT ?", (user, limit)).fetchall()
+def counts_by_kind(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
+    """{kind: {status: n}}, read from the `record_home_counts` index alone.
+
+    Naming every kind lets SQLite seek (kind, deleted) in that index instead of scanning
+    the table, which took half a second at 100,000 records.
+    """
+    result: dict[str, dict[str, int]] = {}
+    marks = ",".join("?" * len(KINDS))
+    for kind, status, n in conn.execute(
+            f"SELECT kind, status, count(*) FROM record WHERE kind IN ({marks}) AND deleted = 0 "
+            "GROUP BY kind, status", KINDS):
+        result.setdefault(kind, {})[status] = n
+    return result
+
+
+def worker_grids(conn: sqlite3.Connection, scope: set[str] | None,
+                 limit: int = 12) -> list[tuple[str, int]]:
+    """The worker's grids with how many sites and facilities each holds, busiest first.
+
+    With a scope (the grids sync assigned), those grids, empty ones included; without one,
+    the busiest grids on this laptop. Both read only the `record_home_counts` index.
+    """
+    sql = ("SELECT grid_code, count(*) AS n FROM record WHERE kind IN ('site', 'facility') "
+           "AND deleted = 0 AND grid_code IS NOT NULL")
+    if scope:
+        codes = sorted(scope)
+        rows = dict(conn.execute(
+            f"{sql} AND grid_code IN ({','.join('?' * len(codes))}) GROUP BY grid_code",
+            codes).fetchall())
+        found = [(code, rows.get(code, 0)) for code in codes]
+        return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:limit]
+    rows = conn.execute(f"{sql} GROUP BY grid_code ORDER BY n DESC, grid_code LIMIT ?",
+                        (limit,)).fetchall()
     return [(r[0], r[1]) for r in rows]
 
 

@@ -120,6 +120,15 @@ CREATE INDEX history_server_seq ON history(record_id, server_seq)
 """
 
 
+# The TUI's home screen: counts by kind and status and by grid read from this index alone
+# (a full scan of the record rows took half a second at 100,000 records), and the footer's
+# count of mutations waiting to sync.
+V3_HOME_INDEXES = """
+CREATE INDEX record_home_counts ON record(kind, deleted, status, grid_code);
+CREATE INDEX outbox_pending_state ON outbox(state)
+"""
+
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in _statements(sql):
@@ -138,6 +147,7 @@ def _statements(sql: str) -> list[str]:
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "first schema", _run_script(V1)),
     (2, "sync conflicts", _run_script(V2_SYNC)),
+    (3, "indexes for the home screen counts", _run_script(V3_HOME_INDEXES)),
 ]
 
 LATEST = MIGRATIONS[-1][0]

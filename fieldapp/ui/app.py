@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from textual import work
@@ -22,11 +23,20 @@ from fieldapp.store.db import connect
 from fieldapp.store.records import Record, RecordStore
 from fieldapp.ui.commands import FieldCommands
 from fieldapp.ui.i18n import LANGS, t
-from fieldapp.ui.screens.help import HelpScreen
 from fieldapp.ui.screens.home import HomeScreen
-from fieldapp.ui.screens.record_detail import RecordDetailScreen
-from fieldapp.ui.screens.record_form import RecordFormScreen, inspection_preset
-from fieldapp.ui.screens.record_list import RecordListScreen
+
+# Only the home screen is imported up front: the others (and their widgets, TextArea and
+# SelectionList among them) load when first opened, which keeps start-up short.
+
+
+def _list_screen(kind: str):
+    from fieldapp.ui.screens.record_list import RecordListScreen
+
+    return RecordListScreen(kind)
+
+
+def _is_list(screen) -> bool:
+    return type(screen).__name__ == "RecordListScreen"
 
 #: Actions on plain keys; off while the user types in a form or answers a dialog.
 LETTER_ACTIONS = {"home", "sites", "facilities", "new_site", "search", "coverage", "help_key"}
@@ -34,13 +44,14 @@ SYNC_STATES = ("online", "offline", "syncing", "sync_error")
 
 
 class FieldApp(App):
-    CSS_PATH = "app.tcss"
+    # Absolute, so subclasses elsewhere (benchmarks, tests) still find it.
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "fieldapp 社区嵌入式服务设施"
     COMMANDS = App.COMMANDS | {FieldCommands}
     MODES = {
         "home": HomeScreen,
-        "sites": lambda: RecordListScreen("site"),
-        "facilities": lambda: RecordListScreen("facility"),
+        "sites": lambda: _list_screen("site"),
+        "facilities": lambda: _list_screen("facility"),
     }
     DEFAULT_MODE = "home"
     BINDINGS = [
@@ -122,12 +133,18 @@ class FieldApp(App):
 
     # -- navigation -------------------------------------------------------------------------
     def open_detail(self, record_id: str) -> None:
+        from fieldapp.ui.screens.record_detail import RecordDetailScreen
+
         self.push_screen(RecordDetailScreen(record_id))
 
     def open_form(self, kind: str, record_id: str | None = None) -> None:
+        from fieldapp.ui.screens.record_form import RecordFormScreen
+
         self.push_screen(RecordFormScreen(kind, record_id))
 
     def open_inspection_form(self, target: Record) -> None:
+        from fieldapp.ui.screens.record_form import RecordFormScreen, inspection_preset
+
         self.push_screen(RecordFormScreen("inspection", preset=inspection_preset(
             target, self.store.user or ""), context_title=target.title))
 
@@ -147,15 +164,17 @@ class FieldApp(App):
         self.open_form("facility")
 
     def action_search(self) -> None:
-        if not isinstance(self.screen, RecordListScreen):
+        if not _is_list(self.screen):
             self.switch_mode("sites")
         self.call_after_refresh(self._focus_search)
 
     def _focus_search(self) -> None:
-        if isinstance(self.screen, RecordListScreen):
+        if _is_list(self.screen):
             self.screen.action_focus_search()
 
     def action_help(self) -> None:
+        from fieldapp.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.lang))
 

@@ -20,6 +20,16 @@ from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.status_bar import StatusBar
 
 
+def _scope(store) -> set[str] | None:
+    """Grids in the user's scope as sync records it; None when unset or unreadable."""
+    from fieldapp.io.exporter import ScopeError, scope_grids
+
+    try:
+        return scope_grids(store)
+    except ScopeError:
+        return None
+
+
 class HomeScreen(BaseScreen):
     HINTS = [("s", "sites"), ("f", "facilities"), ("n", "new_site"), ("/", "search"),
              ("c", "coverage"), ("?", "help"), ("^p", "palette"), ("^l", "lang_short")]
@@ -45,9 +55,9 @@ class HomeScreen(BaseScreen):
     @work(thread=True, exclusive=True, group="home")
     def load(self) -> None:
         with self.app.reading() as store:
-            counts = store.counts_by_kind()
+            counts = lookups.counts_by_kind(store.conn)
             pending = store.pending_count()
-            mine = lookups.worker_grids(store.conn, store.user)
+            mine = lookups.worker_grids(store.conn, _scope(store))
             names = lookups.grid_names(store.conn, [code for code, _ in mine])
             back = lookups.returned(store.conn)
         grids = [(code, names.get(code, ""), n) for code, n in mine]

@@ -14,14 +14,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Static
 
 from fieldapp.domain.catalog import FUNCTION_CHOICES
-from fieldapp.domain.choices import RECORD_KIND, SOURCE_TYPE, STATUS
+from fieldapp.domain.choices import SOURCE_TYPE, STATUS
 from fieldapp.store.records import Query
 from fieldapp.ui.i18n import t
 from fieldapp.ui.messages import CountLoaded, PageLoaded
 from fieldapp.ui.screens.base import BaseScreen
+from fieldapp.ui.widgets.choice_field import ChoiceField
 from fieldapp.ui.widgets.record_table import PAGE_SIZE, EdgeTable
 from fieldapp.ui.widgets.status_bar import StatusBar
 
@@ -58,23 +59,22 @@ class RecordListScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         lang, q = self.lang, self.q
-        title = RECORD_KIND.label(self.kind, lang)
-        yield Static(title, classes="screen-title")
+        yield Static(t("sites" if self.kind == "site" else "facilities", lang),
+                     classes="screen-title")
         with Horizontal(id="filters"):
-            yield Input(q.search or "", placeholder=t("search_placeholder", lang), id="search")
-            yield Select(self.app.area_options(), prompt=t("all_grids", lang),
-                         value=q.grid_code or Select.NULL, id="f-grid")
-            yield Select([(c.label(lang), c.code) for c in STATUS], prompt=t("all_status", lang),
-                         value=q.status or Select.NULL, id="f-status")
+            yield Input(q.search or "", placeholder=t("search_placeholder", lang), id="search",
+                        compact=True)
+            yield ChoiceField(self.app.area_options(), q.grid_code, prompt=t("all_grids", lang),
+                              id="f-grid")
+            yield ChoiceField([(c.label(lang), c.code) for c in STATUS], q.status,
+                              prompt=t("all_status", lang), id="f-status")
             if self.kind == "site":
-                yield Select([(c.label(lang), c.code) for c in SOURCE_TYPE],
-                             prompt=t("all_source", lang), value=q.source_type or Select.NULL,
-                             id="f-source")
-            yield Select([(c.label(lang), c.code) for c in FUNCTION_CHOICES],
-                         prompt=t("all_functions", lang), value=q.function or Select.NULL,
-                         id="f-function")
-            yield Select([(t(f"sort_{s}", lang), s) for s in SORTS], allow_blank=False,
-                         value=q.sort, id="f-sort")
+                yield ChoiceField([(c.label(lang), c.code) for c in SOURCE_TYPE], q.source_type,
+                                  prompt=t("all_source", lang), id="f-source")
+            yield ChoiceField([(c.label(lang), c.code) for c in FUNCTION_CHOICES], q.function,
+                              prompt=t("all_functions", lang), id="f-function")
+            yield ChoiceField([(t(f"sort_{s}", lang), s) for s in SORTS], q.sort,
+                              prompt=t("sort_by", lang), id="f-sort")
         yield Static("", id="list-info")
         yield EdgeTable(self.kind, lang, id="records")
         yield StatusBar()
@@ -152,11 +152,11 @@ class RecordListScreen(BaseScreen):
         self._set_query(search=event.value.strip() or None)
         self.query_one(EdgeTable).focus()
 
-    @on(Select.Changed)
-    def _filter(self, event: Select.Changed) -> None:
-        value = None if event.value is Select.NULL else event.value
+    @on(ChoiceField.Changed)
+    def _filter(self, event: ChoiceField.Changed) -> None:
+        value = event.value
         field = {"f-grid": "grid_code", "f-status": "status", "f-source": "source_type",
-                 "f-function": "function", "f-sort": "sort"}.get(event.select.id or "")
+                 "f-function": "function", "f-sort": "sort"}.get(event.choice.id or "")
         if field == "sort":
             self._set_query(sort=value or "updated_at")
         elif field:

@@ -98,7 +98,7 @@ class ChoiceField(Widget, can_focus=True):
         Binding("delete,backspace", "clear", show=False),
     ]
     DEFAULT_CSS = """
-    ChoiceField { height: 1; width: 1fr; background: $boost; padding: 0 1; }
+    ChoiceField { height: 1; width: 1fr; background: $boost; padding: 0; }
     ChoiceField:focus { background: $accent 30%; text-style: bold; }
     ChoiceField.-disabled-look { color: $text-muted; }
     """

@@ -13,7 +13,7 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, SelectionList, Static, TextArea
 
@@ -29,20 +29,19 @@ class FieldInput(Vertical):
     """A labelled control for one field; posts `FieldInput.Changed` when the user edits it."""
 
     DEFAULT_CSS = """
-    FieldInput { height: auto; margin: 0 0 0 0; }
-    FieldInput > .row { height: auto; }
+    FieldInput { layout: grid; grid-size: 2; grid-columns: 26 1fr; grid-rows: auto;
+                 height: auto; margin: 0 0 1 0; }
     FieldInput .field-label { width: 26; color: $text-muted; }
     FieldInput.-required .field-label { color: $text; }
-    FieldInput > .error { color: $error; height: auto; display: none; margin: 0 0 0 26; }
+    FieldInput > .error { column-span: 2; color: $error; height: auto; display: none;
+                          margin: 0 0 0 26; }
     FieldInput.-invalid > .error { display: block; }
     FieldInput SelectionList { height: auto; max-height: 14; width: 1fr; }
-    FieldInput TextArea { height: 4; width: 1fr; }
+    FieldInput TextArea { height: 4; width: 1fr; background: $boost; }
     FieldInput Input { width: 1fr; background: $boost; }
     FieldInput Input:focus { background: $accent 30%; }
-    FieldInput TextArea { background: $boost; }
     FieldInput Checkbox { border: none; height: 1; padding: 0; background: $boost; width: 1fr; }
     FieldInput Checkbox:focus { background: $accent 30%; }
-    FieldInput .row { margin: 0 0 1 0; }
     """
 
     class Changed(Message):
@@ -68,9 +67,8 @@ class FieldInput(Vertical):
         if self.readonly:
             label += " " + t("readonly_field", lang)
         self.set_class(spec.required, "-required")
-        with Horizontal(classes="row"):
-            yield Label(label, classes="field-label")
-            yield self._control(spec, lang, raw)
+        yield Label(label, classes="field-label")
+        yield self._control(spec, lang, raw)
         yield Static("", classes="error")
 
     def _control(self, spec: FieldSpec, lang: str, raw: Any):

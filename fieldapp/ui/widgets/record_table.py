@@ -19,7 +19,7 @@ PAGE_SIZE = 100
 
 #: Cell widths by field name; CJK text is cut to these with an ellipsis.
 WIDTHS = {"grid_code": 16, "address": 30, "name": 24, "source_type": 12, "facility_kind": 14,
-          "usable_area": 9, "building_area": 9, "target_kind": 8, "inspected_on": 10}
+          "usable_area": 11, "building_area": 11, "target_kind": 8, "inspected_on": 10}
 
 
 def listed_specs(kind: str) -> list[FieldSpec]:
@@ -39,7 +39,7 @@ class RecordTable(DataTable):
     def _add_columns(self) -> None:
         for spec in self.specs:
             self.add_column(spec.label(self.lang), width=WIDTHS.get(spec.name, 12), key=spec.name)
-        self.add_column(t("status", self.lang), width=6, key="status")
+        self.add_column(t("status", self.lang), width=9, key="status")
         self.add_column(t("updated", self.lang), width=10, key="updated")
 
     def row_cells(self, record: Record) -> list[str]:

@@ -1,0 +1,137 @@
+"""TUI start-up and list figures at 100,000 records, beside a bare Textual app's start-up.
+
+Each start is a fresh Python process running the app headless, timed from interpreter start
+to (a) the home screen painted and (b) its counts shown; then the sites list's first page, a
+two-character search and the next page. `python -m bench.tui_bench [--records N]` prints them;
+`rows()` gives them to `python -m bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import Row, median, ms
+
+RUNS = 3
+
+# Runs in a child process; prints one JSON line of seconds since the interpreter started.
+_FIELDAPP = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from fieldapp.context import AppContext
+from fieldapp.ui.app import FieldApp
+from fieldapp.ui.messages import PageLoaded
+from fieldapp.ui.screens.record_list import RecordListScreen
+marks = {}
+
+class Timed(FieldApp):
+    def on_mount(self):
+        super().on_mount()
+        self.call_after_refresh(lambda: marks.setdefault("painted", time.perf_counter() - t0))
+
+    def on_home_loaded(self, message):
+        self.call_after_refresh(self._loaded)
+
+    def _loaded(self):
+        marks["usable"] = time.perf_counter() - t0
+        self.t_list = time.perf_counter()
+        self.action_sites()
+
+    def on_page_loaded(self, message):
+        self.call_after_refresh(self._page, message)
+
+    def _page(self, message):
+        now = time.perf_counter()
+        screen = self.screen
+        if "list" not in marks:
+            marks["list"] = now - self.t_list
+            self.t_list = now
+            screen.query_one("#search").value = "养老"
+        elif "search" not in marks:
+            marks["search"] = now - self.t_list - 0.25  # minus the typing debounce
+            self.t_list = now
+            screen.action_page(1)
+        else:
+            marks["next_page"] = now - self.t_list
+            self.exit()
+
+app = Timed(AppContext.create(sys.argv[1]))
+app.run(headless=True, size=(120, 40))
+print(json.dumps(marks))
+"""
+
+_BARE = r"""
+import json, time
+t0 = time.perf_counter()
+from textual.app import App
+from textual.widgets import Static
+
+class Bare(App):
+    def compose(self):
+        yield Static("hello")
+    def on_mount(self):
+        self.call_after_refresh(self.done)
+    def done(self):
+        self.mark = time.perf_counter() - t0
+        self.exit()
+
+app = Bare()
+app.run(headless=True, size=(120, 40))
+print(json.dumps({"painted": app.mark}))
+"""
+
+
+def _run(script: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                         timeout=120, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(data_dir: Path, runs: int = RUNS) -> dict[str, float]:
+    """Median seconds for each mark over `runs` cold starts, and the bare Textual start."""
+    bare = [_run(_BARE)["painted"] for _ in range(runs)]
+    starts = [_run(_FIELDAPP, str(data_dir)) for _ in range(runs)]
+    result = {key: median([s[key] for s in starts]) for key in starts[0]}
+    result["bare"] = median(bare)
+    return result
+
+
+def rows(store, work: Path, args) -> list[Row]:
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data_dir = Path(store.conn.execute("PRAGMA database_list").fetchone()[2]).parent
+    m = measure(data_dir)
+    beyond = m["usable"] - m["bare"]
+    n = store.count_all()
+    return [
+        Row("TUI start: home painted", ms(m["painted"]), f"bare Textual {ms(m['bare'])}",
+            "", None),
+        Row(f"TUI start: counts shown ({n:,} records)", ms(m["usable"]),
+            f"bare Textual {ms(m['bare'])}", "< 1 s beyond bare", beyond < 1.0),
+        Row("sites list: first page", ms(m["list"]), "", "< 300 ms", m["list"] < 0.3),
+        Row("sites list: search 养老, first page", ms(m["search"]), "", "< 300 ms",
+            m["search"] < 0.3),
+        Row("sites list: next page", ms(m["next_page"]), "", "< 300 ms", m["next_page"] < 0.3),
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.tui_bench")
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--workdir")
+    args = parser.parse_args()
+    from bench.common import build_store
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="fieldapp-tui-bench-"))
+    store = build_store(work / "laptop", args.records)
+    for row in rows(store, work, args):
+        print(" | ".join(row.cells()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
