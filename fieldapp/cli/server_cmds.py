@@ -72,8 +72,6 @@ def _admin(func, *a):  # noqa: ANN001, ANN202
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import logging
-
     import uvicorn
 
     from sync.server.db import normalise_url
@@ -82,7 +80,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1 and url.startswith("sqlite"):
         print("fieldapp: 注意 SQLite 多进程写入会排队 / note: several workers on SQLite queue "
               "for one writer; use PostgreSQL for real load", file=sys.stderr)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ["FIELDAPP_SERVER_DATABASE_URL"] = url
     # Migrate once here so workers start on a ready schema and errors reach the user plainly.
     from sync.server.admin import engine_for
