@@ -7,6 +7,7 @@ the GB/T 10114 shape but are illustrative; grid codes are community code + G + n
 from __future__ import annotations
 
 import random
+import zlib
 import uuid
 from datetime import date, timedelta
 
@@ -65,7 +66,7 @@ def demo_areas() -> list[Area]:
                         f"{street_name[:-2]}{COMMUNITY_NAMES[c][:-2]}{g + 1}号网格",
                         "grid", community_code,
                         round(c_lat + (g - 1) * 0.0025, 6), round(c_lng + (g - 1) * 0.002, 6),
-                        households=1200 + (hash((street_code, c, g)) % 1800)))
+                        households=1200 + zlib.crc32(f"{street_code}{c}{g}".encode()) % 1800))
     return areas
 
 
