@@ -123,8 +123,8 @@ class SyncEngine:
         store = self.store
         with transaction(store.conn):
             for entry, result in zip(batch, results):
-                outcome = result.get("outcome")
-                if outcome in ("applied", "already_applied"):
+                outcome = effective_outcome(result)
+                if outcome == "applied":
                     store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
                     if result.get("record"):
                         self._apply_record(result["record"])
@@ -230,6 +230,19 @@ class SyncEngine:
             left = end - _monotonic()
             if left <= 0 or self._wake.wait(min(left, 0.2)):
                 return
+
+
+def effective_outcome(result: dict) -> str | None:
+    """applied, conflict or rejected. A resent mutation comes back "already_applied" with
+    the first answer inside; when that first answer was a conflict whose reply was lost,
+    the conflict must still reach the user, not vanish as "applied"."""
+    outcome = result.get("outcome")
+    if outcome == "already_applied":
+        first = result.get("original_outcome")
+        if first == "conflict" or (first is None and result.get("conflicts")):
+            return "conflict"
+        return "applied"
+    return outcome
 
 
 def next_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:

@@ -16,6 +16,7 @@ import pytest
 
 from fieldapp.store.db import connect
 from fieldapp.store.records import RecordStore
+from sync import conflicts
 from sync.client import RegistryClient, UpgradeRequired
 from sync.engine import cursor_key
 from sync.server import admin
@@ -232,3 +233,23 @@ def test_watch_loop_backs_off_while_offline_and_syncs_at_once_when_poked(registr
     stop.set()
     thread.join(5)
     assert not thread.is_alive()
+
+
+def test_conflict_whose_answer_was_lost_still_reaches_the_user(registry, laptops):
+    a, b = laptops("a"), laptops("b", user="zhaoli")
+    for laptop in (a, b, a, b):
+        laptop.sync()
+    site = a.store.save("site", complete_site())
+    a.sync()
+    b.sync()
+    a.store.save("site", {"usable_area": 150}, record_id=site.id)
+    b.store.save("site", {"usable_area": 180}, record_id=site.id)
+    a.sync()
+    with FaultProxy(registry.server.port, weights={"drop_after": 1}) as proxy:
+        b.connect_engine(proxy.url, timeout=3)
+        assert b.sync().offline  # the registry decided "conflict"; B never heard it
+    b.connect_engine()
+    report = b.sync()  # the resend is answered "already applied" with the first answer
+    assert report.conflicts == 1 and report.pushed == 0
+    [conflict] = conflicts.open_conflicts(b.store)
+    assert conflict.fields["usable_area"] == {"mine": 180.0, "theirs": 150.0}
