@@ -1,29 +1,33 @@
 """End to end through the command line, as the README tells a newcomer: a registry started
 with `fieldapp serve` in its own process, users added with `fieldapp admin`, laptops enrolled
-with `fieldapp enroll` and synced with `fieldapp sync`; each one refused where its scope ends."""
+with `fieldapp enroll` and synced with `fieldapp sync` (those run in-process, for speed); each
+one refused where its scope ends."""
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 import httpx
 import pytest
 from server_support import BACKENDS, GRID, GRID_OTHER_STREET, OTHER_STREET, STREET, \
     database_url, free_port, site
 
+from fieldapp.cli import main
 from fieldapp.store.db import connect
 from fieldapp.store.records import RecordStore
 
 
 def fieldapp(data_dir, *args: str, check: bool = True) -> subprocess.CompletedProcess:  # noqa: ANN001
-    proc = subprocess.run([sys.executable, "-m", "fieldapp", "--data-dir", str(data_dir), *args],
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "FIELDAPP_HOME": str(data_dir)})
+    """Run a fieldapp command in this process (the server is the one in its own process)."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["--data-dir", str(data_dir), *args])
+    proc = subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
