@@ -86,7 +86,11 @@ class SyncEngine:
             report.busy = True
             return report
         try:
-            self._cycle(report)
+            with _ProcessLock(self.store) as held:
+                if not held:  # `fieldapp sync` and the app's background sync at once
+                    report.busy = True
+                    return report
+                self._cycle(report)
         finally:
             self._lock.release()
         report.finished_at = _now()
@@ -230,6 +234,36 @@ class SyncEngine:
             left = end - _monotonic()
             if left <= 0 or self._wake.wait(min(left, 0.2)):
                 return
+
+
+class _ProcessLock:
+    """An advisory lock file beside the database, so two processes never run a cycle at
+    once (both would be correct, thanks to mutation ids, but would send everything twice)."""
+
+    def __init__(self, store: RecordStore) -> None:
+        row = store.conn.execute("PRAGMA database_list").fetchone()
+        self.path = f"{row[2]}.sync-lock" if row and row[2] else None
+        self.fh = None
+
+    def __enter__(self) -> bool:
+        try:
+            import fcntl
+        except ImportError:  # Windows: the in-process lock still holds
+            return True
+        if not self.path:
+            return True
+        self.fh = open(self.path, "a")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.fh.close()
+            self.fh = None
+            return False
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fh is not None:
+            self.fh.close()  # closing releases the lock
 
 
 def effective_outcome(result: dict) -> str | None:

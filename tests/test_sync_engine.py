@@ -264,3 +264,15 @@ def test_review_decision_reaches_the_worker(registry, laptops, role):
     assert local.status == "returned" and local.review_comment == "请补充照片"
     actions = [h["action"] for h in a.store.history(site.id)]
     assert "create" in actions and "return" in actions
+
+
+def test_two_processes_never_run_a_cycle_at_once(registry, laptops):
+    import fcntl
+
+    a = laptops("a")
+    lock_path = a.home / "fieldapp.sqlite3.sync-lock"
+    with open(lock_path, "a") as other:  # as if `fieldapp sync` ran in another process
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        report = a.sync()
+        assert report.busy and not report.ok and report.pushed == 0
+    assert a.sync().ok

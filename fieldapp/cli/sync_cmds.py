@@ -98,6 +98,10 @@ def _print_report(report, lang: str, as_json: bool) -> None:
 
         print(json.dumps({**asdict(report), "ok": report.ok}, ensure_ascii=False))
         return
+    if report.busy:
+        print("另一个同步正在进行,请稍后 / another sync is running: try again shortly",
+              file=sys.stderr)
+        return
     print(report.summary(lang))
     for r in report.rejected:
         reason = r["reason_zh"] if lang == "zh" else r["reason_en"]
