@@ -206,3 +206,12 @@ def test_scope_setting_as_sync_writes_it(demo_store, tmp_path):
     assert report.counts["site"] == both
     demo_store.set_setting("scopes:wangfang", "*")
     assert scope_grids(demo_store) is None
+
+
+def test_import_picks_the_sheet_of_the_kind_from_an_exported_workbook(demo_store, tmp_path):
+    path = tmp_path / "all.xlsx"
+    export_records(demo_store, path, kinds=["site", "facility", "inspection"])
+    report = import_file(demo_store, path, "facility")
+    assert (report.sheet, report.kind) == ("设施", "facility")
+    assert report.unchanged == kind_count(demo_store, "facility") and report.rejected == 0
+    assert import_file(demo_store, path).sheet == "存量资源"

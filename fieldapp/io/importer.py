@@ -54,6 +54,7 @@ class ImportReport:
     format: str = ""
     encoding: str = ""
     header_row: int = 0
+    sheet: str | None = None  # xlsx: the sheet read
     added: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -108,13 +109,7 @@ class _Importer:
         table = open_table(path)
         self.table = table
         self.report.format, self.report.encoding = table.format, table.encoding
-        rows = table.rows()
-        head: list[tuple[int, list[str]]] = []
-        for item in rows:
-            head.append(item)
-            if len(head) >= H.HEADER_SCAN_ROWS:
-                break
-        found = H.find_header(head, self.kinds)
+        rows, head, found = self._pick_sheet(table)
         if found is None:
             raise TableError("找不到表头:前 30 行中没有一行能对应到记录字段(如 地址、网格)/ no "
                              "header row: none of the first 30 rows names record fields "
@@ -140,6 +135,29 @@ class _Importer:
         self._flush(batch, last)
         if self.error_writer:
             self.error_writer.close()
+
+    def _pick_sheet(self, table) -> tuple:
+        """(row iterator, first rows, header found) of the sheet whose header names the most
+        fields of the wanted kind: an exported workbook has a sheet per kind."""
+        best = None
+        for name in table.sheets or [None]:
+            if name is not None:
+                table.use_sheet(name)
+            rows = table.rows()
+            head = list(itertools.islice(rows, H.HEADER_SCAN_ROWS))
+            found = H.find_header(head, self.kinds)
+            hits = H.score(found[0], head[found[1]][1]) if found else -1
+            if best is None or hits > best[0]:
+                if best is not None:
+                    best[1].close()
+                best = (hits, rows, head, found, name)
+            else:
+                rows.close()
+        _hits, rows, head, found, name = best
+        if name is not None:
+            table.use_sheet(name)
+            self.report.sheet = name
+        return rows, head, found
 
     def _take(self, number: int, cells: list[str], batch: list[_Row]) -> None:
         if not any(c.strip() for c in cells):

@@ -12,7 +12,7 @@ import codecs
 import csv
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -35,6 +35,7 @@ class Table:
     size: int = 0
     sheet: str | None = None
     total_rows: int | None = None
+    sheets: dict[str, int | None] = field(default_factory=dict)  # xlsx: name → rows
     _position: Callable[[], int] | None = None
     _finished: bool = False
 
@@ -47,6 +48,9 @@ class Table:
         if self.total_rows:
             return min(1.0, row_number / self.total_rows)
         return None
+
+    def use_sheet(self, name: str) -> None:
+        self.sheet, self.total_rows = name, self.sheets.get(name)
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         self._finished = False
@@ -165,9 +169,11 @@ def _open_xlsx(path: Path, size: int) -> Table:
         raise TableError(f"无法打开 Excel 文件 / cannot open the Excel file {path.name}: "
                          f"{exc}") from exc
     try:
-        sheet = workbook.worksheets[0]
-        total = sheet.max_row if isinstance(sheet.max_row, int) else None
-        return Table(path, "xlsx", size=size, sheet=sheet.title, total_rows=total)
+        sheets = {ws.title: ws.max_row if isinstance(ws.max_row, int) else None
+                  for ws in workbook.worksheets}
+        first = workbook.worksheets[0].title
+        return Table(path, "xlsx", size=size, sheet=first, total_rows=sheets[first],
+                     sheets=sheets)
     finally:
         workbook.close()
 
