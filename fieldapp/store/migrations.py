@@ -129,6 +129,32 @@ CREATE INDEX outbox_pending_state ON outbox(state)
 """
 
 
+# Photos and documents attached to records (fieldapp/store/attachments.py). The content lives
+# once per SHA-256 under <data_dir>/attachments/; a row is metadata only. `state` local rows
+# wait for upload; `has_content` is 0 for a pulled row whose file has not been fetched.
+V4_ATTACHMENTS = """
+CREATE TABLE attachment (
+    id TEXT PRIMARY KEY,
+    record_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('photo', 'document')),
+    mime TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    caption TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    author TEXT,
+    state TEXT NOT NULL DEFAULT 'local' CHECK (state IN ('local', 'uploaded')),
+    has_content INTEGER NOT NULL DEFAULT 1,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+CREATE INDEX attachment_record ON attachment(record_id, deleted);
+CREATE INDEX attachment_sha ON attachment(sha256);
+CREATE INDEX attachment_state ON attachment(state)
+"""
+
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in _statements(sql):
@@ -148,6 +174,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "first schema", _run_script(V1)),
     (2, "sync conflicts", _run_script(V2_SYNC)),
     (3, "indexes for the home screen counts", _run_script(V3_HOME_INDEXES)),
+    (4, "photo and document attachments", _run_script(V4_ATTACHMENTS)),
 ]
 
 LATEST = MIGRATIONS[-1][0]

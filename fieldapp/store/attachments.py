@@ -1,0 +1,325 @@
+"""Photos and documents attached to local records: the content files and the `attachment` rows.
+
+Content is stored once per SHA-256 under <data_dir>/attachments/<sha[:2]>/<sha>, so the same
+photo attached to two records takes the disk once. A row is metadata only; rows in state
+`local` wait for `sync.attachment_sync` to upload them (a separate queue from the record
+outbox: a 20 MB photo must never hold up a batch of record changes). Rows pulled from the
+registry may have `has_content = 0` until the file is fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from fieldapp.domain import attachment_types as types
+from fieldapp.store.db import transaction
+from fieldapp.store.records import RecordStore, utcnow
+
+CHUNK = 1024 * 1024
+#: Refusals the registry gives that sending again cannot fix; the row waits for the user.
+PERMANENT = ("too_large", "unsupported_type")
+
+
+class AttachmentError(ValueError):
+    """A refusal the user can act on, in Chinese and English."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+    def message(self, lang: str = "zh") -> str:
+        return f"{self.zh} / {self.en}" if lang == "zh" else self.en
+
+
+@dataclass
+class Attachment:
+    id: str
+    record_id: str
+    sha256: str
+    name: str
+    kind: str
+    mime: str
+    size: int
+    caption: str
+    created_at: str
+    author: str | None
+    state: str
+    has_content: bool
+    deleted: bool
+    last_error: dict | None = None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Attachment":
+        return cls(row["id"], row["record_id"], row["sha256"], row["name"], row["kind"],
+                   row["mime"], row["size"], row["caption"], row["created_at"], row["author"],
+                   row["state"], bool(row["has_content"]), bool(row["deleted"]),
+                   json.loads(row["last_error"]) if row["last_error"] else None)
+
+    def wire(self) -> dict:
+        """The protocol's Attachment object (sync/PROTOCOL.md)."""
+        return {"id": self.id, "record_id": self.record_id, "sha256": self.sha256,
+                "name": self.name, "kind": self.kind, "mime": self.mime, "size": self.size,
+                "caption": self.caption, "created_at": self.created_at,
+                "deleted": self.deleted}
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.last_error and self.last_error.get("code") in PERMANENT)
+
+    def sync_label(self, lang: str = "zh") -> str:
+        if self.refused:
+            return "被拒" if lang == "zh" else "refused"
+        if self.state == "local":
+            return "待上传" if lang == "zh" else "to upload"
+        if not self.has_content:
+            return "未下载" if lang == "zh" else "not fetched"
+        return "已同步" if lang == "zh" else "synced"
+
+
+def data_dir_of(store: RecordStore) -> Path:
+    """The folder of the store's SQLite file: attachments live beside it."""
+    row = store.conn.execute("PRAGMA database_list").fetchone()
+    if not row or not row[2]:
+        raise AttachmentError("内存数据库不能保存附件", "an in-memory database cannot keep "
+                              "attachments")
+    return Path(row[2]).parent
+
+
+def blob_path(data_dir: Path, sha256: str) -> Path:
+    return Path(data_dir) / "attachments" / sha256[:2] / sha256
+
+
+def store_stream(data_dir: Path, stream: BinaryIO, expect_sha: str | None = None,
+                 limit: int = types.MAX_SIZE) -> tuple[str, int, str]:
+    """Copy `stream` into the content store, hashing as it goes; (sha256, size, mime).
+
+    The copy goes to a temporary file first and is renamed into place only when complete and
+    checked, so a crash or a refusal never leaves a half file under a real hash.
+    """
+    root = Path(data_dir) / "attachments"
+    tmp_dir = root / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f"{uuid.uuid4().hex}.part"
+    digest, size, head = hashlib.sha256(), 0, b""
+    try:
+        with open(tmp, "wb") as out:
+            while chunk := stream.read(CHUNK):
+                if len(head) < types.HEAD_BYTES:
+                    head += chunk[:types.HEAD_BYTES]
+                size += len(chunk)
+                if size > limit:
+                    raise AttachmentError(*types.too_large(size, limit))
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        mime = types.sniff(head)
+        if mime is None:
+            raise AttachmentError(*types.unsupported())
+        sha = digest.hexdigest()
+        if expect_sha and sha != expect_sha:
+            raise AttachmentError("文件内容与校验值不符(下载或存储出错)",
+                                  "the file's content does not match its checksum "
+                                  "(damaged in transfer or on disk)")
+        final = blob_path(data_dir, sha)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            tmp.unlink()
+        else:
+            os.replace(tmp, final)
+        return sha, size, mime
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def attach(store: RecordStore, record_id: str, file: Path | str, *, caption: str = "",
+           kind: str | None = None, data_dir: Path | None = None) -> Attachment:
+    """Copy `file` into the content store and attach it to the record; offline, no network."""
+    data_dir = data_dir or data_dir_of(store)
+    path = Path(file).expanduser()
+    record = store.get(record_id)
+    if record is None:
+        raise AttachmentError(f"没有这条记录:{record_id}", f"no such record: {record_id}")
+    if kind is not None and kind not in types.KINDS:
+        raise AttachmentError(f"附件类别只能是 photo 或 document:{kind}",
+                              f"the kind must be photo or document: {kind}")
+    if len(caption) > 500:
+        raise AttachmentError("说明最多 500 字", "the caption is at most 500 characters")
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise AttachmentError(f"不是文件:{path}", f"not a file: {path}")
+        # Refuse before copying a byte: a 2 GB video off a camera card must not fill the disk.
+        if size > types.MAX_SIZE:
+            raise AttachmentError(*types.too_large(size))
+        with open(path, "rb") as fh:
+            sha, size, mime = store_stream(data_dir, fh)
+    except FileNotFoundError:
+        raise AttachmentError(f"找不到文件:{path}", f"file not found: {path}") from None
+    except PermissionError:
+        raise AttachmentError(f"没有权限读取文件:{path}",
+                              f"no permission to read the file: {path}") from None
+    att = Attachment(str(uuid.uuid4()), record.id, sha, path.name[:200],
+                     kind or types.default_kind(mime), mime, size, caption.strip(), utcnow(),
+                     store.user or None, "local", True, False)
+    with transaction(store.conn):
+        store.conn.execute(
+            "INSERT INTO attachment (id, record_id, sha256, name, kind, mime, size, caption, "
+            "created_at, author, state, has_content, deleted) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'local', 1, 0)",
+            (att.id, att.record_id, sha, att.name, att.kind, mime, size, att.caption,
+             att.created_at, att.author))
+    return att
+
+
+def list_for(store: RecordStore, record_id: str, include_deleted: bool = False
+             ) -> list[Attachment]:
+    sql = "SELECT * FROM attachment WHERE record_id = ?"
+    if not include_deleted:
+        sql += " AND deleted = 0"
+    rows = store.conn.execute(sql + " ORDER BY created_at, id", (record_id,)).fetchall()
+    return [Attachment.from_row(r) for r in rows]
+
+
+def get(store: RecordStore, attachment_id: str) -> Attachment | None:
+    """By id, or by a unique prefix of at least 6 characters (what the CLI prints)."""
+    row = store.conn.execute("SELECT * FROM attachment WHERE id = ?",
+                             (attachment_id,)).fetchone()
+    if row is None and len(attachment_id) >= 6:
+        rows = store.conn.execute("SELECT * FROM attachment WHERE id LIKE ? LIMIT 2",
+                                  (attachment_id + "%",)).fetchall()
+        row = rows[0] if len(rows) == 1 else None
+    return Attachment.from_row(row) if row else None
+
+
+def require(store: RecordStore, attachment_id: str) -> Attachment:
+    att = get(store, attachment_id)
+    if att is None:
+        raise AttachmentError(f"没有这个附件:{attachment_id}",
+                              f"no such attachment: {attachment_id}")
+    return att
+
+
+def remove(store: RecordStore, attachment_id: str, data_dir: Path | None = None) -> Attachment:
+    """Mark the attachment deleted (the deletion syncs like an upload); free the content file
+    when no other live attachment uses it."""
+    att = require(store, attachment_id)
+    data_dir = data_dir or data_dir_of(store)
+    with transaction(store.conn):
+        store.conn.execute("UPDATE attachment SET deleted = 1, state = 'local', "
+                           "last_error = NULL WHERE id = ?", (att.id,))
+        still_used = store.conn.execute(
+            "SELECT 1 FROM attachment WHERE sha256 = ? AND deleted = 0 LIMIT 1",
+            (att.sha256,)).fetchone()
+    if not still_used:
+        blob_path(data_dir, att.sha256).unlink(missing_ok=True)
+    att.deleted, att.state = True, "local"
+    return att
+
+
+def pending(store: RecordStore, include_refused: bool = False) -> list[Attachment]:
+    rows = store.conn.execute("SELECT * FROM attachment WHERE state = 'local' "
+                              "ORDER BY created_at, id").fetchall()
+    found = [Attachment.from_row(r) for r in rows]
+    return found if include_refused else [a for a in found if not a.refused]
+
+
+def set_error(store: RecordStore, attachment_id: str, reason: dict | None) -> None:
+    with transaction(store.conn):
+        store.conn.execute("UPDATE attachment SET last_error = ? WHERE id = ?",
+                           (json.dumps(reason, ensure_ascii=False) if reason else None,
+                            attachment_id))
+
+
+def mark_uploaded(store: RecordStore, sent: dict[str, dict]) -> None:
+    """Rows the registry confirmed, unless they changed locally since they were sent."""
+    with transaction(store.conn):
+        for att_id, wire in sent.items():
+            store.conn.execute(
+                "UPDATE attachment SET state = 'uploaded', last_error = NULL "
+                "WHERE id = ? AND deleted = ? AND caption = ?",
+                (att_id, int(wire["deleted"]), wire["caption"]))
+
+
+def apply_remote(store: RecordStore, rows: list[dict], data_dir: Path | None = None) -> int:
+    """Take the registry's attachment rows inside the caller's transaction (a pull page).
+
+    A row with an unsent local change keeps the laptop's version until it is uploaded.
+    """
+    if not rows:
+        return 0
+    data_dir = data_dir or data_dir_of(store)
+    applied = 0
+    for r in rows:
+        local = store.conn.execute("SELECT state FROM attachment WHERE id = ?",
+                                   (r["id"],)).fetchone()
+        if local is not None and local["state"] == "local":
+            continue
+        has = blob_path(data_dir, r["sha256"]).exists()
+        store.conn.execute(
+            "INSERT INTO attachment (id, record_id, sha256, name, kind, mime, size, caption, "
+            "created_at, author, state, has_content, deleted) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'uploaded', ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET caption = excluded.caption, "
+            "deleted = excluded.deleted, has_content = excluded.has_content",
+            (r["id"], r["record_id"], r["sha256"], r["name"], r["kind"], r["mime"],
+             int(r["size"]), r.get("caption") or "", r["created_at"], r.get("author"),
+             int(has), int(bool(r.get("deleted")))))
+        applied += 1
+    return applied
+
+
+def missing_content(store: RecordStore) -> list[Attachment]:
+    rows = store.conn.execute("SELECT * FROM attachment WHERE has_content = 0 AND deleted = 0 "
+                              "ORDER BY created_at").fetchall()
+    return [Attachment.from_row(r) for r in rows]
+
+
+def mark_fetched(store: RecordStore, sha256: str) -> None:
+    with transaction(store.conn):
+        store.conn.execute("UPDATE attachment SET has_content = 1 WHERE sha256 = ?", (sha256,))
+
+
+def counts(store: RecordStore) -> dict[str, int]:
+    row = store.conn.execute(
+        "SELECT count(*) AS n, sum(state = 'local') AS waiting, "
+        "sum(has_content = 0 AND deleted = 0) AS not_fetched FROM attachment").fetchone()
+    return {"total": row["n"] or 0, "to_upload": row["waiting"] or 0,
+            "not_fetched": row["not_fetched"] or 0}
+
+
+def open_with_viewer(path: Path) -> bool:
+    """Open with the desktop's viewer; False where there is no desktop (print the path then)."""
+    if sys.platform == "darwin":
+        command = ["open", str(path)]
+    elif sys.platform.startswith("win"):
+        os.startfile(str(path))  # type: ignore[attr-defined]  # noqa: S606
+        return True
+    elif (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) \
+            and shutil.which("xdg-open"):
+        command = ["xdg-open", str(path)]
+    else:
+        return False
+    # Detached: the viewer outlives the TUI frame that asked for it and never writes into it.
+    subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     stdin=subprocess.DEVNULL, start_new_session=True)
+    return True
