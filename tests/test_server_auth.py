@@ -154,7 +154,8 @@ def test_bad_record_content_is_rejected_per_mutation_with_reasons(registry):
     assert outcomes == ["rejected"] * 4 + ["applied"]
     reasons = [r["reason"] for r in results[:4]]
     assert reasons[0]["errors"][0]["field"] == "grid_code"
-    assert "不存在" in reasons[0]["errors"][0]["zh"] and "does not exist" in reasons[0]["errors"][0]["en"]
+    grid_error = reasons[0]["errors"][0]
+    assert "不存在" in grid_error["zh"] and "does not exist" in grid_error["en"]
     assert reasons[1]["errors"][0]["field"] == "usable_area"
     assert reasons[2]["errors"][0] == {"field": "colour", "zh": "未知字段 colour",
                                        "en": "unknown field colour"}

@@ -22,7 +22,7 @@ from fieldapp.store.db import connect
 from fieldapp.store.records import RecordStore
 
 
-def fieldapp(data_dir, *args: str, check: bool = True) -> subprocess.CompletedProcess:  # noqa: ANN001
+def fieldapp(data_dir, *args: str, check: bool = True):  # noqa: ANN001, ANN201
     """Run a fieldapp command in this process (the server is the one in its own process)."""
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

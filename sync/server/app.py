@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sync.server import auth
+from sync.server import attachments, auth
 from sync.server.areas import AreaChains
-from sync.server.db import make_engine, reading, writing
+from sync.server.db import make_engine, normalise_url, reading, writing
 from sync.server.migrations import migrate
 from sync.server.pull import DEFAULT_LIMIT, MAX_LIMIT, history_dict, pull
 from sync.server.push import HISTORY, RECORDS, load_record, push, record_dict
@@ -67,6 +67,9 @@ class Gate:
 
         try:
             early = self._refuse(scope)
+            if early is None and _streamed(scope):
+                # Blob uploads (up to 20 MB) stream to disk; their route enforces its limit.
+                return await self.app(scope, receive, send_logged)
             if early is None:
                 body = await _read_body(receive, MAX_BODY)
                 if body is None:
@@ -84,7 +87,7 @@ class Gate:
     def _refuse(scope) -> JSONResponse | None:  # noqa: ANN001
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > MAX_BODY:
+        if not length.isdigit() or (int(length) > MAX_BODY and not _streamed(scope)):
             return error(413, "too_large", f"request body over {MAX_BODY} bytes", "请求内容过大")
         if scope["path"].startswith("/api/") and scope["path"] not in UNGATED:
             version = headers.get(b"x-fieldapp-protocol", b"").decode("latin-1").strip()
@@ -94,6 +97,10 @@ class Gate:
                              f"服务器使用第 {PROTOCOL} 版同步协议,请升级 fieldapp",
                              protocol=PROTOCOL)
         return None
+
+
+def _streamed(scope) -> bool:  # noqa: ANN001
+    return scope["method"] == "PUT" and scope["path"].startswith(attachments.BLOB_PREFIX)
 
 
 async def _read_body(receive, limit: int) -> bytes | None:  # noqa: ANN001
@@ -124,7 +131,8 @@ def _replay(body: bytes):  # noqa: ANN202
     return receive
 
 
-def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int = 5) -> FastAPI:
+def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int = 5,
+               blob_dir: str | None = None, max_attachment: int | None = None) -> FastAPI:
     engine = make_engine(database_url, pool_size=pool_size)
     if migrate_schema:
         migrate(engine)
@@ -153,7 +161,7 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
     @app.post("/api/v1/enroll")
     def enroll(body: EnrollIn, request: Request) -> dict:
         client = request.client.host if request.client else "?"
-        with writing(engine) as conn:
+        with reading(engine) as conn:
             if auth.too_many_failures(conn, client):
                 raise ApiError(429, "too_many_attempts",
                                "too many failed enrolments: wait a minute",
@@ -207,6 +215,9 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
                                 .order_by(HISTORY.c.seq))
             return {"history": [history_dict(h) for h in rows]}
 
+    app.include_router(attachments.router(
+        engine, principal, attachments.blob_dir_for(normalise_url(database_url), blob_dir),
+        max_attachment or attachments.max_size_default()))
     install_error_handlers(app)
     app.add_middleware(Gate)
     return app

@@ -1,7 +1,8 @@
 """Area reference data on the registry: ancestry lookups for scope checks, and loading areas.
 
-A record's scope codes are its grid and every area above it (community, street, district). Loading areas takes a change-feed seq so that pulls send
-only areas changed since the client's cursor.
+A record's scope codes are its grid and every area above it (community, street, district).
+Loading areas takes a change-feed seq so that pulls send only areas changed since the client's
+cursor.
 """
 
 from __future__ import annotations
