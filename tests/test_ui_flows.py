@@ -354,3 +354,22 @@ async def test_coverage_key_opens_coverage_or_says_it_is_missing(demo):
             assert any("覆盖分析" in n.message for n in app._notifications)
         else:
             assert isinstance(app.screen, CoverageScreen)
+
+
+async def test_sync_status_reported_before_start_and_from_a_thread(demo):
+    import threading
+
+    app = make_app(demo)
+    app.set_sync_status("syncing")  # the sync thread may report before the app runs
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        assert app.sync_status == "syncing"
+        worker = threading.Thread(target=app.set_sync_status, args=("online",),
+                                  kwargs={"pending": 0, "last_sync_at": "2026-01-02T03:04:00"})
+        worker.start()
+        worker.join(5)
+        await settle(pilot)
+        # The home screen recounts after a sync; the outbox, not the report, has the last word.
+        assert app.sync_status == "online"
+        assert app.pending == open_store(demo).pending_count()
+        assert "2026-01-02 03:04" in text_of(app.screen.query_one("#home-sync"))

@@ -23,6 +23,7 @@ from fieldapp.store.db import connect
 from fieldapp.store.records import Record, RecordStore
 from fieldapp.ui.commands import FieldCommands
 from fieldapp.ui.i18n import LANGS, t
+from fieldapp.ui.messages import PendingCounted, SyncStatusChanged
 from fieldapp.ui.screens.home import HomeScreen
 
 # Only the home screen is imported up front: the others (and their widgets, TextArea and
@@ -80,6 +81,7 @@ class FieldApp(App):
         self._reader: RecordStore | None = None
         self._read_lock = threading.Lock()
         self._areas: list[tuple[str, str]] | None = None
+        self._early_status: SyncStatusChanged | None = None
 
     # -- data access for screens ------------------------------------------------------------
     @contextmanager
@@ -101,29 +103,47 @@ class FieldApp(App):
                            for code, name, level in rows]
         return self._areas
 
+    def grid_name(self, code: str | None) -> str:
+        names = getattr(self, "_grid_names", None)
+        if names is None:
+            names = self._grid_names = {c: n.strip() for n, c in self.area_options()}
+        return names.get(code or "", "")
+
     def on_mount(self) -> None:
         self.set_interval(5, self.refresh_pending)
+        if self._early_status is not None:
+            self.post_message(self._early_status)
 
     @work(thread=True, exclusive=True, group="pending")
     def refresh_pending(self) -> None:
         with self.reading() as store:
             n = store.pending_count()
-        self.call_from_thread(setattr, self, "pending", n)
+        self.post_message(PendingCounted(n))
+
+    def on_pending_counted(self, message: PendingCounted) -> None:
+        self.pending = message.pending
 
     def set_sync_status(self, status: str, pending: int | None = None,
                         last_sync_at: str | None = None) -> None:
-        """For the sync engine: show online/offline/syncing/sync_error; safe from any thread."""
-        def apply() -> None:
-            self.sync_status = status if status in SYNC_STATES else "offline"
-            if pending is not None:
-                self.pending = pending
-            if last_sync_at:
-                self.store.set_setting("last_sync_at", last_sync_at)
+        """For the sync engine: show online/offline/syncing/sync_error; safe from any thread.
 
-        if self._thread_id == threading.get_ident():
-            apply()
+        Posting a message never blocks the caller, even while the app is closing; a status
+        reported before the app runs is kept and shown when it starts.
+        """
+        message = SyncStatusChanged(status, pending, last_sync_at)
+        if self.is_running:
+            self.post_message(message)
         else:
-            self.call_from_thread(apply)
+            self._early_status = message
+
+    def on_sync_status_changed(self, message: SyncStatusChanged) -> None:
+        self.sync_status = message.status if message.status in SYNC_STATES else "offline"
+        if message.pending is not None:
+            self.pending = message.pending
+        if message.last_sync_at:
+            self.store.set_setting("last_sync_at", message.last_sync_at)
+            if isinstance(self.screen, HomeScreen):
+                self.screen.reload()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in LETTER_ACTIONS and (isinstance(self.screen, ModalScreen)
@@ -147,6 +167,15 @@ class FieldApp(App):
 
         self.push_screen(RecordFormScreen("inspection", preset=inspection_preset(
             target, self.store.user or ""), context_title=target.title))
+
+    def show_sites_in(self, grid_code: str) -> None:
+        """The sites list filtered to one grid."""
+        self.switch_mode("sites")
+        self.call_after_refresh(self._filter_grid, grid_code)
+
+    def _filter_grid(self, grid_code: str) -> None:
+        if _is_list(self.screen):
+            self.screen.query_one("#f-grid").value = grid_code
 
     def action_home(self) -> None:
         self.switch_mode("home")

@@ -36,3 +36,15 @@ class CountLoaded(Message):
 class DuplicatesFound(Message):
     status: str  # the status the worker was saving with when the check ran
     matches: list[tuple[Record, float | None]] = field(default_factory=list)  # None: same address
+
+
+@dataclass
+class SyncStatusChanged(Message):
+    status: str
+    pending: int | None = None
+    last_sync_at: str | None = None
+
+
+@dataclass
+class PendingCounted(Message):
+    pending: int

@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 from fieldapp.domain.choices import RECORD_KIND, STATUS
 from fieldapp.domain.records import KINDS
 from fieldapp.store import lookups
-from fieldapp.ui.format import fit, short_time
+from fieldapp.ui.format import fit, pad, short_time
 from fieldapp.ui.i18n import t
 from fieldapp.ui.messages import HomeLoaded
 from fieldapp.ui.screens.base import BaseScreen
@@ -31,6 +31,7 @@ def _scope(store) -> set[str] | None:
 
 
 class HomeScreen(BaseScreen):
+    AUTO_FOCUS = "#home-returned"
     HINTS = [("s", "sites"), ("f", "facilities"), ("n", "new_site"), ("/", "search"),
              ("c", "coverage"), ("?", "help"), ("^p", "palette"), ("^l", "lang_short")]
 
@@ -43,9 +44,10 @@ class HomeScreen(BaseScreen):
                 yield Static(t("loading", lang), id="home-counts")
                 yield Static("", id="home-sync")
                 yield Static(t("my_grids", lang), classes="section-title")
-                yield Static(t("loading", lang), id="home-grids")
+                yield OptionList(id="home-grids")
             with Vertical(id="home-right"):
-                yield Static(t("needs_attention", lang), classes="section-title")
+                yield Static(t("needs_attention", lang), classes="section-title",
+                             id="home-returned-title")
                 yield OptionList(id="home-returned")
         yield StatusBar()
 
@@ -82,14 +84,16 @@ class HomeScreen(BaseScreen):
         self.query_one("#home-sync", Static).update(
             f"{t('waiting_sync', lang)}: {message.pending}    "
             f"{t('last_sync', lang)}: {short_time(last) if last else t('never_synced', lang)}")
-        grids = Table(box=None, pad_edge=False, show_header=False)
-        grids.add_column(no_wrap=True)
-        grids.add_column(no_wrap=True)
-        grids.add_column(justify="right")
+        grid_list = self.query_one("#home-grids", OptionList)
+        grid_list.clear_options()
         for code, name, n in message.grids:
-            grids.add_row(code, fit(name, 20), t("records_n", lang, n=n))
-        self.query_one("#home-grids", Static).update(
-            grids if message.grids else t("no_grids", lang))
+            grid_list.add_option(Option(
+                f"{code}  {pad(name, 20)} {t('records_n', lang, n=n):>8}", id=code))
+        if not message.grids:
+            grid_list.add_option(Option(t("no_grids", lang), disabled=True))
+        self.query_one("#home-returned-title", Static).update(
+            f"{t('needs_attention', lang)} "
+            f"({sum(c.get('returned', 0) for c in message.counts.values())})")
         options = self.query_one("#home-returned", OptionList)
         options.clear_options()
         for record in message.returned:
@@ -100,6 +104,11 @@ class HomeScreen(BaseScreen):
             options.highlighted = 0
         else:
             options.add_option(Option(t("nothing_returned", lang), disabled=True))
+
+    @on(OptionList.OptionSelected, "#home-grids")
+    def open_grid(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.show_sites_in(event.option.id)
 
     @on(OptionList.OptionSelected, "#home-returned")
     def open_returned(self, event: OptionList.OptionSelected) -> None:

@@ -17,7 +17,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldapp.domain.choices import RECORD_KIND
-from fieldapp.domain.records import FIELD_INDEX, SECTIONS, SPECS
+from fieldapp.domain.records import FIELD_INDEX, GRID, SECTIONS, SPECS
 from fieldapp.store import lookups
 from fieldapp.store.records import Record
 from fieldapp.ui.format import display, fit, short_time, status_label
@@ -112,6 +112,8 @@ class RecordDetailScreen(BaseScreen):
             table.add_row(Text(labels[0] if lang == "zh" else labels[1], style="bold"), "")
             for spec in specs:
                 value = display(spec, record.data.get(spec.name), lang)
+                if spec.type == GRID and value:
+                    value = f"{value}  {self.app.grid_name(value)}"
                 table.add_row(spec.label(lang), value or "—")
         table.add_row(Text(t("author", lang), style="bold"), record.author or "")
         table.add_row(t("created", lang), short_time(record.created_at))
