@@ -121,6 +121,14 @@ BAD_BODIES = {
                              b'"0b9e4c1a-0000-4000-8000-000000000002", "kind": "site", '
                              b'"op": "update", "base_version": "3", "fields": {}}]}',
                              422, "invalid_request"),
+    "infinite number": (b'{"mutations": [{"mutation_id": "0b9e4c1a-0000-4000-8000-000000000001", '
+                        b'"record_id": "0b9e4c1a-0000-4000-8000-000000000002", "kind": "site", '
+                        b'"op": "create", "base_version": 0, "fields": {"floor_from": Infinity}}]}',
+                        422, "invalid_request"),
+    "huge number": (b'{"mutations": [{"mutation_id": "0b9e4c1a-0000-4000-8000-000000000001", '
+                    b'"record_id": "0b9e4c1a-0000-4000-8000-000000000002", "kind": "site", '
+                    b'"op": "create", "base_version": 0, "fields": {"floor_from": 1' + b"0" * 400
+                    + b'}}]}', 422, "invalid_request"),
     "too many mutations": (None, 422, "invalid_request"),
     "oversized body": (b'{"mutations": [], "pad": "' + b"x" * (6 * 1024 * 1024) + b'"}',
                        413, "too_large"),

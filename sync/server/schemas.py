@@ -6,6 +6,7 @@ fieldapp.domain.validation, so one bad record is one rejected mutation, not a re
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ MAX_BATCH = 500
 MAX_FIELDS = 100
 MAX_TEXT = 10_000
 MAX_LIST = 100
+MAX_NUMBER = 2**53
 
 
 def _uuid(value: str) -> str:
@@ -25,8 +27,13 @@ def _uuid(value: str) -> str:
 
 
 def _scalar_ok(v: Any) -> bool:
-    if v is None or isinstance(v, (bool, int, float)):
+    if v is None or isinstance(v, bool):
         return True
+    if isinstance(v, int):
+        return abs(v) <= MAX_NUMBER
+    if isinstance(v, float):
+        # JSON allows 1e999 and Python's parser allows NaN/Infinity; no record field does.
+        return math.isfinite(v) and abs(v) <= MAX_NUMBER
     return isinstance(v, str) and len(v) <= MAX_TEXT
 
 
@@ -69,7 +76,8 @@ class MutationIn(Strict):
                         for x in value):
                     raise ValueError(f"{name}: a list holds at most {MAX_LIST} plain values")
             elif not _scalar_ok(value):
-                raise ValueError(f"{name}: must be text, a number, true/false, null or a list")
+                raise ValueError(f"{name}: must be text, a finite number, true/false, null "
+                                 f"or a list")
         return v
 
 
