@@ -373,3 +373,18 @@ async def test_sync_status_reported_before_start_and_from_a_thread(demo):
         assert app.sync_status == "online"
         assert app.pending == open_store(demo).pending_count()
         assert "2026-01-02 03:04" in text_of(app.screen.query_one("#home-sync"))
+
+
+async def test_language_switch_in_a_form_keeps_what_was_typed(demo):
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        form = await wait_for_screen(pilot, RecordFormScreen)
+        await type_into(pilot, form, "address", "宛平南路3号")
+        field(form, "candidate_functions").set_value(["childcare"])
+        await pilot.press("ctrl+l")
+        await settle(pilot, rounds=6)
+        assert field(form, "address").raw_value() == "宛平南路3号"
+        assert field(form, "candidate_functions").raw_value() == ["childcare"]
+        assert "Address" in text_of(field(form, "address").query_one(".field-label"))
+        assert app.lang == "en"
