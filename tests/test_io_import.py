@@ -246,3 +246,15 @@ def test_cli_import_exit_code_and_summary(data_dir, tmp_path, capsys):
     assert main(["import", str(fixed), "--kind", "sites"]) == 0
     assert main(["import", str(tmp_path / "nope.csv")]) == 1
     assert "not found" in capsys.readouterr().err
+
+
+def test_encoding_change_mid_file_stops_with_counts_and_keeps_saved_rows(store, tmp_path):
+    path = tmp_path / "mixed.csv"
+    notes = "临街门面，采光良好" * 20  # long rows, so the bad bytes lie past the sampled start
+    good = "\n".join(",".join([*row(f"M{i}", f"天平路{i}号", "60"), notes]) for i in range(3000))
+    path.write_bytes((",".join([*HEADERS, "备注"]) + "\n" + good + "\n").encode("utf-8")
+                     + ",".join(row("MX", "衡山路1号", "60")).encode("gb18030") + b"\n")
+    with pytest.raises(TableError, match="CSV UTF-8") as caught:
+        import_file(store, path, errors_path=tmp_path / "mixed_errors.csv", batch_rows=1000)
+    assert "added" in str(caught.value)
+    assert store.count(Query(kind="site")) >= 2000  # whole batches before the bad spot

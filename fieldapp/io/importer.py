@@ -129,12 +129,18 @@ class _Importer:
         self.header_cells = [c for i, c in enumerate(cells) if i not in self._error_columns()]
         batch: list[_Row] = []
         last = number
-        for number, cells in itertools.chain(head[position + 1:], rows):
-            self._take(number, cells, batch)
-            last = number
-        self._flush(batch, last)
-        if self.error_writer:
-            self.error_writer.close()
+        try:
+            for number, cells in itertools.chain(head[position + 1:], rows):
+                self._take(number, cells, batch)
+                last = number
+            self._flush(batch, last)
+        except TableError as exc:
+            # Earlier batches are saved; say how far the import got before the bad spot.
+            raise TableError(f"{exc} ({self.report.summary('zh')} / "
+                             f"{self.report.summary('en')})") from exc
+        finally:
+            if self.error_writer:
+                self.error_writer.close()
 
     def _pick_sheet(self, table) -> tuple:
         """(row iterator, first rows, header found) of the sheet whose header names the most
