@@ -120,7 +120,67 @@ class RegistryClient:
                               "pull page without changes or cursor")
         return body
 
+    # -- attachments (sync/attachment_sync.py) ----------------------------------------------
+    def blob_exists(self, sha256: str) -> bool:
+        """HEAD: does the registry hold this content already? (then it is never sent again)"""
+        response = self._send("HEAD", f"/api/v1/blobs/{sha256}")
+        if response.status_code == 404:
+            return False
+        if response.status_code == 200:
+            return True
+        self._check(response, "blob")
+        raise ServerError("服务器的回复无法理解", "the server's answer is not understood",
+                          f"HEAD blob HTTP {response.status_code}")
+
+    def put_blob(self, sha256: str, content: bytes) -> dict:
+        return self._request("PUT", f"/api/v1/blobs/{sha256}", content=content,
+                             headers={"Content-Type": "application/octet-stream"})
+
+    def post_attachments(self, rows: list[dict]) -> list[dict]:
+        body = self._request("POST", "/api/v1/attachments", json={"attachments": rows})
+        results = body.get("results")
+        if not isinstance(results, list) or [r.get("id") for r in results] != [
+                r["id"] for r in rows]:
+            raise ServerError("服务器的回复与发送的内容不符", "the server's answer does not match "
+                              "what was sent", "attachment results out of order or missing")
+        return results
+
+    def get_blob(self, sha256: str, out) -> int:  # noqa: ANN001
+        """Stream the content into the binary file `out`; returns the bytes written."""
+        import httpx
+
+        try:
+            with self._http.stream("GET", f"/api/v1/blobs/{sha256}") as response:
+                if response.status_code != 200:
+                    response.read()
+                    self._check(response, "blob")
+                    raise ServerError("服务器的回复无法理解", "the server's answer is not "
+                                      "understood", f"GET blob HTTP {response.status_code}")
+                written = 0
+                for chunk in response.iter_bytes(1024 * 1024):
+                    out.write(chunk)
+                    written += len(chunk)
+                return written
+        except httpx.TimeoutException as exc:
+            raise Offline("连接同步服务器超时", "the sync server did not answer in time",
+                          type(exc).__name__) from exc
+        except httpx.TransportError as exc:
+            raise Offline("无法连接同步服务器", "cannot reach the sync server",
+                          f"{type(exc).__name__}: {exc}"[:200]) from exc
+
     # -- plumbing -----------------------------------------------------------------------------
+    def _send(self, method: str, path: str, **kwargs: Any):  # noqa: ANN202
+        import httpx
+
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise Offline("连接同步服务器超时", "the sync server did not answer in time",
+                          type(exc).__name__) from exc
+        except httpx.TransportError as exc:
+            raise Offline("无法连接同步服务器", "cannot reach the sync server",
+                          f"{type(exc).__name__}: {exc}"[:200]) from exc
+
     def _request(self, method: str, path: str, **kwargs: Any) -> dict:
         import httpx
 

@@ -21,7 +21,8 @@ from typing import Callable
 from fieldapp.store import remote
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore
-from sync import conflicts, outbox
+from fieldapp.store import attachments as store_attachments
+from sync import attachment_sync, conflicts, outbox
 from sync.client import PUSH_LIMIT, Offline, RegistryClient, ServerError, SyncError
 
 PULL_LIMIT = 500
@@ -45,6 +46,7 @@ class SyncReport:
     offline: bool = False  # could not reach the server (retry later)
     fatal: bool = False  # the user must act (enroll again, upgrade)
     busy: bool = False  # another cycle was running
+    attachments: attachment_sync.AttachmentReport | None = None
     started_at: str = ""
     finished_at: str = ""
 
@@ -100,7 +102,11 @@ class SyncEngine:
     def _cycle(self, report: SyncReport) -> None:
         try:
             self.push(report)
+            # Attachment rows go after their records' mutations: the server needs the record.
+            report.attachments = attachment_sync.upload_pending(self.store, self.client)
             self.pull(report)
+            attachment_sync.after_pull(self.store, self.client, report.attachments,
+                                       report.errors)
         except SyncError as exc:
             report.errors.append(exc.message("zh"))
             report.offline = isinstance(exc, Offline) or getattr(exc, "retriable", False)
@@ -196,6 +202,7 @@ class SyncEngine:
                 report.deleted += outcome == "deleted"
             for entry in page.get("history") or []:
                 remote.add_history(store, entry)
+            store_attachments.apply_remote(store, page.get("attachments") or [])
             store.set_setting(cursor_key(store.user), str(page["cursor"]))
 
     # -- background ---------------------------------------------------------------------------

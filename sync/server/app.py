@@ -68,7 +68,7 @@ class Gate:
         try:
             early = self._refuse(scope)
             if early is None and _streamed(scope):
-                # Blob uploads (up to 20 MB) stream to disk; their route enforces its limit.
+                # Blobs (up to 20 MB) stream to and from disk; their routes enforce the limit.
                 return await self.app(scope, receive, send_logged)
             if early is None:
                 body = await _read_body(receive, MAX_BODY)
@@ -100,7 +100,9 @@ class Gate:
 
 
 def _streamed(scope) -> bool:  # noqa: ANN001
-    return scope["method"] == "PUT" and scope["path"].startswith(attachments.BLOB_PREFIX)
+    # Uploads stream in, downloads stream out (a replayed receive would report a disconnect
+    # mid-file), so blob requests pass unbuffered.
+    return scope["path"].startswith(attachments.BLOB_PREFIX)
 
 
 async def _read_body(receive, limit: int) -> bytes | None:  # noqa: ANN001

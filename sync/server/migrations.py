@@ -105,9 +105,31 @@ CREATE TABLE seq_counter (
 INSERT INTO seq_counter (id, value) VALUES (1, 0);
 """
 
+# Photos and documents (sync/server/attachments.py): metadata rows; content is blob files.
+MIGRATION_2_ATTACHMENTS = """
+CREATE TABLE attachment (
+    id VARCHAR(36) PRIMARY KEY,
+    record_id VARCHAR(36) NOT NULL,
+    sha256 VARCHAR(64) NOT NULL,
+    name VARCHAR(200) NOT NULL,
+    kind VARCHAR(20) NOT NULL CHECK (kind IN ('photo', 'document')),
+    mime VARCHAR(100) NOT NULL,
+    size BIGINT NOT NULL,
+    caption TEXT NOT NULL DEFAULT '',
+    created_at VARCHAR(40) NOT NULL,
+    author VARCHAR(60) NOT NULL,
+    device_id VARCHAR(100) NOT NULL,
+    uploaded_at VARCHAR(40) NOT NULL,
+    deleted BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX ix_attachment_record_id ON attachment(record_id);
+CREATE INDEX ix_attachment_sha256 ON attachment(sha256)
+"""
+
 #: (version, DDL). Append only; never edit an entry once it has shipped.
 MIGRATIONS: list[tuple[int, str]] = [
     (1, MIGRATION_1),
+    (2, MIGRATION_2_ATTACHMENTS),
 ]
 LATEST = MIGRATIONS[-1][0]
 

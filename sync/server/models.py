@@ -115,6 +115,24 @@ class SeqCounter(SQLModel, table=True):
     value: int = 0
 
 
+class Attachment(SQLModel, table=True):
+    """A photo or document of a record; its content is the blob file named by sha256."""
+    __tablename__ = "attachment"
+    id: str = Field(primary_key=True)
+    record_id: str = Field(index=True)
+    sha256: str = Field(index=True)
+    name: str
+    kind: str  # photo | document
+    mime: str
+    size: int
+    caption: str = ""
+    created_at: str  # the laptop's, shown only
+    author: str
+    device_id: str
+    uploaded_at: str
+    deleted: bool = False
+
+
 class SchemaVersion(SQLModel, table=True):
     __tablename__ = "schema_version"
     version: int = Field(primary_key=True)

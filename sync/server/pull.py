@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from sync.server.areas import AREAS, COUNTER, AreaChains
+from sync.server.attachments import attachments_of
 from sync.server.auth import Principal, scope_fingerprint
 from sync.server.db import reading
 from sync.server.push import FEED, HISTORY, RECORDS, load_record, record_dict
@@ -84,9 +85,10 @@ def pull(engine: Engine, who: Principal, cursor: str | None, limit: int = DEFAUL
             history = [history_dict(h) for h in conn.execute(
                 select(HISTORY).where(HISTORY.c.record_id.in_(visible), HISTORY.c.seq > since,
                                       HISTORY.c.seq <= upto).order_by(HISTORY.c.seq))]
+        files = attachments_of(conn, visible) if visible else []
         area_q = select(AREAS).order_by(AREAS.c.code)
         if since:
             area_q = area_q.where(AREAS.c.seq > since, AREAS.c.seq <= upto)
         areas = [area_dict(a) for a in conn.execute(area_q)]
-    return {"changes": changes, "history": history, "areas": areas,
+    return {"changes": changes, "history": history, "areas": areas, "attachments": files,
             "cursor": f"{fingerprint}:{upto}", "more": more}

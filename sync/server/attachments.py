@@ -1,0 +1,253 @@
+"""The registry's photos and documents: blob upload/download by SHA-256 and attachment rows.
+
+Blobs are files under the blob folder (`<blob_dir>/<sha[:2]>/<sha>`), written through a
+temporary file and renamed into place only after the hash checked out, so a cut upload or a
+corrupted one leaves nothing behind and a retry starts clean. Attachment rows are metadata;
+storing one appends change-feed rows for its record, so every laptop in scope meets the
+record again in its pull and gets the record's attachments with it (sync/PROTOCOL.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import Callable, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, Response
+from pydantic import Field, field_validator
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+
+from fieldapp.domain import attachment_types as types
+from sync.server.areas import COUNTER, AreaChains
+from sync.server.auth import Principal, utcnow
+from sync.server.db import reading, writing
+from sync.server.models import Attachment
+from sync.server.push import FEED, RECORDS
+from sync.server.schemas import Strict, _uuid
+
+ATTACHMENTS = Attachment.__table__
+MAX_ROWS = 500
+BLOB_PREFIX = "/api/v1/blobs/"
+DRAIN_LIMIT = 64 * 1024 * 1024  # read and discard an over-limit body up to this, then answer
+
+
+class AttachmentIn(Strict):
+    id: str
+    record_id: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["photo", "document"]
+    mime: str = Field(max_length=100)
+    size: int = Field(ge=0, le=2**40)
+    caption: str = Field(default="", max_length=500)
+    created_at: str = Field(max_length=40)
+    deleted: bool = False
+
+    @field_validator("id", "record_id")
+    @classmethod
+    def _ids(cls, v: str) -> str:
+        return _uuid(v)
+
+
+class AttachmentsIn(Strict):
+    attachments: list[AttachmentIn] = Field(max_length=MAX_ROWS)
+
+
+def blob_dir_for(database_url: str, blob_dir: str | Path | None = None) -> Path:
+    """`blob_dir`, else FIELDAPP_BLOB_DIR, else `blobs/` beside a SQLite file, else the user
+    data folder (a PostgreSQL deployment should say where, on a disk that is backed up)."""
+    chosen = blob_dir or os.environ.get("FIELDAPP_BLOB_DIR")
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    if database_url.startswith("sqlite:///") and len(database_url) > len("sqlite:///"):
+        return Path(database_url[len("sqlite:///"):]).expanduser().resolve().parent / "blobs"
+    if "://" not in database_url:
+        return Path(database_url).expanduser().resolve().parent / "blobs"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("fieldapp")) / "registry-blobs"
+
+
+def max_size_default() -> int:
+    value = os.environ.get("FIELDAPP_MAX_ATTACHMENT_BYTES", "")
+    return int(value) if value.isdigit() else types.MAX_SIZE
+
+
+def attachment_dict(row) -> dict:  # noqa: ANN001
+    return {"id": row.id, "record_id": row.record_id, "sha256": row.sha256, "name": row.name,
+            "kind": row.kind, "mime": row.mime, "size": row.size, "caption": row.caption,
+            "created_at": row.created_at, "author": row.author,
+            "uploaded_at": row.uploaded_at, "deleted": bool(row.deleted)}
+
+
+def attachments_of(conn, record_ids: list[str]) -> list[dict]:  # noqa: ANN001
+    """Every attachment row (deleted ones too: removals must reach laptops) of the records."""
+    out: list[dict] = []
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start:start + 500]
+        out += [attachment_dict(r) for r in conn.execute(
+            select(ATTACHMENTS).where(ATTACHMENTS.c.record_id.in_(chunk))
+            .order_by(ATTACHMENTS.c.record_id, ATTACHMENTS.c.created_at, ATTACHMENTS.c.id))]
+    return out
+
+
+def router(engine: Engine, principal: Callable, blob_dir: Path, max_size: int) -> APIRouter:
+    from sync.server.app import ApiError  # the app module imports this one
+
+    api = APIRouter()
+
+    def path_of(sha: str) -> Path:
+        if not types.SHA256_RE.match(sha):
+            raise ApiError(422, "invalid_hash", "the blob name must be a lowercase SHA-256 hex",
+                           "文件校验值格式不对")
+        return blob_dir / sha[:2] / sha
+
+    @api.head(BLOB_PREFIX + "{sha256}")
+    def blob_exists(sha256: str, _who: Principal = Depends(principal)) -> Response:
+        # No body and no JSON: HEAD answers carry headers only.
+        if not types.SHA256_RE.match(sha256):
+            return Response(status_code=422)
+        path = blob_dir / sha256[:2] / sha256
+        if not path.exists():
+            return Response(status_code=404, headers={"x-max-size": str(max_size)})
+        return Response(status_code=200, headers={"x-blob-size": str(path.stat().st_size)})
+
+    @api.put(BLOB_PREFIX + "{sha256}")
+    async def put_blob(sha256: str, request: Request,
+                       who: Principal = Depends(principal)) -> dict:
+        final = path_of(sha256)
+        declared = request.headers.get("content-length", "")
+        if final.exists():
+            await _drain(request, DRAIN_LIMIT)
+            return {"sha256": sha256, "stored": False, "size": final.stat().st_size}
+        if declared.isdigit() and int(declared) > max_size:
+            await _drain(request, DRAIN_LIMIT)
+            raise ApiError(413, "too_large", types.too_large(int(declared), max_size)[1],
+                           types.too_large(int(declared), max_size)[0], max_size=max_size)
+        tmp = blob_dir / "tmp" / f"{uuid.uuid4().hex}.part"
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        digest, size, head = hashlib.sha256(), 0, b""
+        try:
+            with open(tmp, "wb") as out:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > max_size:
+                        raise ApiError(413, "too_large", types.too_large(size, max_size)[1],
+                                       types.too_large(size, max_size)[0], max_size=max_size)
+                    if len(head) < types.HEAD_BYTES:
+                        head += chunk[:types.HEAD_BYTES]
+                        if len(head) >= types.HEAD_BYTES and types.sniff(head) is None:
+                            raise _unsupported(ApiError)
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if types.sniff(head) is None:
+                raise _unsupported(ApiError)
+            if digest.hexdigest() != sha256:
+                raise ApiError(422, "hash_mismatch",
+                               "the content does not match its SHA-256: nothing was kept; "
+                               "send it again", "文件内容与校验值不符,服务器未保存,请重新上传",
+                               received=digest.hexdigest(), size=size)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        request.state.user = who.name
+        return {"sha256": sha256, "stored": True, "size": size}
+
+    @api.get(BLOB_PREFIX + "{sha256}")
+    def get_blob(sha256: str, who: Principal = Depends(principal)) -> FileResponse:
+        path = path_of(sha256)
+        with reading(engine) as conn:
+            grids = [r.grid_code for r in conn.execute(
+                select(RECORDS.c.grid_code).select_from(
+                    ATTACHMENTS.join(RECORDS, RECORDS.c.id == ATTACHMENTS.c.record_id))
+                .where(ATTACHMENTS.c.sha256 == sha256, ATTACHMENTS.c.deleted.is_(False)))]
+            chains = AreaChains(conn)
+            allowed = any(who.covers(chains.scope_codes(g)) for g in grids)
+        if not grids or not path.exists():
+            raise ApiError(404, "not_found", "no such file on the registry", "服务器上没有该文件")
+        if not allowed:
+            raise ApiError(403, "out_of_scope", "this file belongs to records outside your "
+                           "scope", "该文件所属记录不在您的负责范围内")
+        return FileResponse(path, media_type="application/octet-stream")
+
+    @api.post("/api/v1/attachments")
+    def post_attachments(body: AttachmentsIn, who: Principal = Depends(principal)) -> dict:
+        with writing(engine) as conn:
+            # Lock the counter first, as a push does: change-feed rows commit in seq order.
+            conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=COUNTER.c.value))
+            head = start = conn.execute(
+                select(COUNTER.c.value).where(COUNTER.c.id == 1)).scalar_one()
+            chains = AreaChains(conn)
+            results = []
+            for row in body.attachments:
+                outcome = _store_row(conn, chains, who, row, blob_dir, head + 1)
+                if outcome["outcome"] == "stored":
+                    head += 1
+                results.append(outcome)
+            if head != start:
+                conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=head))
+        return {"results": results}
+
+    return api
+
+
+def _store_row(conn, chains: AreaChains, who: Principal, row: AttachmentIn,  # noqa: ANN001
+               blob_dir: Path, seq: int) -> dict:
+    def rejected(code: str, en: str, zh: str) -> dict:
+        return {"id": row.id, "outcome": "rejected",
+                "reason": {"code": code, "message": en, "message_zh": zh}}
+
+    record = conn.execute(select(RECORDS.c.grid_code).where(RECORDS.c.id == row.record_id)
+                          ).first()
+    if record is None:
+        return rejected("record_unknown", "the record has not reached the registry yet",
+                        "该记录尚未同步到服务器")
+    if not who.covers(chains.scope_codes(record.grid_code)):
+        return rejected("out_of_scope", "the record is outside your scope",
+                        "该记录不在您的负责范围内")
+    if not row.deleted and not (blob_dir / row.sha256[:2] / row.sha256).exists():
+        return rejected("blob_missing", "upload the file before its attachment row",
+                        "请先上传文件再提交附件信息")
+    existing = conn.execute(select(ATTACHMENTS).where(ATTACHMENTS.c.id == row.id)).first()
+    if existing is not None:
+        if (existing.record_id, existing.sha256) != (row.record_id, row.sha256):
+            return rejected("id_reused", "this attachment id belongs to another file",
+                            "该附件编号已被其他文件使用")
+        # Once deleted stays deleted: a late caption edit must not bring a photo back.
+        deleted = bool(existing.deleted) or row.deleted
+        if (existing.caption, bool(existing.deleted)) == (row.caption, deleted):
+            return {"id": row.id, "outcome": "unchanged"}
+        conn.execute(update(ATTACHMENTS).where(ATTACHMENTS.c.id == row.id)
+                     .values(caption=row.caption, deleted=deleted))
+    else:
+        conn.execute(insert(ATTACHMENTS).values(
+            id=row.id, record_id=row.record_id, sha256=row.sha256, name=row.name,
+            kind=row.kind, mime=row.mime, size=row.size, caption=row.caption,
+            created_at=row.created_at, author=who.name, device_id=who.device_id,
+            uploaded_at=utcnow(), deleted=row.deleted))
+    codes = chains.scope_codes(record.grid_code)
+    if codes:
+        conn.execute(insert(FEED), [{"code": c, "seq": seq, "record_id": row.record_id}
+                                    for c in sorted(codes)])
+    return {"id": row.id, "outcome": "stored"}
+
+
+def _unsupported(error_cls):  # noqa: ANN001, ANN202
+    zh, en = types.unsupported()
+    return error_cls(415, "unsupported_type", en, zh)
+
+
+async def _drain(request: Request, limit: int) -> None:
+    """Read what the client sends anyway, so it hears the answer instead of a reset pipe."""
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > limit:
+            return
