@@ -24,6 +24,7 @@ from fieldapp.domain.records import FIELD_INDEX, title_of
 from fieldapp.domain.validation import InvalidValue, coerce, forbidden_fields, validate
 from fieldapp.domain.workflow import TransitionError, check_transition
 from fieldapp.io import headers as H
+from fieldapp.io.keys import AMBIGUOUS, KeyIndex
 from fieldapp.io.tables import RowWriter, TableError, open_table
 from fieldapp.store.records import Record, RecordStore, ValidationFailed
 
@@ -125,7 +126,7 @@ class _Importer:
         self.field_columns = [(i, name, specs[name], {}) for i, name in self.map.columns.items()
                               if name in specs]
         self.envelope_columns = [(i, n) for i, n in self.map.columns.items() if n in envelope]
-        self._load_keys()
+        self.keys = KeyIndex(self.store, self.kind)
         self.header_cells = [c for i, c in enumerate(cells) if i not in self._error_columns()]
         batch: list[_Row] = []
         last = number
@@ -183,23 +184,6 @@ class _Importer:
                              "table needs an External id column, or both Address and Grid "
                              "columns, to tell rows apart")
 
-    def _load_keys(self) -> None:
-        """Keys of the existing records of this kind, so rows are matched without a query each."""
-        self.ids: set[str] = set()
-        self.by_external: dict[str, str] = {}
-        self.by_address: dict[tuple, str | None] = {}  # None: several records share it
-        self.external_of: dict[str, str | None] = {}
-        for rid, grid, address_key, external in self.store.conn.execute(
-                "SELECT id, grid_code, address_key, json_extract(data, '$.external_id') "
-                "FROM record WHERE kind = ? AND deleted = 0", (self.kind,)):
-            self.ids.add(rid)
-            self.external_of[rid] = external
-            if external:
-                self.by_external[external] = rid
-            if address_key and grid:
-                key = (address_key, grid)
-                self.by_address[key] = None if key in self.by_address else rid
-
     # -- one row ----------------------------------------------------------------------------
     def _parse(self, number: int, cells: list[str]) -> _Row:
         data: dict = {}
@@ -230,7 +214,7 @@ class _Importer:
                     errors.append(RowError(number, self.map.headers[index],
                                            f"状态不是可选值: {text}",
                                            f"status is not one of the choices: {text}"))
-        key, existing = self._match(record_id, data)
+        key, existing = self.keys.match(record_id, data)
         if key is None and not errors:
             errors.append(RowError(number, "", "缺少外部编号或地址+网格,无法识别这一行",
                                    "needs an external id, or an address and a grid"))
@@ -239,7 +223,7 @@ class _Importer:
                                    f"the same record as row {self.seen[key]}"))
         elif key is not None:
             self.seen[key] = number
-        if existing is False:
+        if existing is AMBIGUOUS:
             errors.append(RowError(number, "", "该网格内有多条记录是这个地址,请填写外部编号",
                                    "several records in this grid have this address; "
                                    "add an external id"))
@@ -252,30 +236,6 @@ class _Importer:
         if len(cache) < CACHE_LIMIT:
             cache[text] = result
         return result
-
-    def _match(self, record_id: str | None, data: dict) -> tuple[tuple | None, str | None | bool]:
-        """(key within this file, existing record id / None for new / False if ambiguous)."""
-        if record_id and record_id in self.ids:
-            return ("id", record_id), record_id
-        external = data.get("external_id")
-        address, grid = data.get("address"), data.get("grid_code")
-        if external:
-            if external in self.by_external:
-                return ("ext", external), self.by_external[external]
-            found = None
-            if self.by_address and address and grid:
-                found = self.by_address.get((N.normalise_address(address), grid))
-            # An address match counts only if that record has no external id of its own yet.
-            if found and not self.external_of.get(found):
-                return ("ext", external), found
-            return ("ext", external), None
-        if not (address and grid):
-            return None, None
-        address_key = (N.normalise_address(address), grid)
-        if address_key in self.by_address:
-            found = self.by_address[address_key]
-            return ("addr", *address_key), found if found else False
-        return ("addr", *address_key), None
 
     # -- a batch ----------------------------------------------------------------------------
     def _flush(self, batch: list[_Row], last_number: int) -> None:
@@ -295,7 +255,7 @@ class _Importer:
         if new_records and self.write:
             self.store.insert_many(new_records)
         for record in new_records:
-            self._remember(record.id, record.data)
+            self.keys.remember(record.id, record.data)
         self.report.added += len(new_records)
         batch.clear()
         if self.progress:
@@ -309,12 +269,6 @@ class _Importer:
             for row in self.store.conn.execute(sql, chunk):
                 found[row["id"]] = Record.from_row(row)
         return found
-
-    def _remember(self, record_id: str, data: dict) -> None:
-        self.ids.add(record_id)
-        if data.get("external_id"):
-            self.by_external[data["external_id"]] = record_id
-            self.external_of[record_id] = data["external_id"]
 
     def _field_errors(self, row: _Row, errors) -> list[RowError]:
         if not errors:

@@ -66,8 +66,9 @@ class Table:
             text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
             reader = csv.reader(text, delimiter=self.delimiter)
             try:
-                for cells in reader:
-                    yield reader.line_num, cells
+                # Rows are counted as Excel shows them: a quoted cell may span several lines.
+                for number, cells in enumerate(reader, start=1):
+                    yield number, cells
             except UnicodeDecodeError as exc:
                 raise TableError(
                     f"第 {reader.line_num + 1} 行附近的文字编码与文件开头不一致({self.encoding}),"
