@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from fieldapp.cli import CliError
 
@@ -19,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default: registry.sqlite3 in the data dir; also FIELDAPP_DATABASE_URL)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="uvicorn worker processes (use PostgreSQL for more than one)")
+    p.add_argument("--blob-dir", metavar="DIR",
+                   help="where photos and documents are kept (default: blobs/ beside a SQLite "
+                        "file; also FIELDAPP_BLOB_DIR)")
     p.set_defaults(func=cmd_serve)
 
     admin = sub.add_parser("admin", help="manage the registry: users, tokens, areas")
@@ -81,6 +85,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("fieldapp: 注意 SQLite 多进程写入会排队 / note: several workers on SQLite queue "
               "for one writer; use PostgreSQL for real load", file=sys.stderr)
     os.environ["FIELDAPP_SERVER_DATABASE_URL"] = url
+    if args.blob_dir:  # workers are separate processes: they read it from the environment
+        os.environ["FIELDAPP_BLOB_DIR"] = str(Path(args.blob_dir).expanduser().resolve())
     # Migrate once here so workers start on a ready schema and errors reach the user plainly.
     from sync.server.admin import engine_for
 
