@@ -56,6 +56,8 @@ def test_attach_list_open_remove_offline(tmp_path, capsys, monkeypatch):
     assert code == 1 and "no such attachment" in err
     code, _, err = run(capsys, "--data-dir", home, "attach", "deadbeef", str(good))
     assert code == 1 and "no such record" in err
+    code, out, _ = run(capsys, "--data-dir", home, "attachments", "--auto-download", "on")
+    assert code == 0 and store.setting("attachments_auto_download") == "1"
 
 
 @sqlite_only

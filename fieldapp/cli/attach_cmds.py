@@ -20,8 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_attach)
 
     p = sub.add_parser("attachments", help="list a record's attachments")
-    p.add_argument("record_id", metavar="RECORD_ID")
+    p.add_argument("record_id", metavar="RECORD_ID", nargs="?")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--auto-download", choices=["on", "off"],
+                   help="fetch every attachment's file at sync (default off: on demand only)")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("attachment", help="open, fetch, remove or retry one attachment")
@@ -81,8 +83,19 @@ def _size(n: int) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from fieldapp.store import attachments as att
 
+    from fieldapp.store.db import transaction
+    from sync.attachment_sync import AUTO_DOWNLOAD
+
     ctx = _ctx(args)
     store = ctx.open_store()
+    if args.auto_download:
+        with transaction(store.conn):
+            store.set_setting(AUTO_DOWNLOAD, "1" if args.auto_download == "on" else "0")
+        print(f"附件自动下载 / auto-download: {args.auto_download}")
+        if not args.record_id:
+            return 0
+    if not args.record_id:
+        raise CliError("请给出记录编号 / give a record id")
     items = att.list_for(store, _record_id(store, args.record_id))
     if args.json:
         print(json.dumps([{**a.wire(), "state": a.state, "has_content": a.has_content,
