@@ -215,3 +215,15 @@ def test_import_picks_the_sheet_of_the_kind_from_an_exported_workbook(demo_store
     assert (report.sheet, report.kind) == ("设施", "facility")
     assert report.unchanged == kind_count(demo_store, "facility") and report.rejected == 0
     assert import_file(demo_store, path).sheet == "存量资源"
+
+
+def test_text_that_looks_like_a_formula_stays_text(store, tmp_path):
+    from conftest import complete_site
+
+    store.save("site", complete_site(notes="=HYPERLINK(\"http://x\") 见附件"))
+    path = tmp_path / "f.xlsx"
+    export_records(store, path, kinds=["site"])
+    sheet = load_workbook(path).active
+    notes = [c.value for c in sheet[2]][[c.value for c in sheet[1]].index("备注")]
+    assert notes == "=HYPERLINK(\"http://x\") 见附件"
+    assert import_file(store, path).unchanged == 1

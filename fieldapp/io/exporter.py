@@ -21,7 +21,7 @@ from fieldapp.domain.records import (
     BOOL, CHOICE, DATE, FLOAT, INT, MULTI, SPECS, FieldSpec, title_of,
 )
 from fieldapp.io.headers import ENVELOPE, ID_COLUMN, STATUS_COLUMN
-from fieldapp.io.tables import RowWriter, TableError
+from fieldapp.io.tables import RowWriter, TableError, xlsx_row
 from fieldapp.store.records import Query, Record, RecordStore
 
 FORMATS = ("xlsx", "csv", "geojson")
@@ -209,7 +209,7 @@ class _SheetWriter:
         self._sheet.append(cells)
 
     def write(self, cells: list[Any]) -> None:
-        self._sheet.append(cells)
+        self._sheet.append(xlsx_row(self._sheet, cells))
 
 
 def _write_sheet(writer, store: RecordStore, kind: str, status: str | None,

@@ -18,7 +18,7 @@ from fieldapp.domain.catalog import BY_CODE, SCENES
 from fieldapp.domain.choices import CHECK_RESULT, STATUS
 from fieldapp.domain.records import FIELD_INDEX
 from fieldapp.io.exporter import column_widths, display_value, iter_records, scope_grids
-from fieldapp.io.tables import TableError
+from fieldapp.io.tables import TableError, xlsx_row
 from fieldapp.store.records import RecordStore
 
 CHECKS = ("structure", "fire_safety", "accessibility", "elevator", "equipment", "cleanliness")
@@ -87,7 +87,7 @@ def write_three_lists(store: RecordStore, path: str | os.PathLike, area: str) ->
         for index, width in enumerate(column_widths(rows[:200]), start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width
         for row in rows:
-            sheet.append(row)
+            sheet.append(xlsx_row(sheet, row))
         report.counts[title] = len(rows) - 1
     book.save(path)
     return report

@@ -179,6 +179,24 @@ def _open_xlsx(path: Path, size: int) -> Table:
         workbook.close()
 
 
+def xlsx_row(sheet, cells: list[Any]) -> list[Any]:
+    """Cells for a write-only sheet, with text starting "=" kept as text.
+
+    openpyxl writes such text as a formula: a note reading "=见附件" would come back empty and
+    a crafted one would run in the supervisor's Excel.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    out = []
+    for value in cells:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            value = cell
+        out.append(value)
+    return out
+
+
 class RowWriter:
     """Writes rows to a new CSV (UTF-8 with BOM, so Excel opens it) or .xlsx file."""
 
@@ -210,7 +228,7 @@ class RowWriter:
         if self.format == "csv":
             self._csv.writerow(["" if c is None else c for c in cells])
         else:
-            self._sheet.append(cells)
+            self._sheet.append(xlsx_row(self._sheet, cells))
         self.rows += 1
 
     def close(self) -> None:
