@@ -2,9 +2,10 @@
 
 需求清单 (needs): per grid, the scenes missing within walking distance (the coverage
 analysis, `fieldapp.store.coverage_load.analyse_store`) and the open issues found by
-inspections; if the analysis cannot run, the sheet says so and lists the issues only. 资源清单 (resources): the
-candidate sites not yet approved, with area, condition and consent. 项目清单 (projects): sites
-approved for conversion with their target functions. Only records in the user's scope appear.
+inspections; if the analysis cannot run, the sheet says so and lists the issues only.
+资源清单 (resources): the candidate sites not yet approved, with area, condition and consent.
+项目清单 (projects): sites approved for conversion with their target functions. Only records
+in the user's scope appear.
 """
 
 from __future__ import annotations
