@@ -227,3 +227,18 @@ def test_text_that_looks_like_a_formula_stays_text(store, tmp_path):
     notes = [c.value for c in sheet[2]][[c.value for c in sheet[1]].index("备注")]
     assert notes == "=HYPERLINK(\"http://x\") 见附件"
     assert import_file(store, path).unchanged == 1
+
+
+def test_three_lists_without_coverage_analysis_says_so(demo_store, tmp_path, monkeypatch):
+    import fieldapp.store.coverage_load as coverage_load
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("norms.toml unreadable")
+
+    monkeypatch.setattr(coverage_load, "analyse_store", broken)
+    report = write_three_lists(demo_store, tmp_path / "n.xlsx", STREET)
+    assert not report.coverage
+    needs = [[c.value for c in r] for r in load_workbook(tmp_path / "n.xlsx")["需求清单"]]
+    assert "覆盖分析未能运行" in needs[1][5] and "norms.toml unreadable" in needs[1][8]
+    assert all(r[4] != "服务缺口" for r in needs[1:])
+    assert load_workbook(tmp_path / "n.xlsx")["资源清单"].max_row > 1
