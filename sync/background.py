@@ -9,7 +9,7 @@ the screens knowing about sync.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from fieldapp.context import AppContext
 
@@ -72,14 +72,14 @@ class BackgroundSync:
             return
         engine = self.engine
 
-        def reported(report) -> None:  # noqa: ANN001
+        def reported(report) -> None:
             status = "online" if report.ok else ("offline" if report.offline else "sync_error")
             self._report(status, pending=engine.store.pending_count(),
                          last_sync_at=report.finished_at if not report.errors else None)
 
         original = engine.run_cycle
 
-        def cycle():  # noqa: ANN202
+        def cycle():
             self._report("syncing")
             return original()
 

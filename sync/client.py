@@ -78,7 +78,7 @@ class RegistryClient:
             base_url=self.server, headers=headers, follow_redirects=False,
             timeout=httpx.Timeout(timeout, connect=connect_timeout))
 
-    def __enter__(self) -> "RegistryClient":
+    def __enter__(self) -> RegistryClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -145,7 +145,7 @@ class RegistryClient:
                               "what was sent", "attachment results out of order or missing")
         return results
 
-    def get_blob(self, sha256: str, out) -> int:  # noqa: ANN001
+    def get_blob(self, sha256: str, out) -> int:
         """Stream the content into the binary file `out`; returns the bytes written."""
         import httpx
 
@@ -169,7 +169,7 @@ class RegistryClient:
                           f"{type(exc).__name__}: {exc}"[:200]) from exc
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _send(self, method: str, path: str, **kwargs: Any):  # noqa: ANN202
+    def _send(self, method: str, path: str, **kwargs: Any):
         import httpx
 
         try:

@@ -34,7 +34,7 @@ class Conflict:
     resolution: dict | None = None
 
     @classmethod
-    def from_row(cls, row) -> "Conflict":
+    def from_row(cls, row) -> Conflict:
         return cls(row["id"], row["record_id"], row["kind"], row["mutation_id"],
                    json.loads(row["fields"]), json.loads(row["mine"]), row["server_version"],
                    row["created_at"], row["resolved_at"],

@@ -77,7 +77,7 @@ def _save_credential(config_dir: Path, entry: dict) -> None:
     credentials._write(config_dir, data)
 
 
-def _push_records(engine, who, store: RecordStore) -> dict[str, tuple[int, dict]]:  # noqa: ANN001
+def _push_records(engine, who, store: RecordStore) -> dict[str, tuple[int, dict]]:
     from sync.server.push import push
     from sync.server.schemas import MutationIn
 
@@ -106,7 +106,7 @@ def _push_records(engine, who, store: RecordStore) -> dict[str, tuple[int, dict]
     return {k: v for k, v in versions.items() if k not in failed}
 
 
-def _mutation(row, op: str, step: int, fields: dict) -> dict:  # noqa: ANN001
+def _mutation(row, op: str, step: int, fields: dict) -> dict:
     # Ids derived from the record make a seeding cut short by the app's exit safe to repeat:
     # the registry answers "already applied" for what it has. base_version 0 never conflicts
     # with the seeding device's own history.

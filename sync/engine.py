@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
 
+from fieldapp.store import attachments as store_attachments
 from fieldapp.store import remote
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore
-from fieldapp.store import attachments as store_attachments
 from sync import attachment_sync, conflicts, outbox
 from sync.client import PUSH_LIMIT, Offline, RegistryClient, ServerError, SyncError
 

@@ -30,7 +30,7 @@ class OutboxEntry:
     last_error: dict | None
 
     @classmethod
-    def from_row(cls, row) -> "OutboxEntry":
+    def from_row(cls, row) -> OutboxEntry:
         return cls(row["seq"], row["mutation_id"], row["record_id"], row["kind"], row["op"],
                    row["base_version"], json.loads(row["fields"]), row["created_at"],
                    row["state"], bool(row["sealed"]), row["attempts"],

@@ -44,7 +44,7 @@ class ServerThread:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "ServerThread":
+    def start(self) -> ServerThread:
         import uvicorn
 
         from sync.server.app import create_app
@@ -258,3 +258,7 @@ def bulk_sites(store: RecordStore, n: int, seed: int = 1) -> int:
         records.append(Record(id=str(uuid.uuid4()), kind="site",
                               status=rng.choice(("draft", "submitted")), data=data))
     return store.insert_many(records)
+
+
+#: For tests of the laptop's own behaviour: one registry backend is enough (keeps CI short).
+sqlite_only = pytest.mark.parametrize("registry", ["sqlite"], indirect=True)

@@ -11,7 +11,7 @@ from fieldapp.cli import main
 from fieldapp.context import AppContext
 from sync import conflicts
 from tests.conftest import GRID, complete_site
-from tests.sync_helpers import Laptop, laptops, registry  # noqa: F401  (fixtures)
+from tests.sync_helpers import Laptop, laptops, registry, sqlite_only  # noqa: F401  (fixtures)
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -20,6 +20,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@sqlite_only
 def test_enroll_sync_and_refusals_from_the_command_line(registry, tmp_path, capsys):
     home = str(tmp_path / "laptop")
     token = registry.token("wangfang", "worker", "310104003")
@@ -58,6 +59,7 @@ def test_enroll_sync_and_refusals_from_the_command_line(registry, tmp_path, caps
     assert code == 2 and "无法连接" in err  # offline: non-zero, with the reason
 
 
+@sqlite_only
 def test_conflict_listed_and_resolved_from_the_command_line(registry, laptops, capsys):
     a, b = laptops("a"), laptops("b", user="zhaoli")
     for laptop in (a, b, a, b):
@@ -88,6 +90,7 @@ def test_conflict_listed_and_resolved_from_the_command_line(registry, laptops, c
     assert conflicts.open_count(store) == 0
 
 
+@sqlite_only
 def test_team_laptop_switches_between_enrolled_users(registry, tmp_path, capsys):
     laptop = Laptop("team", tmp_path / "team", registry.url)
     laptop.enroll(registry.token("wangfang", "worker", "310104003"))

@@ -1,17 +1,16 @@
 """Sync engine against the real registry over loopback: convergence, conflicts, scope, clocks.
 
-Every test runs on SQLite and, when FIELDAPP_TEST_DATABASE_URL is set, on PostgreSQL.
+Tests of the registry's part run on SQLite and, when FIELDAPP_TEST_DATABASE_URL is set, on
+PostgreSQL; tests of the laptop's own behaviour (`sqlite_only`) run on one backend.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from fieldapp.store.records import Query
 from sync import conflicts, outbox
 from sync.engine import SyncReport
 from tests.conftest import GRID, complete_site
-from tests.sync_helpers import laptops, live, registry  # noqa: F401  (fixtures)
+from tests.sync_helpers import laptops, live, registry, sqlite_only  # noqa: F401  (fixtures)
 
 OTHER_GRID = "310104003002G01"  # same street as GRID
 OTHER_STREET_GRID = "310104004001G01"  # 湖南路街道: outside a 310104003 worker's scope
@@ -25,6 +24,7 @@ def synced(*laptops_) -> None:
             assert not report.errors, report.errors
 
 
+@sqlite_only
 def test_first_sync_brings_areas_and_pushes_the_outbox(registry, laptops):
     a = laptops("a")
     assert not a.store.grid_exists(GRID)  # a fresh laptop knows no grids yet
@@ -106,6 +106,7 @@ def test_different_fields_merge_without_conflict(registry, laptops):
     assert a.records() == b.records() == live(registry.records())
 
 
+@sqlite_only
 def test_pull_keeps_unpushed_local_fields(registry, laptops):
     a, b = laptops("a"), laptops("b", user="zhaoli")
     synced(a, b)
@@ -160,6 +161,7 @@ def test_delete_against_remote_edit_is_offered_and_can_be_confirmed(registry, la
     assert site.id not in a.records() and site.id not in b.records()
 
 
+@sqlite_only
 def test_rejected_mutation_is_parked_with_reason_and_others_go_through(registry, laptops):
     a = laptops("a")
     a.sync()
@@ -182,6 +184,7 @@ def test_rejected_mutation_is_parked_with_reason_and_others_go_through(registry,
     assert not outbox.entries(a.store)
 
 
+@sqlite_only
 def test_discarding_a_parked_create_removes_the_record(registry, laptops):
     a = laptops("a")
     a.sync()
@@ -205,6 +208,7 @@ def test_record_moved_out_of_scope_is_evicted(registry, laptops):
     assert not a.store.history(site.id)
 
 
+@sqlite_only
 def test_wrong_clock_changes_nothing_in_ordering(registry, laptops, monkeypatch):
     import fieldapp.store.records as records_module
 
@@ -251,10 +255,10 @@ def test_deleted_record_is_not_resurrected_by_a_laptop_offline_for_weeks(registr
     assert b.store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
 
 
-@pytest.mark.parametrize("role", ["supervisor"])
-def test_review_decision_reaches_the_worker(registry, laptops, role):
+@sqlite_only
+def test_review_decision_reaches_the_worker(registry, laptops):
     a = laptops("a")
-    boss = laptops("boss", user="lisupervisor", role=role, scopes="310104")
+    boss = laptops("boss", user="lisupervisor", role="supervisor", scopes="310104")
     synced(a, boss)
     site = a.store.save("site", complete_site(), status="submitted")
     synced(a, boss)
@@ -266,6 +270,7 @@ def test_review_decision_reaches_the_worker(registry, laptops, role):
     assert "create" in actions and "return" in actions
 
 
+@sqlite_only
 def test_two_processes_never_run_a_cycle_at_once(registry, laptops):
     import fcntl
 

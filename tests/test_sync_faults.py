@@ -23,7 +23,13 @@ from sync.server import admin
 from tests.conftest import GRID, complete_site
 from tests.faultproxy import FaultProxy
 from tests.sync_helpers import (  # noqa: F401  (fixtures)
-    ServerThread, bulk_sites, laptops, live, registry, server_count,
+    ServerThread,
+    bulk_sites,
+    laptops,
+    live,
+    registry,
+    server_count,
+    sqlite_only,
 )
 
 GRIDS = [GRID, "310104003002G01", "310104003003G02"]
@@ -87,7 +93,7 @@ def test_many_cycles_through_a_faulty_network_apply_each_change_exactly_once(reg
         for laptop in (a, b):
             assert laptop.sync().ok
     server = registry.records()
-    for name, mine in owned.items():
+    for mine in owned.values():
         for record_id, content in mine.items():
             if content is None:  # deleted, or never left the laptop before it was deleted
                 assert record_id not in server or server[record_id]["deleted"]
@@ -146,6 +152,7 @@ engine.pull(SyncReport())
 """
 
 
+@sqlite_only
 def test_client_killed_mid_pull_never_has_a_cursor_ahead_of_its_data(registry, laptops):
     writer = laptops("writer", user="admin1", role="admin", scopes="*")
     writer.sync()
@@ -183,6 +190,7 @@ def test_client_killed_mid_pull_never_has_a_cursor_ahead_of_its_data(registry, l
     assert len(puller.records()) == 800
 
 
+@sqlite_only
 def test_revoked_credential_and_old_protocol_are_clear_errors(registry, laptops):
     a = laptops("a")
     a.sync()
@@ -199,6 +207,7 @@ def test_revoked_credential_and_old_protocol_are_clear_errors(registry, laptops)
     assert a.store.pending_count() == 1  # nothing lost: it waits for a new enrollment
 
 
+@sqlite_only
 def test_watch_loop_backs_off_while_offline_and_syncs_at_once_when_poked(registry, laptops):
     from sync.engine import next_delay
 
@@ -235,6 +244,7 @@ def test_watch_loop_backs_off_while_offline_and_syncs_at_once_when_poked(registr
     assert not thread.is_alive()
 
 
+@sqlite_only
 def test_conflict_whose_answer_was_lost_still_reaches_the_user(registry, laptops):
     a, b = laptops("a"), laptops("b", user="zhaoli")
     for laptop in (a, b, a, b):
@@ -267,7 +277,7 @@ def test_concurrent_writers_while_a_laptop_pulls_skip_nothing(registry, laptops)
         laptop.connect_engine(push_limit=3, pull_limit=7)
     errors: list[str] = []
 
-    def write(laptop, seed: int) -> None:  # noqa: ANN001
+    def write(laptop, seed: int) -> None:
         rng = random.Random(seed)
         mine: list[str] = []
         try:

@@ -24,7 +24,7 @@ from sync import conflicts, outbox
 from sync.engine import effective_outcome
 from tests.conftest import complete_site
 from tests.faultproxy import FaultProxy
-from tests.sync_helpers import Laptop, live, registry  # noqa: F401  (fixture)
+from tests.sync_helpers import Laptop, live, registry, sqlite_only  # noqa: F401  (fixture)
 
 GRIDS = ["310104003001G01", "310104003002G02", "310104003003G03"]
 FAULTS = ["drop_before", "drop_after", "truncate", "reset"]
@@ -73,7 +73,7 @@ class SyncMachine(RuleBasedStateMachine):
         engine = laptop.engine
         original = engine._apply_results
 
-        def apply_results(batch, results, report):  # noqa: ANN001, ANN202
+        def apply_results(batch, results, report):
             self.last_batch = [e.mutation() for e in batch]
             for entry, result in zip(batch, results):
                 if effective_outcome(result) == "applied":
@@ -194,6 +194,7 @@ class SyncMachine(RuleBasedStateMachine):
                 laptop.close()
 
 
+@sqlite_only
 def test_random_work_on_several_laptops_converges_exactly_once(registry, tmp_path):
     SyncMachine.registry = registry
     SyncMachine.root = tmp_path

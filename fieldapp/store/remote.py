@@ -20,7 +20,7 @@ STATUS, COMMENT = "status", "review_comment"
 ALL_FIELDS = "*"  # an unpushed create: every field is the laptop's
 
 
-def unpushed_fields(store: "RecordStore", record_id: str) -> set[str]:
+def unpushed_fields(store: RecordStore, record_id: str) -> set[str]:
     """Fields that outbox entries of the record still carry (pending, in flight or parked).
 
     Contains "_deleted" for an unpushed delete and ALL_FIELDS for an unpushed create.
@@ -42,7 +42,7 @@ def server_content(rec: dict) -> dict:
     return {**data, STATUS: rec.get("status") or "draft", COMMENT: rec.get("review_comment")}
 
 
-def apply_remote(store: "RecordStore", rec: dict, keep: set[str] | None = None) -> str:
+def apply_remote(store: RecordStore, rec: dict, keep: set[str] | None = None) -> str:
     """Make the local copy of `rec` (the server's Record) match it, keeping unpushed edits.
 
     `keep` is `unpushed_fields` of the record: those fields keep the laptop's value (the push
@@ -103,7 +103,7 @@ def apply_remote(store: "RecordStore", rec: dict, keep: set[str] | None = None) 
     return "updated" if existing else "inserted"
 
 
-def evict(store: "RecordStore", record_id: str) -> bool:
+def evict(store: RecordStore, record_id: str) -> bool:
     """Remove a record that left this laptop's scope, with its history; False if it must stay.
 
     A record with outbox entries stays: dropping them would lose the user's work, and their
@@ -124,7 +124,7 @@ def evict(store: "RecordStore", record_id: str) -> bool:
     return True
 
 
-def add_history(store: "RecordStore", entry: dict) -> bool:
+def add_history(store: RecordStore, entry: dict) -> bool:
     """Keep one history entry from the registry; False if the laptop already has it.
 
     The laptop wrote its own entries when it saved; the server's copies of those (same
