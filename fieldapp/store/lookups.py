@@ -75,12 +75,18 @@ def worker_grids(conn: sqlite3.Connection, scope: set[str] | None,
 
 
 def returned(conn: sqlite3.Connection, limit: int = 50) -> list[Record]:
-    """Records sent back by a supervisor, the oldest first (they have waited longest)."""
-    rows = conn.execute(
-        "SELECT * FROM record WHERE status = 'returned' AND deleted = 0 "
-        "AND kind IN ('site', 'facility', 'inspection') ORDER BY updated_at LIMIT ?",
-        (limit,)).fetchall()
-    return [Record.from_row(r) for r in rows]
+    """Records sent back by a supervisor, the oldest first (they have waited longest).
+
+    One query per kind, each read in order off the (kind, status, updated_at) index; a
+    single query over all kinds sorted every returned record first (0.1 s at 100,000).
+    """
+    found: list[Record] = []
+    for kind in KINDS:
+        rows = conn.execute(
+            "SELECT * FROM record INDEXED BY record_status WHERE kind = ? AND status = 'returned'"
+            " AND deleted = 0 ORDER BY updated_at LIMIT ?", (kind, limit)).fetchall()
+        found.extend(Record.from_row(r) for r in rows)
+    return sorted(found, key=lambda r: r.updated_at)[:limit]
 
 
 def nearby(conn: sqlite3.Connection, kind: str, lat: float, lng: float,

@@ -82,6 +82,7 @@ class FieldApp(App):
         self._read_lock = threading.Lock()
         self._areas: list[tuple[str, str]] | None = None
         self._early_status: SyncStatusChanged | None = None
+        self.warmed = False
 
     # -- data access for screens ------------------------------------------------------------
     @contextmanager
@@ -113,6 +114,14 @@ class FieldApp(App):
         self.set_interval(5, self.refresh_pending)
         if self._early_status is not None:
             self.post_message(self._early_status)
+
+    @work(thread=True, exclusive=True, group="warm-up")
+    def warm_up(self) -> None:
+        """Import the other screens once home is shown, so the first list or form opens
+        without the import pause (they are left out of start-up to keep it short)."""
+        import fieldapp.ui.screens.record_detail  # noqa: F401
+        import fieldapp.ui.screens.record_form  # noqa: F401
+        import fieldapp.ui.screens.record_list  # noqa: F401
 
     @work(thread=True, exclusive=True, group="pending")
     def refresh_pending(self) -> None:

@@ -69,6 +69,9 @@ class HomeScreen(BaseScreen):
     def show(self, message: HomeLoaded) -> None:
         lang = self.lang
         self.app.pending = message.pending
+        if not self.app.warmed:
+            self.app.warmed = True
+            self.app.warm_up()
         table = Table(box=None, pad_edge=False, header_style="bold")
         table.add_column("")
         for code in STATUS.codes():

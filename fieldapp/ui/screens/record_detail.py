@@ -35,10 +35,12 @@ class DetailLoaded(Message):
 
 
 class RecordDetailScreen(BaseScreen):
-    HINTS = [("e", "edit"), ("i", "record_inspection"), ("Esc", "back"), ("?", "help")]
+    HINTS = [("e", "edit"), ("i", "record_inspection"), ("a", "attachments"), ("Esc", "back"),
+             ("?", "help")]
     BINDINGS = [
         Binding("e", "edit", show=False),
         Binding("i", "inspect", show=False),
+        Binding("a", "attachments", show=False),
         Binding("escape", "back", show=False),
     ]
 
@@ -178,6 +180,12 @@ class RecordDetailScreen(BaseScreen):
     def action_inspect(self) -> None:
         if self.record and self.record.kind != "inspection":
             self.app.open_inspection_form(self.record)
+
+    def action_attachments(self) -> None:
+        if self.record:
+            from fieldapp.ui.screens.attachments import AttachmentsScreen  # loaded on first use
+
+            self.app.push_screen(AttachmentsScreen(self.record.id, fit(self.record.title, 40)))
 
     def action_back(self) -> None:
         self.dismiss()

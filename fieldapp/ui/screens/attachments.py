@@ -1,0 +1,247 @@
+"""A record's photos and documents: the list (name, kind, size, caption, sync state), adding
+one with a file picker that starts in the Pictures folder, opening with the system viewer
+(fetched from the registry first when this laptop has only the metadata), and removing.
+
+File copies, fetches and reads run in thread workers on their own SQLite connection, so a
+20 MB photo off a slow card never freezes the screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, DirectoryTree, Input, Static
+
+from fieldapp.domain.attachment_types import EXTENSIONS, human_size
+from fieldapp.store import attachments as att
+from fieldapp.store.db import connect
+from fieldapp.store.records import RecordStore
+from fieldapp.ui.i18n import t
+from fieldapp.ui.screens.base import BaseScreen
+from fieldapp.ui.widgets.status_bar import StatusBar
+
+
+def start_folder() -> Path:
+    """The user's Pictures folder when it exists, else home: where camera imports land."""
+    import platformdirs
+
+    pictures = Path(platformdirs.user_pictures_dir())
+    return pictures if pictures.is_dir() else Path.home()
+
+
+class MediaTree(DirectoryTree):
+    """Folders and the files that can be attached; hidden entries left out."""
+
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        out = []
+        for path in paths:
+            if path.name.startswith("."):
+                continue
+            try:
+                if path.is_dir() or path.suffix.lower() in EXTENSIONS:
+                    out.append(path)
+            except OSError:  # an unreadable entry on a camera card: skip it, keep browsing
+                continue
+        return out
+
+
+class FilePickerModal(ModalScreen[tuple[str, str] | None]):
+    """Dismisses (path, caption) or None. The path can be picked in the tree or typed."""
+
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+    DEFAULT_CSS = """
+    FilePickerModal #att-picker { width: 90%; max-width: 110; height: 80%; }
+    FilePickerModal #att-tree { height: 1fr; border: round $panel; }
+    """
+
+    def __init__(self, lang: str, folder: Path | None = None) -> None:
+        super().__init__()
+        self.lang = lang
+        self.folder = folder or start_folder()
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        with Vertical(classes="dialog", id="att-picker"):
+            yield Static(t("att_pick_title", lang), classes="dialog-title")
+            yield MediaTree(str(self.folder), id="att-tree")
+            yield Input(placeholder=t("att_path", lang), id="att-path")
+            yield Input(placeholder=t("att_caption", lang), id="att-caption", max_length=500)
+            with Horizontal(classes="buttons"):
+                yield Button(t("att_add", lang), variant="primary", id="att-ok")
+                yield Button(t("cancel", lang), id="att-cancel")
+
+    @on(DirectoryTree.FileSelected)
+    def _picked(self, event: DirectoryTree.FileSelected) -> None:
+        self.query_one("#att-path", Input).value = str(event.path)
+        self.query_one("#att-caption", Input).focus()
+
+    @on(Button.Pressed, "#att-ok")
+    @on(Input.Submitted)
+    def _ok(self) -> None:
+        path = self.query_one("#att-path", Input).value.strip()
+        if path:
+            self.dismiss((path, self.query_one("#att-caption", Input).value.strip()))
+
+    @on(Button.Pressed, "#att-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass
+class AttachmentsLoaded(Message):
+    items: list[att.Attachment]
+    note: str = ""
+
+
+class AttachmentsScreen(BaseScreen):
+    HINTS = [("n", "att_add"), ("o", "open"), ("d", "att_remove"), ("Esc", "back")]
+    BINDINGS = [
+        Binding("n", "add", show=False),
+        Binding("o", "open", show=False),
+        Binding("enter", "open", show=False),
+        Binding("d", "remove", show=False),
+        Binding("escape", "back", show=False),
+    ]
+    DEFAULT_CSS = """
+    AttachmentsScreen #att-table { height: 1fr; margin: 1 2 0 2; }
+    AttachmentsScreen #att-message { height: auto; padding: 0 2; }
+    AttachmentsScreen #att-message.-error { color: $error; text-style: bold; }
+    """
+
+    def __init__(self, record_id: str, title: str = "") -> None:
+        super().__init__()
+        self.record_id = record_id
+        self.record_title = title
+        self.items: list[att.Attachment] = []
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        yield Static(f"{t('attachments', lang)} · {self.record_title}", id="att-title",
+                     classes="screen-title")
+        table = DataTable(id="att-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(t("att_name", lang), t("att_kind", lang), t("att_size", lang),
+                          t("att_caption", lang), t("att_state", lang))
+        yield table
+        yield Static("", id="att-message")
+        yield StatusBar()
+
+    def reload(self) -> None:
+        self.load()
+
+    def _store(self) -> RecordStore:
+        # Workers run in threads: each gets its own connection (sqlite3 rule).
+        main = self.app.store
+        return RecordStore(connect(self.app.ctx.database_path), main.user, main.role,
+                           main.device_id)
+
+    @work(thread=True, exclusive=True, group="attachments")
+    def load(self, note: str = "") -> None:
+        store = self._store()
+        try:
+            items = att.list_for(store, self.record_id)
+        finally:
+            store.conn.close()
+        self.post_message(AttachmentsLoaded(items, note))
+
+    @on(AttachmentsLoaded)
+    def show(self, message: AttachmentsLoaded) -> None:
+        lang = self.lang
+        self.items = message.items
+        table = self.query_one("#att-table", DataTable)
+        table.clear()
+        for a in self.items:
+            table.add_row(a.name, t(f"att_{a.kind}", lang), human_size(a.size), a.caption,
+                          a.sync_label(lang), key=a.id)
+        self.say(message.note or ("" if self.items else t("att_none", lang)))
+
+    def say(self, text: str, error: bool = False) -> None:
+        line = self.query_one("#att-message", Static)
+        line.update(text)
+        line.set_class(error, "-error")
+
+    def _selected(self) -> att.Attachment | None:
+        table = self.query_one("#att-table", DataTable)
+        if not self.items or table.cursor_row is None or table.cursor_row >= len(self.items):
+            return None
+        return self.items[table.cursor_row]
+
+    # -- actions ------------------------------------------------------------------------------
+    def action_add(self) -> None:
+        def chosen(result: tuple[str, str] | None) -> None:
+            if result:
+                self.add_file(*result)
+
+        self.app.push_screen(FilePickerModal(self.lang), chosen)
+
+    @work(thread=True, group="attachments-write")
+    def add_file(self, path: str, caption: str) -> None:
+        store = self._store()
+        try:
+            item = att.attach(store, self.record_id, path, caption=caption,
+                              data_dir=self.app.ctx.data_dir)
+        except att.AttachmentError as exc:
+            self.app.call_from_thread(self.say, exc.message(self.lang), True)
+            return
+        finally:
+            store.conn.close()
+        self.load(t("att_added", self.lang, name=item.name))
+
+    @on(DataTable.RowSelected)
+    def _row_chosen(self) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        item = self._selected()
+        if item is not None:
+            self.open_item(item)
+
+    @work(thread=True, group="attachments-open")
+    def open_item(self, item: att.Attachment) -> None:
+        path = att.blob_path(self.app.ctx.data_dir, item.sha256)
+        if not path.exists():
+            self.app.call_from_thread(self.say, t("att_fetching", self.lang))
+            try:
+                path = self._fetch(item)
+            except Exception as exc:  # offline, refused, damaged: say why, keep the screen
+                text = exc.message(self.lang) if hasattr(exc, "message") else str(exc)
+                self.app.call_from_thread(self.say, text, True)
+                return
+            self.load()
+        if not att.open_with_viewer(path):
+            self.app.call_from_thread(self.say, t("att_at", self.lang, path=str(path)))
+
+    def _fetch(self, item: att.Attachment) -> Path:
+        from sync import attachment_sync, credentials
+
+        store = self._store()
+        try:
+            client = credentials.client_for(self.app.ctx.config_dir, store.user or None)
+            with client:
+                return attachment_sync.download(store, client, item.id, self.app.ctx.data_dir)
+        finally:
+            store.conn.close()
+
+    def action_remove(self) -> None:
+        item = self._selected()
+        if item is not None:
+            self.remove_item(item)
+
+    @work(thread=True, group="attachments-write")
+    def remove_item(self, item: att.Attachment) -> None:
+        store = self._store()
+        try:
+            att.remove(store, item.id, self.app.ctx.data_dir)
+        finally:
+            store.conn.close()
+        self.load(t("att_removed", self.lang, name=item.name))
+
+    def action_back(self) -> None:
+        self.dismiss()
