@@ -16,9 +16,12 @@ from fieldapp.ui.i18n import t
 
 
 class RestoreDraftModal(ModalScreen[bool]):
-    """Dismisses True to restore the kept input, False to discard it."""
+    """Dismisses True to restore the kept input, False to discard it.
 
-    BINDINGS = [Binding("escape", "discard", show=False)]
+    Escape restores: throwing away what someone typed takes the explicit button.
+    """
+
+    BINDINGS = [Binding("escape", "restore", show=False)]
 
     def __init__(self, lang: str, saved_at: str) -> None:
         super().__init__()
@@ -34,11 +37,11 @@ class RestoreDraftModal(ModalScreen[bool]):
                 yield Button(t("discard", self.lang), id="discard")
 
     @on(Button.Pressed, "#restore")
-    def _restore(self) -> None:
+    def action_restore(self) -> None:
         self.dismiss(True)
 
     @on(Button.Pressed, "#discard")
-    def action_discard(self) -> None:
+    def _discard(self) -> None:
         self.dismiss(False)
 
 

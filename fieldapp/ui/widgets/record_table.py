@@ -7,6 +7,7 @@ every row it is given and measures every cell.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -20,6 +21,10 @@ PAGE_SIZE = 100
 #: Cell widths by field name; CJK text is cut to these with an ellipsis.
 WIDTHS = {"grid_code": 16, "address": 30, "name": 24, "source_type": 12, "facility_kind": 14,
           "usable_area": 11, "building_area": 11, "target_kind": 8, "inspected_on": 10}
+
+
+#: Returned records stand out: they need the worker's attention.
+STATUS_STYLE = {"draft": "dim", "submitted": "cyan", "returned": "bold red", "approved": "green"}
 
 
 def listed_specs(kind: str) -> list[FieldSpec]:
@@ -42,10 +47,11 @@ class RecordTable(DataTable):
         self.add_column(t("status", self.lang), width=9, key="status")
         self.add_column(t("updated", self.lang), width=10, key="updated")
 
-    def row_cells(self, record: Record) -> list[str]:
+    def row_cells(self, record: Record) -> list[str | Text]:
         cells = [fit(display(spec, record.data.get(spec.name), self.lang),
                      WIDTHS.get(spec.name, 12)) for spec in self.specs]
-        cells.append(status_label(record.status, self.lang))
+        cells.append(Text(status_label(record.status, self.lang),
+                          style=STATUS_STYLE.get(record.status, "")))
         cells.append(short_time(record.updated_at)[:10])
         return cells
 
