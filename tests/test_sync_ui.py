@@ -1,0 +1,61 @@
+"""The sync screen driven through Pilot on a laptop enrolled with the real registry: refused
+entries with their reason, a conflict resolved side by side, and "sync now" sending it."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Select, Static
+
+from fieldapp.ui.screens.sync import ConflictScreen, SyncScreen
+from sync import conflicts
+from tests.conftest import complete_site
+from tests.sync_helpers import laptops, registry, sqlite_only  # noqa: F401  (fixtures)
+from tests.ui_support import SIZE, make_app, open_store, settle, text_of, wait_for_screen
+
+
+def _table_text(table: DataTable) -> str:
+    return " ".join(str(cell) for row in range(table.row_count) for cell in table.get_row_at(row))
+
+
+@sqlite_only
+async def test_sync_screen_shows_refusals_and_resolves_a_conflict(registry, laptops):
+    a, b = laptops("a"), laptops("b", user="zhaoli")
+    for laptop in (a, b):
+        laptop.sync()
+    site = a.store.save("site", complete_site())
+    a.sync()
+    b.sync()
+    a.store.save("site", {"usable_area": 150}, record_id=site.id)
+    b.store.save("site", {"usable_area": 180}, record_id=site.id)
+    b.store.save("site", complete_site(grid_code="310104004001G01"))  # outside the scope
+    a.sync()
+    report = b.sync()
+    assert report.conflicts == 1 and len(report.rejected) == 1
+    b.close()
+
+    app = make_app(b.home)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(SyncScreen())
+        screen = await wait_for_screen(pilot, SyncScreen)
+        summary = text_of(screen.query_one("#sync-summary", Static))
+        assert "zhaoli" in summary and "被拒 1" in summary and "冲突 1" in summary
+        assert "范围" in _table_text(screen.query_one("#outbox", DataTable))
+        table = screen.query_one("#conflicts", DataTable)
+        assert "可用面积" in _table_text(table)
+        table.focus()
+        await pilot.press("enter")
+        dialog = await wait_for_screen(pilot, ConflictScreen)
+        dialog.query_one("#choice-usable_area", Select).value = "value"
+        dialog.query_one("#value-usable_area", Input).value = "abc"
+        await pilot.click("#save")
+        await settle(pilot)
+        assert "可用面积" in text_of(dialog.query_one("#conflict-error", Static))  # stays open
+        dialog.query_one("#value-usable_area", Input).value = "200"
+        await pilot.click("#save")
+        screen = await wait_for_screen(pilot, SyncScreen)
+        assert "冲突 0" in text_of(screen.query_one("#sync-summary", Static))
+        await pilot.press("y")  # sync now
+        await settle(pilot, rounds=10)
+        assert "推送 1" in text_of(screen.query_one("#sync-result", Static))
+    assert registry.records()[site.id]["data"]["usable_area"] == 200.0
+    store = open_store(b.home)
+    assert conflicts.open_count(store) == 0
