@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.records import FIELD_INDEX, SECTIONS, SPECS
@@ -168,6 +168,11 @@ class RecordFormScreen(BaseScreen):
             self._autosave.stop()
         self._autosave = self.set_timer(AUTOSAVE_S, self.autosave)
         self._schedule_check()
+
+    @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
 
     def _schedule_check(self) -> None:
         if self._check:
