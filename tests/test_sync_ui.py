@@ -34,7 +34,7 @@ async def test_sync_screen_shows_refusals_and_resolves_a_conflict(registry, lapt
 
     app = make_app(b.home)
     async with app.run_test(size=SIZE) as pilot:
-        app.push_screen(SyncScreen())
+        await pilot.press("f5")
         screen = await wait_for_screen(pilot, SyncScreen)
         summary = text_of(screen.query_one("#sync-summary", Static))
         assert "zhaoli" in summary and "被拒 1" in summary and "冲突 1" in summary

@@ -65,6 +65,7 @@ class FieldApp(App):
         Binding("n", "new_site", show=False),
         Binding("slash", "search", show=False),
         Binding("c", "coverage", show=False),
+        Binding("f5", "sync_screen", show=False),
         Binding("ctrl+q", "quit", show=False, priority=True),
     ]
 
@@ -226,6 +227,12 @@ class FieldApp(App):
             self.notify(t("coverage_missing", self.lang), severity="warning")
             return
         self.push_screen(CoverageScreen(self.ctx.open_store(), self.lang))
+
+    def action_sync_screen(self) -> None:
+        from fieldapp.ui.screens.sync import SyncScreen
+
+        if not isinstance(self.screen, SyncScreen):
+            self.push_screen(SyncScreen())
 
     def action_switch_lang(self) -> None:
         self.lang = "en" if self.lang == "zh" else "zh"

@@ -30,6 +30,7 @@ _T: dict[str, tuple[str, str]] = {
     "switch_lang": ("切换语言 English", "Switch language 中文"),
     "lang_short": ("EN", "中文"),
     "coverage": ("覆盖分析", "Coverage"),
+    "sync_screen": ("同步与冲突", "Sync and conflicts"),
     "next_page": ("下一页", "Next page"),
     "prev_page": ("上一页", "Previous page"),
     "sort_dir": ("升/降序", "Sort order"),

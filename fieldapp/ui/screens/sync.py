@@ -23,7 +23,6 @@ from sync import conflicts, outbox
 
 # This screen's words, added to the app's table so the status bar can show its keys too.
 WORDS = {
-    "sync_screen": ("同步", "Sync"),
     "sync_now": ("立即同步", "Sync now"),
     "retry": ("重新发送", "Send again"),
     "discard": ("放弃", "Discard"),
