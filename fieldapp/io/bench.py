@@ -19,7 +19,7 @@ from pathlib import Path
 from fieldapp.demo import DemoMaker, demo_areas
 from fieldapp.domain.records import SPECS
 from fieldapp.io.exporter import display_value
-from fieldapp.io.importer import import_file
+from fieldapp.io.importer import BATCH_ROWS, import_file
 from fieldapp.store.db import connect
 from fieldapp.store.records import RecordStore
 
@@ -88,7 +88,7 @@ def bare_insert(csv_path: Path, db_path: Path) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def run(n: int, folder: Path | None = None) -> BenchResult:
+def run(n: int, folder: Path | None = None, batch_rows: int = BATCH_ROWS) -> BenchResult:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(folder or tmp)
         csv_path = base / "sites.csv"
@@ -97,12 +97,13 @@ def run(n: int, folder: Path | None = None) -> BenchResult:
         store = RecordStore(connect(base / "fieldapp.sqlite3"), user="bench")
         store.load_areas(demo_areas())
         started, cpu = time.perf_counter(), time.process_time()
-        report = import_file(store, csv_path, "site")
+        report = import_file(store, csv_path, "site", batch_rows=batch_rows)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         store.conn.close()
         return BenchResult(n, seconds, bare, report.added, cpu, bare_cpu)
 
 
 if __name__ == "__main__":
-    result = run(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    result = run(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000,
+                 batch_rows=int(sys.argv[2]) if len(sys.argv) > 2 else BATCH_ROWS)
     print(result.line())
