@@ -27,9 +27,12 @@ class AreaChains:
         self.conn = conn
         self.info: dict[str, tuple[str, str | None]] = {}  # code → (level, parent)
         self.missing: set[str] = set()
+        self._chains: dict[str, list[str]] = {}
+        self._scopes: dict[tuple, set[str]] = {}
 
     def prefetch(self, codes: Iterable[str]) -> None:
-        pending = {c for c in codes if isinstance(c, str) and c} - set(self.info) - self.missing
+        pending = {c for c in codes if isinstance(c, str) and c and c not in self.info
+                   and c not in self.missing}
         for _ in range(6):  # district → street → community → grid, with room to spare
             if not pending:
                 return
@@ -41,8 +44,8 @@ class AreaChains:
                     self.info[row.code] = (row.level, row.parent_code)
                     found.add(row.code)
             self.missing |= pending - found
-            pending = {self.info[c][1] for c in found if self.info[c][1]} - set(self.info)
-            pending -= self.missing
+            pending = {self.info[c][1] for c in found if self.info[c][1]}
+            pending = {c for c in pending if c not in self.info and c not in self.missing}
 
     def grid_exists(self, code: str) -> bool:
         self.prefetch([code])
@@ -52,11 +55,16 @@ class AreaChains:
         """The code and all its ancestors, nearest first; [] when unknown."""
         if not code:
             return []
+        known = self._chains.get(code)
+        if known is not None:
+            return known
         self.prefetch([code])
         out: list[str] = []
-        while code and code in self.info and code not in out:
-            out.append(code)
-            code = self.info[code][1]
+        at: str | None = code
+        while at and at in self.info and at not in out:
+            out.append(at)
+            at = self.info[at][1]
+        self._chains[code] = out
         return out
 
     def level_of(self, code: str, level: str) -> str | None:
@@ -68,9 +76,12 @@ class AreaChains:
     def scope_codes(self, *grids: str | None) -> set[str]:
         """Area codes a change to records in these grids touches (each chain ends at a
         district, which is how city-wide credentials find them)."""
-        codes: set[str] = set()
-        for g in grids:
-            codes.update(self.chain(g))
+        codes = self._scopes.get(grids)
+        if codes is None:
+            codes = set()
+            for g in grids:
+                codes.update(self.chain(g))
+            self._scopes[grids] = codes
         return codes
 
 
