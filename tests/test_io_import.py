@@ -258,3 +258,33 @@ def test_encoding_change_mid_file_stops_with_counts_and_keeps_saved_rows(store, 
         import_file(store, path, errors_path=tmp_path / "mixed_errors.csv", batch_rows=1000)
     assert "added" in str(caught.value)
     assert store.count(Query(kind="site")) >= 2000  # whole batches before the bad spot
+
+
+def test_facilities_with_english_headers_are_recognised(store, tmp_path):
+    header = ["Name", "Grid", "Address", "Facility kind", "Functions", "Building area"]
+    path = write_csv(tmp_path / "fac.csv", [
+        header,
+        ["天平路综合服务中心", GRID, "天平路200号", "Service complex",
+         "Elderly care; Community meals", "850 sqm"],
+        ["宝宝屋", GRID, "天平路201号", "single", "childcare", "120"],
+        ["某中心", GRID, "天平路202号", "single", "Elderly care, nonsense", "100"]])
+    report = import_file(store, path)
+    assert (report.kind, report.added, report.rejected) == ("facility", 2, 1)
+    assert report.errors[0].row == 4 and "nonsense" in report.errors[0].en
+    centre = store.find_by_address("facility", "天平路200号", grid_code=GRID)[0]
+    assert centre.data["facility_kind"] == "complex" and centre.data["building_area"] == 850.0
+    assert centre.data["functions"] == ["elderly", "meal"]
+    changed = write_csv(tmp_path / "fac.csv", [
+        header, ["天平路综合服务中心", GRID, "天平路200号", "complex", "elderly 社区助餐 托育服务(宝宝屋)",
+                 "850"]])
+    again = import_file(store, changed)
+    assert (again.added, again.updated, again.unchanged) == (0, 1, 0)
+    assert store.get(centre.id).data["functions"] == ["elderly", "meal", "childcare"]
+
+
+def test_dry_run_checks_everything_and_saves_nothing(store, tmp_path):
+    path = messy_workbook(tmp_path / "dry.xlsx")
+    report = import_file(store, path, dry_run=True)
+    assert (report.added, report.rejected, report.saved) == (5, 3, False)
+    assert store.count(Query(kind="site")) == 0
+    assert store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0

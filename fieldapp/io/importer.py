@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from fieldapp.domain import normalize as N
 from fieldapp.domain.choices import STATUS
-from fieldapp.domain.records import FIELD_INDEX, title_of
+from fieldapp.domain.records import FIELD_INDEX, MULTI, title_of
 from fieldapp.domain.validation import InvalidValue, coerce, forbidden_fields, validate
 from fieldapp.domain.workflow import TransitionError, check_transition
 from fieldapp.io import headers as H
 from fieldapp.io.keys import AMBIGUOUS, KeyIndex
+from fieldapp.io.outcome import ImportReport, RowError
 from fieldapp.io.tables import RowWriter, TableError, open_table
 from fieldapp.store.records import Record, RecordStore, ValidationFailed
 
@@ -33,53 +35,6 @@ BATCH_ROWS = 2000
 CACHE_LIMIT = 50_000  # distinct values remembered per column
 
 Progress = Callable[[int, "float | None"], None]
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # row number as the spreadsheet shows it
-    column: str  # the header text in the file ("" for the row as a whole)
-    zh: str
-    en: str
-
-    def message(self, lang: str = "zh") -> str:
-        where = f"第 {self.row} 行" if lang == "zh" else f"row {self.row}"
-        column = f" [{self.column}]" if self.column else ""
-        return f"{where}{column}: {self.zh if lang == 'zh' else self.en}"
-
-
-@dataclass
-class ImportReport:
-    path: str
-    kind: str = ""
-    format: str = ""
-    encoding: str = ""
-    header_row: int = 0
-    sheet: str | None = None  # xlsx: the sheet read
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    blank: int = 0
-    saved: bool = True  # False when --all-or-nothing found a bad row and saved nothing
-    errors: list[RowError] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    errors_path: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def rows(self) -> int:
-        return self.added + self.updated + self.unchanged + self.rejected
-
-    def summary(self, lang: str = "zh") -> str:
-        zh = (f"新增 {self.added},更新 {self.updated},未变 {self.unchanged},"
-              f"拒绝 {self.rejected}")
-        en = (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-              f"rejected {self.rejected}")
-        if not self.saved:
-            zh += "(全部或全不:有被拒绝的行,未保存任何记录)"
-            en += " (all-or-nothing: rows were rejected, nothing was saved)"
-        return zh if lang == "zh" else en
 
 
 @dataclass
@@ -350,9 +305,25 @@ def normalise_cell(spec, text: str) -> tuple:
     whatever it cannot read unambiguously becomes a reason, never an exception.
     """
     try:
-        return coerce(spec, N.halfwidth(text)), None
+        text = N.halfwidth(text)
+        if spec.type == MULTI and spec.choices:
+            return coerce(spec, _multi_items(spec, text)), None
+        return coerce(spec, text), None
     except InvalidValue as exc:
         return None, (f"{spec.zh}: {exc.zh}", f"{spec.en}: {exc.en}")
+
+
+def _multi_items(spec, text: str) -> list[str]:
+    """Items of a several-choice cell. English labels hold spaces ("Elderly care"), so a
+    piece between separators is tried whole before it is split at spaces."""
+    items: list[str] = []
+    for piece in re.split(r"[,，、;；/\n]+", text):
+        piece = piece.strip()
+        if piece and spec.choices.parse(piece) is not None:
+            items.append(piece)
+        else:
+            items.extend(piece.split())
+    return items
 
 
 def default_errors_path(path: str | os.PathLike) -> Path:
