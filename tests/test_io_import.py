@@ -288,3 +288,15 @@ def test_dry_run_checks_everything_and_saves_nothing(store, tmp_path):
     assert (report.added, report.rejected, report.saved) == (5, 3, False)
     assert store.count(Query(kind="site")) == 0
     assert store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+
+
+def test_wrong_kind_is_refused_and_errors_file_follows_its_suffix(store, tmp_path):
+    path = write_csv(tmp_path / "fac.csv", [
+        ["设施名称", "网格", "地址", "设施类型", "服务功能", "建筑面积"],
+        ["宝宝屋", GRID, "天平路201号", "单一功能设施", "托育服务(宝宝屋)", "不详"]])
+    with pytest.raises(TableError, match="--kind facilities"):
+        import_file(store, path, "site")
+    report = import_file(store, path, "facility", errors_path=tmp_path / "bad.xlsx")
+    assert report.rejected == 1
+    sheet = load_workbook(tmp_path / "bad.xlsx").active
+    assert sheet.cell(2, 1).value == "宝宝屋" and "建筑面积" in sheet.cell(2, 7).value

@@ -72,6 +72,7 @@ class _Importer:
                              "(such as 地址/Address, 网格/Grid)")
         self.kind, position = found
         number, cells = head[position]
+        self._check_kind(cells)
         self.map = H.map_headers(self.kind, number, cells)
         self.report.kind, self.report.header_row = self.kind, number
         self.report.ignored_columns = self.map.ignored + self.map.duplicates
@@ -97,6 +98,18 @@ class _Importer:
         finally:
             if self.error_writer:
                 self.error_writer.close()
+
+    def _check_kind(self, cells: list[str]) -> None:
+        """Refuse a facilities list imported as sites (or the reverse): its address and grid
+        columns would fit, and the records would lose every other column."""
+        other = {"site": "facility", "facility": "site"}[self.kind]
+        if len(self.kinds) == 1 and H.score(other, cells) > H.score(self.kind, cells):
+            names = {"site": ("存量资源", "sites"), "facility": ("设施", "facilities")}
+            raise TableError(
+                f"表头看起来是{names[other][0]}清单,不是{names[self.kind][0]};请去掉 --kind "
+                f"或改为 --kind {names[other][1]} / the headers look like a list of "
+                f"{names[other][1]}, not {names[self.kind][1]}: drop --kind or use "
+                f"--kind {names[other][1]}")
 
     def _pick_sheet(self, table) -> tuple:
         """(row iterator, first rows, header found) of the sheet whose header names the most
@@ -287,7 +300,9 @@ class _Importer:
         if self.errors_path is None:
             return
         if self.error_writer is None:
-            self.error_writer = RowWriter(self.errors_path, self.table.format, "错误行 errors")
+            suffix = self.errors_path.suffix.lower()
+            fmt = {".xlsx": "xlsx", ".csv": "csv"}.get(suffix, self.table.format)
+            self.error_writer = RowWriter(self.errors_path, fmt, "错误行 errors")
             self.error_writer.header([*self.header_cells, H.ERROR_HEADER])
         skip = self._error_columns()
         cells = [c for i, c in enumerate(row.cells) if i not in skip]
