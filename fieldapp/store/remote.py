@@ -55,7 +55,10 @@ def apply_remote(store: RecordStore, rec: dict, keep: set[str] | None = None) ->
     version = int(rec.get("version") or 0)
     row = store.conn.execute("SELECT * FROM record WHERE id = ?", (rec["id"],)).fetchone()
     existing = Record.from_row(row) if row else None
-    if existing and existing.server_version > version:
+    if existing and (existing.server_version > version
+                     or existing.server_version == version and not keep):
+        # A version names one content: the laptop has this one already (often its own push
+        # coming back through the feed), or a newer one.
         return "stale"
     theirs = server_content(rec)
     base_json = json.dumps(theirs, ensure_ascii=False)
