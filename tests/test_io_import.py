@@ -300,3 +300,11 @@ def test_wrong_kind_is_refused_and_errors_file_follows_its_suffix(store, tmp_pat
     assert report.rejected == 1
     sheet = load_workbook(tmp_path / "bad.xlsx").active
     assert sheet.cell(2, 1).value == "宝宝屋" and "建筑面积" in sheet.cell(2, 7).value
+
+
+def test_default_errors_path_never_overwrites(tmp_path):
+    source = tmp_path / "list.xlsx"
+    assert default_errors_path(source) == tmp_path / "list_errors.xlsx"
+    (tmp_path / "list_errors.xlsx").write_bytes(b"fixes in progress")
+    assert default_errors_path(source) == tmp_path / "list_errors_2.xlsx"
+    assert default_errors_path(tmp_path / "list_errors.xlsx") == tmp_path / "list_errors_2.xlsx"

@@ -107,7 +107,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         progress.done()
         store.conn.close()
     for error in report.errors[:SHOWN_ERRORS]:
-        print(error.message(lang), file=sys.stderr)
+        other = "en" if lang == "zh" else "zh"
+        print(f"{error.message(lang)} / {error.en if other == 'en' else error.zh}",
+              file=sys.stderr)
     if len(report.errors) > SHOWN_ERRORS:
         more = len(report.errors) - SHOWN_ERRORS
         print(f"…… 另有 {more} 处错误 / {more} more errors", file=sys.stderr)

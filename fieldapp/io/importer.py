@@ -342,12 +342,17 @@ def _multi_items(spec, text: str) -> list[str]:
 
 
 def default_errors_path(path: str | os.PathLike) -> Path:
-    """`list.xlsx` → `list_errors.xlsx` beside it (never the input itself)."""
+    """`list.xlsx` → `list_errors.xlsx` beside it; never the input itself, and never an
+    errors file already there (it may hold fixes not yet imported): then `list_errors_2.xlsx`.
+    """
     path = Path(path)
     stem = path.stem[:-len("_errors")] if path.stem.endswith("_errors") else path.stem
-    candidate = path.with_name(f"{stem}_errors{path.suffix or '.csv'}")
-    if candidate.resolve() == path.resolve():
-        candidate = path.with_name(f"{stem}_errors_{time.strftime('%H%M%S')}{path.suffix}")
+    suffix = path.suffix or ".csv"
+    candidate = path.with_name(f"{stem}_errors{suffix}")
+    number = 1
+    while candidate.exists() or candidate.resolve() == path.resolve():
+        number += 1
+        candidate = path.with_name(f"{stem}_errors_{number}{suffix}")
     return candidate
 
 
