@@ -22,6 +22,7 @@ from fieldapp.ui.widgets.record_table import PAGE_SIZE, EdgeTable
 from tests.conftest import GRID
 from tests.ui_support import (
     SIZE, copy_demo, make_app, make_template, open_store, settle, text_of, wait_for_screen,
+    wait_until,
 )
 
 
@@ -383,7 +384,8 @@ async def test_language_switch_in_a_form_keeps_what_was_typed(demo):
         await type_into(pilot, form, "address", "宛平南路3号")
         field(form, "candidate_functions").set_value(["childcare"])
         await pilot.press("ctrl+l")
-        await settle(pilot, rounds=6)
+        await wait_until(pilot, lambda: "Notes" in text_of(
+            field(form, "notes").query_one(".field-label")))  # the last, lazily built section
         assert field(form, "address").raw_value() == "宛平南路3号"
         assert field(form, "candidate_functions").raw_value() == ["childcare"]
         assert "Address" in text_of(field(form, "address").query_one(".field-label"))

@@ -78,3 +78,18 @@ def text_of(widget) -> str:
     console = Console(width=200, record=True, color_system=None, file=open("/dev/null", "w"))
     console.print(content)
     return console.export_text()
+
+
+async def wait_until(pilot, predicate, timeout: float = 15.0) -> None:
+    """Poll `predicate` (which may raise while widgets are being rebuilt) until it holds."""
+    waited = 0.0
+    while True:
+        try:
+            if predicate():
+                return
+        except Exception:  # noqa: BLE001 - a query during a recompose may find nothing yet
+            pass
+        if waited > timeout:
+            raise AssertionError("condition never held")
+        await pilot.pause(0.05)
+        waited += 0.05
