@@ -128,9 +128,19 @@ def cmd_sync(args: argparse.Namespace) -> int:
     import threading
 
     stop = threading.Event()
+
+    def quiet_unless_something_happened(report) -> None:  # noqa: ANN001
+        # A log line per idle minute would bury the ones that matter (systemd, cron).
+        if (report.pushed or report.pulled or report.conflicts or report.rejected
+                or report.errors or report.evicted):
+            if not args.json:
+                print(report.finished_at, end="  ")
+            _print_report(report, lang, args.json)
+            sys.stdout.flush()
+
     try:
         engine.run_forever(stop, interval=args.interval,
-                           on_report=lambda r: _print_report(r, lang, args.json))
+                           on_report=quiet_unless_something_happened)
     except KeyboardInterrupt:
         stop.set()
     finally:
