@@ -59,3 +59,38 @@ async def test_sync_screen_shows_refusals_and_resolves_a_conflict(registry, lapt
     assert registry.records()[site.id]["data"]["usable_area"] == 200.0
     store = open_store(b.home)
     assert conflicts.open_count(store) == 0
+
+
+@sqlite_only
+async def test_background_sync_drives_the_footer_and_sends_a_save(registry, laptops):
+    from fieldapp.context import AppContext
+    from sync.background import BackgroundSync
+
+    a = laptops("a")
+    a.close()
+    app = make_app(a.home)
+    syncing = BackgroundSync(AppContext.create(str(a.home)), app.set_sync_status,
+                             interval=30, watch_every=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        syncing.start()
+        try:
+            for _ in range(200):
+                if app.sync_status == "online":
+                    break
+                await pilot.pause(0.05)
+            assert app.sync_status == "online"
+            site = app.store.save("site", complete_site())  # as the form would
+            for _ in range(200):
+                if site.id in registry.records():
+                    break
+                await pilot.pause(0.05)
+            assert site.id in registry.records()  # sent without waiting for the interval
+            registry.server.stop()
+            app.store.save("site", {"notes": "离线时保存"}, record_id=site.id)
+            for _ in range(200):
+                if app.sync_status == "offline":
+                    break
+                await pilot.pause(0.05)
+            assert app.sync_status == "offline" and app.pending == 1
+        finally:
+            syncing.stop()
