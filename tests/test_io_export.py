@@ -242,3 +242,14 @@ def test_three_lists_without_coverage_analysis_says_so(demo_store, tmp_path, mon
     assert "覆盖分析未能运行" in needs[1][5] and "norms.toml unreadable" in needs[1][8]
     assert all(r[4] != "服务缺口" for r in needs[1:])
     assert load_workbook(tmp_path / "n.xlsx")["资源清单"].max_row > 1
+
+
+def test_xlsx_dates_are_date_cells_shown_without_time(store, tmp_path):
+    from conftest import complete_site
+
+    store.save("site", complete_site(idle_since="2024年3月5日"))
+    export_records(store, tmp_path / "d.xlsx", kinds=["site"])
+    sheet = load_workbook(tmp_path / "d.xlsx").active
+    cell = sheet.cell(2, [c.value for c in sheet[1]].index("闲置起始日期") + 1)
+    assert cell.is_date and cell.number_format == "yyyy-mm-dd"
+    assert cell.value.date().isoformat() == "2024-03-05"

@@ -180,7 +180,7 @@ def _open_xlsx(path: Path, size: int) -> Table:
 
 
 def xlsx_row(sheet, cells: list[Any]) -> list[Any]:
-    """Cells for a write-only sheet, with text starting "=" kept as text.
+    """Cells for a write-only sheet: text starting "=" kept as text, dates shown as dates.
 
     openpyxl writes such text as a formula: a note reading "=见附件" would come back empty and
     a crafted one would run in the supervisor's Excel.
@@ -192,6 +192,10 @@ def xlsx_row(sheet, cells: list[Any]) -> list[Any]:
         if isinstance(value, str) and value.startswith("="):
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"
+            value = cell
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = "yyyy-mm-dd"  # openpyxl's default shows a time of 00:00:00
             value = cell
         out.append(value)
     return out
