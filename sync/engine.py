@@ -220,7 +220,11 @@ class SyncEngine:
         failures = 0
         while not stop.is_set():
             self._wake.clear()
-            report = self.run_cycle()
+            try:
+                report = self.run_cycle()
+            except Exception as exc:  # noqa: BLE001  (a busy disk must not end background sync)
+                report = SyncReport(errors=[f"{type(exc).__name__}: {exc}"], offline=True,
+                                    finished_at=_now())
             if on_report:
                 on_report(report)
             if report.fatal:

@@ -98,9 +98,7 @@ def make_database_url(kind: str, tmp_path: Path):
     def drop() -> None:
         from sync.server import admin
 
-        for engine in admin._engines.values():
-            engine.dispose()
-        admin._engines.clear()
+        admin.dispose_all()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -316,3 +317,29 @@ def test_concurrent_writers_while_a_laptop_pulls_skip_nothing(registry, laptops)
     assert puller.sync().ok
     assert puller.records() == live(registry.records())
     assert checks >= 3 and len(puller.records()) >= 30
+
+
+@sqlite_only
+def test_watch_loop_survives_a_local_database_error(registry, laptops):
+    a = laptops("a")
+    calls = []
+    original = a.engine._cycle
+
+    def flaky(report):  # noqa: ANN001, ANN202
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return original(report)
+
+    a.engine._cycle = flaky
+    reports, stop = [], threading.Event()
+    thread = threading.Thread(target=a.engine.run_forever, args=(stop,), kwargs={
+        "interval": 30, "base_backoff": 0.05, "max_backoff": 0.1, "on_report": reports.append})
+    thread.start()
+    deadline = time.monotonic() + 10
+    while len(reports) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    stop.set()
+    thread.join(5)
+    assert "locked" in reports[0].errors[0] and reports[1].ok
