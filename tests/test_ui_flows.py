@@ -95,11 +95,9 @@ async def test_two_character_chinese_search_then_open_detail(demo):
         screen = await wait_for_screen(pilot, RecordListScreen)
         assert isinstance(app.focused, Input)
         await pilot.press("养", "老")
-        await pilot.pause(0.4)
-        await settle(pilot)
         assert 0 < expected < 600
-        assert f"{expected} 条" in text_of(screen.query_one("#list-info"))
-        assert len(table_ids(screen)) == min(expected, PAGE_SIZE)
+        await wait_until(pilot, lambda: f"{expected} 条" in text_of(screen.query_one("#list-info"))
+                         and len(table_ids(screen)) == min(expected, PAGE_SIZE))
         await pilot.press("enter")  # from the search box to the table
         first = table_ids(screen)[0]
         await pilot.press("enter")
@@ -158,15 +156,13 @@ async def test_create_site_with_a_validation_error_fixed(demo):
         form = await wait_for_screen(pilot, RecordFormScreen)
         fill(form, NEW_SITE)
         await type_into(pilot, form, "usable_area", "abc")
-        await pilot.pause(0.4)
-        assert "应为数字" in field(form, "usable_area").error
+        await wait_until(pilot, lambda: "应为数字" in field(form, "usable_area").error)
         await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, RecordFormScreen)  # refused, nothing lost
         assert "可用面积" in field(form, "usable_area").error
         await type_into(pilot, form, "usable_area", "120")
-        await pilot.pause(0.4)
-        assert field(form, "usable_area").error == ""
+        await wait_until(pilot, lambda: field(form, "usable_area").error == "")
         await pilot.press("f9")
         await wait_for_screen(pilot, HomeScreen)
     store = open_store(demo)
@@ -348,13 +344,13 @@ async def test_coverage_key_opens_coverage_or_says_it_is_missing(demo):
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, HomeScreen)
         await pilot.press("c")
-        await pilot.pause(0.2)
         try:
             from fieldapp.ui.screens.coverage import CoverageScreen
         except ImportError:
-            assert any("覆盖分析" in n.message for n in app._notifications)
+            await wait_until(pilot, lambda: any(
+                "覆盖分析" in n.message for n in app._notifications))
         else:
-            assert isinstance(app.screen, CoverageScreen)
+            await wait_for_screen(pilot, CoverageScreen)
 
 
 async def test_sync_status_reported_before_start_and_from_a_thread(demo):
