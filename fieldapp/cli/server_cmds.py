@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default: registry.sqlite3 in the data dir; also FIELDAPP_DATABASE_URL)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="uvicorn worker processes (use PostgreSQL for more than one)")
+    p.add_argument("--forwarded-allow-ips", metavar="IPS", default=None,
+                   help="load balancer addresses whose X-Forwarded-For is trusted (the client "
+                        "address limits failed enrolments); default 127.0.0.1")
     p.add_argument("--blob-dir", metavar="DIR",
                    help="where photos and documents are kept (default: blobs/ beside a SQLite "
                         "file; also FIELDAPP_BLOB_DIR)")
@@ -94,7 +97,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"fieldapp registry on http://{args.host}:{args.port} ({url.split('://')[0]}); "
           f"API docs at /docs", file=sys.stderr)
     uvicorn.run("sync.server.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                access_log=False, log_level="warning", proxy_headers=True)
+                access_log=False, log_level="warning", proxy_headers=True,
+                forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
 
 
