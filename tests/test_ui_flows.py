@@ -231,7 +231,11 @@ async def test_autosaved_input_is_offered_back_after_a_restart(demo):
         form = await wait_for_screen(pilot, RecordFormScreen)
         await type_into(pilot, form, "address", "漕溪北路77号")
         field(form, "source_type").set_value("office")
-        await pilot.pause(1.0)  # past the autosave debounce; then the app "dies"
+        reader = open_store(demo)  # what a restarted app would find, read while typing goes on
+        await wait_until(pilot, lambda: (lookups.load_form_draft(reader.conn, "site", None)
+                                         or lookups.FormDraft("", "", None, {}, "")).data.get(
+            "source_type") == "office")
+        # The app "dies" here: no save, no Escape.
     kept = lookups.load_form_draft(open_store(demo).conn, "site", None)
     assert kept is not None and kept.data["address"] == "漕溪北路77号"
 
