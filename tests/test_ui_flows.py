@@ -390,3 +390,18 @@ async def test_language_switch_in_a_form_keeps_what_was_typed(demo):
         assert field(form, "candidate_functions").raw_value() == ["childcare"]
         assert "Address" in text_of(field(form, "address").query_one(".field-label"))
         assert app.lang == "en"
+
+
+async def test_back_from_a_record_keeps_the_list_cursor(demo):
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        screen = await wait_for_screen(pilot, RecordListScreen)
+        await pilot.press("down", "down", "down")
+        wanted = table_ids(screen)[3]
+        await pilot.press("enter")
+        detail = await wait_for_screen(pilot, RecordDetailScreen)
+        assert detail.record.id == wanted
+        await pilot.press("escape")
+        await wait_for_screen(pilot, RecordListScreen)
+        await wait_until(pilot, lambda: screen.query_one(EdgeTable).cursor_row == 3)

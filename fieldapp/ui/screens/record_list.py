@@ -81,6 +81,9 @@ class RecordListScreen(BaseScreen):
 
     # -- loading ----------------------------------------------------------------------------
     def reload(self) -> None:
+        # Coming back from a record keeps the cursor where the user left it.
+        table = self.query_one(EdgeTable)
+        self.cursor_after_load = table.cursor_row if table.row_count else 0
         self.refetch(count=True)
 
     def refetch(self, count: bool = False) -> None:
