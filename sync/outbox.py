@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from fieldapp.store import remote
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore
 
@@ -151,10 +152,10 @@ def discard(store: RecordStore, seq: int) -> bool:
         elif rec["base_data"]:
             base = json.loads(rec["base_data"])
             data = {k: v for k, v in base.items() if k not in ("status", "review_comment")}
-            store.apply_remote({"id": record_id, "kind": rec["kind"], "data": data,
+            remote.apply_remote(store, {"id": record_id, "kind": rec["kind"], "data": data,
                                 "status": base.get("status"),
                                 "review_comment": base.get("review_comment"),
                                 "version": rec["server_version"], "deleted": False,
                                 "updated_at": rec["updated_at"],
-                                "device_id": rec["device_id"]})
+                                "device_id": rec["device_id"]}, force=True)
         return True

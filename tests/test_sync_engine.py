@@ -281,3 +281,22 @@ def test_two_processes_never_run_a_cycle_at_once(registry, laptops):
         report = a.sync()
         assert report.busy and not report.ok and report.pushed == 0
     assert a.sync().ok
+
+
+@sqlite_only
+def test_discarding_a_parked_edit_restores_the_registry_copy(registry, laptops):
+    a = laptops("a")
+    a.sync()
+    site = a.store.save("site", complete_site(notes="原备注"))
+    a.sync()
+    # Moving it to another street is refused by scope; the laptop keeps the edit, parked.
+    a.store.save("site", {"grid_code": OTHER_STREET_GRID, "notes": "搬走"}, record_id=site.id)
+    report = a.sync()
+    assert len(report.rejected) == 1
+    assert a.store.get(site.id).grid_code == OTHER_STREET_GRID
+    [parked] = outbox.entries(a.store, "parked")
+    assert outbox.discard(a.store, parked.seq)
+    back = a.store.get(site.id)
+    assert back.grid_code == GRID and back.data["notes"] == "原备注" and back.pending == 0
+    assert [r.id for r in a.store.query(Query(kind="site", search="原备注"))] == [site.id]
+    assert a.sync().ok and a.records() == live(registry.records())

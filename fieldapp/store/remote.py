@@ -42,12 +42,14 @@ def server_content(rec: dict) -> dict:
     return {**data, STATUS: rec.get("status") or "draft", COMMENT: rec.get("review_comment")}
 
 
-def apply_remote(store: RecordStore, rec: dict, keep: set[str] | None = None) -> str:
+def apply_remote(store: RecordStore, rec: dict, keep: set[str] | None = None, *,
+                 force: bool = False) -> str:
     """Make the local copy of `rec` (the server's Record) match it, keeping unpushed edits.
 
     `keep` is `unpushed_fields` of the record: those fields keep the laptop's value (the push
     will meet the server's conflict rule). Returns what happened: inserted, updated, deleted,
     kept (a local delete or create is waiting) or stale (older than what the laptop has).
+    `force` rewrites the record even at the version it has (undoing a discarded local edit).
     """
     from fieldapp.store.records import Record
 
@@ -56,7 +58,7 @@ def apply_remote(store: RecordStore, rec: dict, keep: set[str] | None = None) ->
     row = store.conn.execute("SELECT * FROM record WHERE id = ?", (rec["id"],)).fetchone()
     existing = Record.from_row(row) if row else None
     if existing and (existing.server_version > version
-                     or existing.server_version == version and not keep):
+                     or existing.server_version == version and not keep and not force):
         # A version names one content: the laptop has this one already (often its own push
         # coming back through the feed), or a newer one.
         return "stale"
