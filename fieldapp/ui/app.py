@@ -79,21 +79,27 @@ class FieldApp(App):
         self.ctx = ctx
         self.store = ctx.open_store()
         self.set_reactive(FieldApp.lang, ctx.lang if ctx.lang in LANGS else "zh")
-        self._reader: RecordStore | None = None
-        self._read_lock = threading.Lock()
+        self._readers: dict[str, RecordStore] = {}
+        self._read_locks: dict[str, threading.Lock] = {}
         self._areas: list[tuple[str, str]] | None = None
         self._early_status: SyncStatusChanged | None = None
         self.warmed = False
 
     # -- data access for screens ------------------------------------------------------------
     @contextmanager
-    def reading(self) -> Iterator[RecordStore]:
-        """The read connection for thread workers, one worker at a time."""
-        with self._read_lock:
-            if self._reader is None:
-                self._reader = RecordStore(connect(self.ctx.database_path), self.store.user,
-                                           self.store.role, self.store.device_id)
-            yield self._reader
+    def reading(self, channel: str = "page") -> Iterator[RecordStore]:
+        """A read connection for thread workers, one worker per channel at a time.
+
+        Pages and counts read on separate connections (WAL lets them run side by side), so a
+        slow count never holds up the page the user is waiting for.
+        """
+        with self._read_locks.setdefault(channel, threading.Lock()):
+            reader = self._readers.get(channel)
+            if reader is None:
+                reader = self._readers[channel] = RecordStore(
+                    connect(self.ctx.database_path), self.store.user, self.store.role,
+                    self.store.device_id)
+            yield reader
 
     def area_options(self) -> list[tuple[str, str]]:
         """Streets and their grids for filters, each grid under its street."""
@@ -126,7 +132,7 @@ class FieldApp(App):
 
     @work(thread=True, exclusive=True, group="pending")
     def refresh_pending(self) -> None:
-        with self.reading() as store:
+        with self.reading("count") as store:
             n = store.pending_count()
         self.post_message(PendingCounted(n))
 

@@ -88,11 +88,11 @@ class RecordListScreen(BaseScreen):
 
     def refetch(self, count: bool = False) -> None:
         self.token += 1
+        self.load_page(self.q, self.page, self.token)
         if count:
             self.count_text = ""
             self.count_token = self.token
             self.load_count(self.q, self.token)
-        self.load_page(self.q, self.page, self.token)
         self._show_info()
 
     @work(thread=True, exclusive=True, group="list-page")
@@ -103,7 +103,7 @@ class RecordListScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, group="list-count")
     def load_count(self, q: Query, token: int) -> None:
-        with self.app.reading() as store:
+        with self.app.reading("count") as store:
             n = store.count(q, cap=COUNT_CAP)
         self.post_message(CountLoaded(token, n, n >= COUNT_CAP))
 
