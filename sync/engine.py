@@ -167,7 +167,10 @@ class SyncEngine:
         conflicts.record_conflict(store, entry.record_id, entry.kind, entry.mutation_id,
                                   result.get("conflicts") or {}, version, mine)
         if rec:
-            self._apply_record(rec)
+            # Force: the laptop may already be at this version (it pulled before pushing) yet
+            # show its own values; until the user resolves, it must show the registry's.
+            keep = remote.unpushed_fields(store, rec["id"])
+            remote.apply_remote(store, rec, keep, force=True)
 
     # -- pull ---------------------------------------------------------------------------------
     def pull(self, report: SyncReport) -> None:

@@ -300,3 +300,22 @@ def test_discarding_a_parked_edit_restores_the_registry_copy(registry, laptops):
     assert back.grid_code == GRID and back.data["notes"] == "原备注" and back.pending == 0
     assert [r.id for r in a.store.query(Query(kind="site", search="原备注"))] == [site.id]
     assert a.sync().ok and a.records() == live(registry.records())
+
+
+@sqlite_only
+def test_conflict_after_pulling_first_shows_the_registry_value(registry, laptops):
+    a, b = laptops("a"), laptops("b", user="zhaoli")
+    synced(a, b)
+    site = a.store.save("site", complete_site())
+    synced(a, b)
+    a.store.save("site", {"usable_area": 150}, record_id=site.id)
+    b.store.save("site", {"usable_area": 180}, record_id=site.id)
+    a.sync()
+    b.engine.pull(SyncReport())  # B is at A's version now, its own value kept
+    assert b.store.get(site.id).data["usable_area"] == 180.0
+    assert b.sync().conflicts == 1
+    assert b.store.get(site.id).data["usable_area"] == 150.0  # the registry's, until resolved
+    [conflict] = conflicts.open_conflicts(b.store)
+    conflicts.resolve(b.store, conflict.id, {"usable_area": "theirs"})
+    synced(a, b)
+    assert a.records() == b.records() == live(registry.records())
