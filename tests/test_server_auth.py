@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from server_support import GRID_OTHER_STREET, STREET, client, mutation, push, registry, site
+from server_support import (
+    BACKENDS, GRID_OTHER_STREET, STREET, client, mutation, push, registry, registry_for, site,
+)
 from sqlalchemy import func, select, update
 
 from sync.server import admin, auth
@@ -100,8 +102,8 @@ def test_protocol_header_is_required(registry):
         assert r.status_code == 426 and r.json()["error"] == "upgrade_required"
 
 
-def test_openapi_is_served(registry):
-    with client(registry.base) as c:
+def test_openapi_is_served(shared):
+    with client(shared[0].base) as c:
         paths = c.get("/openapi.json").json()["paths"]
     assert {"/api/v1/push", "/api/v1/pull", "/api/v1/enroll", "/api/v1/me"} <= set(paths)
 
@@ -135,19 +137,27 @@ BAD_BODIES = {
 }
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared(request, tmp_path_factory):  # noqa: ANN001, ANN201
+    """One registry per backend for tests that only read or must change nothing."""
+    with registry_for(request.param, tmp_path_factory.mktemp("shared")) as reg:
+        yield reg, reg.user("qian")
+
+
 @pytest.mark.parametrize("case", list(BAD_BODIES))
-def test_bad_push_requests_get_4xx_json_and_write_nothing(registry, case):
+def test_bad_push_requests_get_4xx_json_and_write_nothing(shared, case):
+    reg, c = shared
     body, status, code = BAD_BODIES[case]
     if body is None:
         import json
 
         body = json.dumps({"mutations": [mutation() for _ in range(501)]}).encode()
-    c = registry.user("qian")
+    before = record_count(reg.url)
     r = c.post("/api/v1/push", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == status, r.text
     assert r.json()["error"] == code and r.json()["message"] and r.json()["message_zh"]
     assert "Traceback" not in r.text
-    assert record_count(registry.url) == 0
+    assert record_count(reg.url) == before == 0
 
 
 def test_bad_record_content_is_rejected_per_mutation_with_reasons(registry):
@@ -171,8 +181,8 @@ def test_bad_record_content_is_rejected_per_mutation_with_reasons(registry):
     assert record_count(registry.url) == 1
 
 
-def test_limits_on_pull_and_unknown_paths(registry):
-    c = registry.user("zheng")
+def test_limits_on_pull_and_unknown_paths(shared):
+    c = shared[1]
     assert c.get("/api/v1/pull", params={"limit": 5000}).status_code == 422
     assert c.get("/api/v1/pull", params={"limit": "many"}).status_code == 422
     r = c.get("/api/v1/nowhere")
