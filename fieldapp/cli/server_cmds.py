@@ -72,10 +72,11 @@ def _admin(func, *a):  # noqa: ANN001, ANN202
 
     try:
         return func(*a)
-    except (AdminError, SchemaTooNew) as exc:
+    except (AdminError, SchemaTooNew, ValueError) as exc:
         raise CliError(str(exc)) from None
     except OperationalError as exc:
-        raise CliError(f"无法连接数据库 / cannot reach the database: {exc.orig}") from None
+        reason = " ".join(str(exc.orig).split())  # drivers answer in several lines; CLI: one
+        raise CliError(f"无法连接数据库 / cannot reach the database: {reason}") from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
