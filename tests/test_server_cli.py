@@ -108,3 +108,16 @@ def test_newcomer_path_with_scopes(backend, tmp_path):
             assert "1" in revoked.stdout
             after = fieldapp(lap_w, "sync", "--json", check=False)
             assert after.returncode != 0
+
+
+def test_admin_errors_are_one_line(tmp_path):
+    unreachable = fieldapp(tmp_path, "admin", "--database-url",
+                           "postgresql+psycopg://nobody@127.0.0.1:1/none", "list-users",
+                           check=False)
+    unsupported = fieldapp(tmp_path, "admin", "--database-url", "mysql://x/y", "list-users",
+                           check=False)
+    for proc in (unreachable, unsupported):
+        assert proc.returncode == 1
+        assert proc.stderr.startswith("fieldapp: ") and proc.stderr.count("\n") == 1
+    assert "cannot reach the database" in unreachable.stderr
+    assert "unsupported database url" in unsupported.stderr
