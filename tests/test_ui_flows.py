@@ -405,3 +405,31 @@ async def test_back_from_a_record_keeps_the_list_cursor(demo):
         await pilot.press("escape")
         await wait_for_screen(pilot, RecordListScreen)
         await wait_until(pilot, lambda: screen.query_one(EdgeTable).cursor_row == 3)
+
+
+async def test_gcj02_coordinates_are_stored_as_wgs84_and_shown_back_as_typed(demo):
+    from fieldapp.domain.geo import gcj02_to_wgs84
+
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_new_facility()
+        form = await wait_for_screen(pilot, RecordFormScreen)
+        fill(form, {"name": "天平路社区食堂", "grid_code": GRID, "address": "天平路300号",
+                    "lat": "31.2080", "lng": "121.4480", "coord_system": "gcj02",
+                    "facility_kind": "single", "functions": ["meal"], "building_area": "150",
+                    "staggered_use": True})
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, HomeScreen)
+        store = open_store(demo)
+        saved = store.find_by_address("facility", "天平路300号")[0]
+        lat, lng = gcj02_to_wgs84(31.2080, 121.4480)
+        assert abs(saved.data["lat"] - lat) < 1e-6 and abs(saved.data["lng"] - lng) < 1e-6
+        assert saved.data["functions"] == ["meal"] and saved.data["staggered_use"] is True
+        app.open_form("facility", saved.id)
+        form = await wait_for_screen(pilot, RecordFormScreen)
+        assert field(form, "lat").raw_value() == "31.208000"
+        fill(form, {"operator": "街道自营"})
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, HomeScreen)
+    again = open_store(demo).get(saved.id)
+    assert again.data["lat"] == saved.data["lat"] and again.data["operator"] == "街道自营"

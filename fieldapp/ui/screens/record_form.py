@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from fieldapp.domain.choices import RECORD_KIND
+from fieldapp.domain.geo import normalise_coordinates, wgs84_to_gcj02
 from fieldapp.domain.records import FIELD_INDEX, SECTIONS, SPECS
 from fieldapp.domain.validation import FieldError, check_record
 from fieldapp.domain.workflow import TransitionError
@@ -37,6 +38,7 @@ from fieldapp.ui.widgets.status_bar import StatusBar
 
 AUTOSAVE_S = 0.5
 CHECK_S = 0.2
+COORD_FIELDS = ("lat", "lng", "coord_system")
 #: Fields an inspection takes from the record it inspects; the user does not type them.
 INSPECTION_FIXED = ("target_kind", "target_id", "grid_code")
 
@@ -78,6 +80,11 @@ class RecordFormScreen(BaseScreen):
         specs = SPECS[self.kind]
         data = self.record.data if self.record else {}
         self.values = {s.name: to_raw(s, data.get(s.name)) for s in specs}
+        if data.get("coord_system") == "gcj02" and data.get("lat") is not None \
+                and data.get("lng") is not None:
+            # Stored in WGS-84; shown as the GCJ-02 point the user read off the map.
+            lat, lng = wgs84_to_gcj02(data["lat"], data["lng"])
+            self.values["lat"], self.values["lng"] = f"{lat:.6f}", f"{lng:.6f}"
         for name, value in self.preset.items():
             self.values[name] = value
         self.baseline = dict(self.values)
@@ -201,10 +208,30 @@ class RecordFormScreen(BaseScreen):
                 out[name] = _norm(value)
         return out
 
+    def store_payload(self) -> dict[str, Any]:
+        """The payload with coordinates in WGS-84, as records store them.
+
+        Untouched coordinates are left out, so the stored point is kept exactly rather than
+        converted there and back (which would shift it by a rounding error and count as an
+        edit).
+        """
+        out = self.payload()
+        if "lat" not in out:
+            return out
+        if all(_norm(self.values.get(k)) == _norm(self.baseline.get(k))
+               for k in COORD_FIELDS) and self.record is not None:
+            for name in COORD_FIELDS:
+                out.pop(name, None)
+            return out
+        return normalise_coordinates(out)
+
     def _by_field(self, errors: list[FieldError]) -> dict[str, str]:
+        # Both languages: the one on screen first, the other after it for whoever helps.
+        other = "en" if self.lang == "zh" else "zh"
         found: dict[str, str] = {}
         for error in errors:
-            found.setdefault(error.field, error.message(self.lang))
+            found.setdefault(error.field, f"{error.message(self.lang)}  ·  "
+                                          f"{error.message(other)}")
         return found
 
     def _show_errors(self, errors: dict[str, str]) -> None:
@@ -233,7 +260,7 @@ class RecordFormScreen(BaseScreen):
             return
         self._show_errors({})
         if self.kind in ("site", "facility") and not self.duplicates_ok:
-            self.find_duplicates(self.payload(), status)
+            self.find_duplicates(self.store_payload(), status)
         else:
             self._store(status)
 
@@ -288,7 +315,7 @@ class RecordFormScreen(BaseScreen):
     def _store(self, status: str) -> None:
         store = self.app.store
         try:
-            record = store.save(self.kind, self.payload(), record_id=self.record_id,
+            record = store.save(self.kind, self.store_payload(), record_id=self.record_id,
                                 status=self._save_status(status))
         except ValidationFailed as exc:
             self._show_errors(self._by_field(exc.errors))
