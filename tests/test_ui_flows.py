@@ -433,3 +433,14 @@ async def test_gcj02_coordinates_are_stored_as_wgs84_and_shown_back_as_typed(dem
         await wait_for_screen(pilot, HomeScreen)
     again = open_store(demo).get(saved.id)
     assert again.data["lat"] == saved.data["lat"] and again.data["operator"] == "街道自营"
+
+
+async def test_quitting_inside_the_autosave_pause_still_keeps_the_input(demo):
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        form = await wait_for_screen(pilot, RecordFormScreen)
+        await type_into(pilot, form, "address", "零陵路5号")
+        await pilot.press("ctrl+q")  # at once, before the half-second autosave
+    kept = lookups.load_form_draft(open_store(demo).conn, "site", None)
+    assert kept is not None and kept.data["address"] == "零陵路5号"

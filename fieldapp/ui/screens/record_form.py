@@ -72,6 +72,7 @@ class RecordFormScreen(BaseScreen):
         #: After a refused submit, live checks keep the submit rules so the list of missing
         #: fields shrinks as the user fills them.
         self.check_status = "draft"
+        self.done = False  # saved or closed: nothing left to keep
 
     # -- building ---------------------------------------------------------------------------
     def _load(self) -> None:
@@ -328,6 +329,7 @@ class RecordFormScreen(BaseScreen):
         except StoreError as exc:
             self.notify(str(exc), title=t("cannot_save", self.lang), severity="error")
             return
+        self.done = True
         lookups.clear_form_draft(store.conn, self.kind, self.record_id)
         self.app.pending = store.pending_count()
         self.notify(t("submitted" if status == "submitted" else "saved_draft", self.lang))
@@ -340,7 +342,19 @@ class RecordFormScreen(BaseScreen):
         if self.dirty():
             self.autosave()
             self.notify(t("kept_unsaved", self.lang))
+        self.done = True
         self.dismiss(None)
+
+    def on_unmount(self) -> None:
+        """The app is closing (Ctrl+Q) inside the autosave pause: keep the last keystrokes."""
+        if self.loaded and not self.done:
+            try:
+                self._collect()
+            except Exception:  # noqa: BLE001 - widgets may already be gone; values are kept
+                pass
+            if self.dirty():
+                lookups.save_form_draft(self.app.store.conn, self.kind, self.record_id,
+                                        self.values)
 
 
 def _norm(value: Any) -> Any:
