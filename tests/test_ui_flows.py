@@ -277,6 +277,14 @@ async def test_record_an_inspection_of_a_facility(demo):
         detail = await wait_for_screen(pilot, RecordDetailScreen)
         options = detail.query_one("#detail-inspections", OptionList)
         assert "灭火器过期" in str(options.get_option_at_index(0).prompt)
+        options.focus()
+        await pilot.press("enter")  # the new inspection, then back to what it inspected
+        inspection = await wait_for_screen(pilot, RecordDetailScreen)
+        assert inspection.record.kind == "inspection"
+        assert facility.title in text_of(inspection.query_one("#detail-title"))
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordDetailScreen)
+                         and app.screen.record is not None and app.screen.record.id == facility.id)
     inspections = lookups.inspections_of(open_store(demo).conn, facility.id)
     assert len(inspections) == before + 1
     assert inspections[0].data["fire_safety"] == "issue"

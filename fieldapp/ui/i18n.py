@@ -104,6 +104,8 @@ _T: dict[str, tuple[str, str]] = {
     "no_inspections": ("还没有巡查记录", "No inspections yet"),
     "inspection_of": ("巡查: {title}", "Inspection: {title}"),
     "not_found": ("找不到这条记录", "Record not found"),
+    "open_target": ("打开巡查对象", "Open the inspected record"),
+    "target": ("巡查对象", "Inspected record"),
     "author": ("录入人", "Recorded by"),
     "created": ("创建", "Created"),
     # attachments (fieldapp/ui/screens/attachments.py)

@@ -22,7 +22,8 @@ KEYS = [
                    ("Esc", "back")]),
     ("help_form", [("Tab / Shift+Tab", "help_move"), ("Ctrl+S", "save_draft"),
                    ("F9", "submit"), ("Space", "help_multi"), ("Esc", "back")]),
-    ("help_detail", [("e", "edit"), ("i", "record_inspection"), ("Esc", "back")]),
+    ("help_detail", [("e", "edit"), ("i", "record_inspection"), ("o", "open_target"),
+                     ("Esc", "back")]),
 ]
 
 

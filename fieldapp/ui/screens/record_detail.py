@@ -32,6 +32,7 @@ class DetailLoaded(Message):
     history: list
     inspections: list[Record]
     outbox: list
+    target: Record | None = None  # what an inspection inspected
 
 
 class RecordDetailScreen(BaseScreen):
@@ -40,6 +41,7 @@ class RecordDetailScreen(BaseScreen):
     BINDINGS = [
         Binding("e", "edit", show=False),
         Binding("i", "inspect", show=False),
+        Binding("o", "open_target", show=False),
         Binding("a", "attachments", show=False),
         Binding("escape", "back", show=False),
     ]
@@ -51,7 +53,7 @@ class RecordDetailScreen(BaseScreen):
 
     def key_hints(self) -> list[tuple[str, str]]:
         if self.record and self.record.kind == "inspection":
-            return [h for h in self.HINTS if h[0] != "i"]
+            return [("o", "open_target")] + [h for h in self.HINTS if h[0] != "i"]
         return self.HINTS
 
     def compose(self) -> ComposeResult:
@@ -79,7 +81,9 @@ class RecordDetailScreen(BaseScreen):
             inspections = (lookups.inspections_of(store.conn, self.record_id)
                            if record and record.kind != "inspection" else [])
             outbox = lookups.pending_of(store.conn, self.record_id) if record else []
-        self.post_message(DetailLoaded(record, history, inspections, outbox))
+            target = (store.get(str(record.data.get("target_id")))
+                      if record and record.kind == "inspection" else None)
+        self.post_message(DetailLoaded(record, history, inspections, outbox, target))
 
     @on(DetailLoaded)
     def show(self, message: DetailLoaded) -> None:
@@ -91,6 +95,12 @@ class RecordDetailScreen(BaseScreen):
         self.query_one("#detail-title", Static).update(
             f"{RECORD_KIND.label(record.kind, lang)} · {fit(record.title, 40)} · "
             f"{status_label(record.status, lang)}")
+        self.target = message.target
+        if message.target is not None:
+            self.query_one("#detail-title", Static).update(
+                f"{RECORD_KIND.label(record.kind, lang)} · {record.data.get('inspected_on', '')}"
+                f" · {t('target', lang)}: {fit(message.target.title, 36)} · "
+                f"{status_label(record.status, lang)}")
         comment = self.query_one("#detail-comment", Static)
         comment.update(f"{t('review_comment', lang)}: {record.review_comment}"
                        if record.review_comment else "")
@@ -186,6 +196,11 @@ class RecordDetailScreen(BaseScreen):
             from fieldapp.ui.screens.attachments import AttachmentsScreen  # loaded on first use
 
             self.app.push_screen(AttachmentsScreen(self.record.id, fit(self.record.title, 40)))
+
+    def action_open_target(self) -> None:
+        target = getattr(self, "target", None)
+        if target is not None:
+            self.app.open_detail(target.id)
 
     def action_back(self) -> None:
         self.dismiss()
