@@ -64,6 +64,12 @@ class _Importer:
     def run(self, path: Path) -> None:
         table = open_table(path)
         self.table = table
+        try:
+            self._read(table)
+        finally:
+            table.close()
+
+    def _read(self, table) -> None:
         self.report.format, self.report.encoding = table.format, table.encoding
         rows, head, found = self._pick_sheet(table)
         if found is None:

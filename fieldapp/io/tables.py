@@ -38,6 +38,14 @@ class Table:
     sheets: dict[str, int | None] = field(default_factory=dict)  # xlsx: name → rows
     _position: Callable[[], int] | None = None
     _finished: bool = False
+    # One open workbook for the whole import: openpyxl parses every sheet that lacks a size
+    # record (as write-only files do) each time a workbook is loaded.
+    _book: Any = None
+
+    def close(self) -> None:
+        if self._book is not None:
+            self._book.close()
+            self._book = None
 
     def fraction(self, row_number: int) -> float | None:
         """How far through the file reading is (for progress bars)."""
@@ -82,15 +90,12 @@ class Table:
                 self._position = None
 
     def _xlsx_rows(self) -> Iterator[tuple[int, list[str]]]:
-        from openpyxl import load_workbook
-
-        workbook = load_workbook(self.path, read_only=True, data_only=True)
-        try:
-            sheet = workbook[self.sheet] if self.sheet else workbook.worksheets[0]
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, [cell_text(v) for v in values]
-        finally:
-            workbook.close()
+        if self._book is None:
+            self._book = _load(self.path)
+        book = self._book
+        sheet = book[self.sheet] if self.sheet else book.worksheets[0]
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, [cell_text(v) for v in values]
 
 
 def cell_text(value: Any) -> str:
@@ -159,24 +164,26 @@ def open_table(path: str | os.PathLike) -> Table:
     return Table(path, "csv", encoding=encoding, delimiter=detect_delimiter(text), size=size)
 
 
-def _open_xlsx(path: Path, size: int) -> Table:
+def _load(path: Path):
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as exc:
         raise TableError(f"无法打开 Excel 文件 / cannot open the Excel file {path.name}: "
                          f"{exc}") from exc
-    try:
-        sheets = {ws.title: ws.max_row if isinstance(ws.max_row, int) else None
-                  for ws in workbook.worksheets}
-        first = workbook.worksheets[0].title
-        return Table(path, "xlsx", size=size, sheet=first, total_rows=sheets[first],
-                     sheets=sheets)
-    finally:
-        workbook.close()
+
+
+def _open_xlsx(path: Path, size: int) -> Table:
+    """A table over the first sheet of an open workbook; `Table.close` closes it."""
+    workbook = _load(path)
+    sheets = {ws.title: ws.max_row if isinstance(ws.max_row, int) else None
+              for ws in workbook.worksheets}
+    first = workbook.worksheets[0].title
+    return Table(path, "xlsx", size=size, sheet=first, total_rows=sheets[first],
+                 sheets=sheets, _book=workbook)
 
 
 def xlsx_row(sheet, cells: list[Any]) -> list[Any]:
