@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -42,6 +43,28 @@ class ApiError(Exception):
 def error(status: int, code: str, en: str, zh: str, **extra) -> JSONResponse:
     return JSONResponse({"error": code, "message": en, "message_zh": zh, **extra},
                         status_code=status)
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def inline_schema(model) -> dict:  # noqa: ANN001
+    """The model's JSON schema with its $defs written in place (for openapi_extra)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node):  # noqa: ANN001, ANN202
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.rsplit("/", 1)[1]])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
 
 
 def fast_json(body: dict) -> Response:
@@ -183,10 +206,17 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
     def me(who: auth.Principal = Depends(principal)) -> dict:
         return who.as_dict()
 
-    @app.post("/api/v1/push")
-    def push_batch(body: PushIn, who: auth.Principal = Depends(principal)) -> Response:
-        # Plain JSON values already: skipping FastAPI's encoder saves a third of a batch's time.
-        return fast_json({"results": push(engine, who, body.mutations)})
+    @app.post("/api/v1/push", openapi_extra={"requestBody": {
+        "required": True, "content": {"application/json": {"schema": inline_schema(PushIn)}}}})
+    def push_batch(body: bytes = Depends(raw_body),
+                   who: auth.Principal = Depends(principal)) -> Response:
+        # pydantic-core parses the JSON itself (half the time of json.loads + validation), and
+        # the answer skips FastAPI's encoder: both matter for a 500-mutation batch.
+        try:
+            batch = PushIn.model_validate_json(body)
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from None
+        return fast_json({"results": push(engine, who, batch.mutations)})
 
     @app.get("/api/v1/pull")
     def pull_page(cursor: str | None = Query(default=None, max_length=200),
