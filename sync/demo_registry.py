@@ -50,13 +50,7 @@ def seed(folder: Path, store: RecordStore, server_url: str | None = None) -> int
         auth.enroll(conn, seeder_token, seed_device, "demo seed")
         row = conn.execute(auth.USERS.select().where(auth.USERS.c.name == SEED_USER)).first()
     who = auth.Principal(row.id, SEED_USER, "admin", ("*",), seed_device)
-    versions = _push_records(engine, who, store)
-    with transaction(store.conn):
-        for record_id, (version, content) in versions.items():
-            store.conn.execute("UPDATE record SET server_version = ?, base_data = ? WHERE id = ?",
-                               (version, json.dumps(content, ensure_ascii=False), record_id))
-        store.conn.executemany("DELETE FROM outbox WHERE record_id = ?",
-                               [(k,) for k in versions])
+    taken = _push_records(engine, who, store)
     config_dir = Path(folder) / "config"
     for name, role, scope in DEMO_USERS:
         token = admin.add_user(url, name, role, scope)
@@ -67,7 +61,7 @@ def seed(folder: Path, store: RecordStore, server_url: str | None = None) -> int
             "credential": credential, "user": user["name"], "role": user["role"],
             "scopes": list(user["scopes"]), "device_id": store.device_id})
     credentials.switch(config_dir, store, DEMO_USERS[0][0])
-    return len(versions)
+    return taken
 
 
 def _save_credential(config_dir: Path, entry: dict) -> None:
@@ -77,33 +71,55 @@ def _save_credential(config_dir: Path, entry: dict) -> None:
     credentials._write(config_dir, data)
 
 
-def _push_records(engine, who, store: RecordStore) -> dict[str, tuple[int, dict]]:
+def _push_records(engine, who, store: RecordStore) -> int:  # noqa: ANN001
+    """Push the laptop's records in batches of 500, streaming (a 100,000-record demo must not
+    sit in memory), and after each batch make the laptop hold what the registry now holds."""
+    from fieldapp.store import remote
     from sync.server.push import push
     from sync.server.schemas import MutationIn
 
-    mutations: list[MutationIn] = []
-    finals: dict[str, dict] = {}
-    for row in store.conn.execute("SELECT id, kind, status, review_comment, data FROM record "
-                                  "WHERE deleted = 0 ORDER BY rid"):
-        data = json.loads(row["data"])
-        finals[row["id"]] = {**data, "status": row["status"],
-                             "review_comment": row["review_comment"]}
-        mutations.append(_mutation(row, "create", 0, {**data, "status": "draft"}))
-        for n, step in enumerate(STEPS.get(row["status"], []), start=1):
-            fields = {"status": step}
-            if step == "returned":
-                fields["review_comment"] = row["review_comment"] or "请补充材料"
-            mutations.append(_mutation(row, "update", n, fields))
-    versions: dict[str, tuple[int, dict]] = {}
-    failed: set[str] = set()
-    for start in range(0, len(mutations), 500):
-        batch = [MutationIn(**m) for m in mutations[start:start + 500]]
+    taken: set[str] = set()
+    pending: list[dict] = []
+
+    def send(n: int) -> None:
+        batch = [MutationIn(**m) for m in pending[:n]]
+        del pending[:n]
+        latest: dict[str, dict] = {}
         for m, result in zip(batch, push(engine, who, batch)):
-            if result["outcome"] not in ("applied", "already_applied"):
-                failed.add(m.record_id)
-            elif m.record_id not in failed:
-                versions[m.record_id] = (result["version"], finals[m.record_id])
-    return {k: v for k, v in versions.items() if k not in failed}
+            if result["outcome"] in ("applied", "already_applied") and result.get("record"):
+                latest[m.record_id] = result["record"]
+        with transaction(store.conn):
+            for record_id, rec in latest.items():
+                store.conn.execute("DELETE FROM outbox WHERE record_id = ?", (record_id,))
+                remote.apply_remote(store, rec, force=True)
+        taken.update(latest)
+
+    last_rid = 0
+    while True:
+        rows = store.conn.execute(
+            "SELECT rid, id, kind, status, review_comment, data FROM record "
+            "WHERE deleted = 0 AND rid > ? ORDER BY rid LIMIT 200", (last_rid,)).fetchall()
+        if not rows:
+            break
+        last_rid = rows[-1]["rid"]
+        for row in rows:
+            pending.extend(_mutations_for(row))
+        while len(pending) >= 500:
+            send(500)
+    if pending:
+        send(len(pending))
+    return len(taken)
+
+
+def _mutations_for(row) -> list[dict]:  # noqa: ANN001
+    data = json.loads(row["data"])
+    out = [_mutation(row, "create", 0, {**data, "status": "draft"})]
+    for n, step in enumerate(STEPS.get(row["status"], []), start=1):
+        fields = {"status": step}
+        if step == "returned":
+            fields["review_comment"] = row["review_comment"] or "请补充材料"
+        out.append(_mutation(row, "update", n, fields))
+    return out
 
 
 def _mutation(row, op: str, step: int, fields: dict) -> dict:
