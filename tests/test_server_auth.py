@@ -164,7 +164,7 @@ def test_bad_record_content_is_rejected_per_mutation_with_reasons(registry):
     c = registry.user("wu")
     good = mutation()
     results = push(c, mutation(fields=site(grid_code="310104003001G99")),
-                   mutation(fields=site(usable_area="lots")),
+                   mutation(fields=site(usable_area="lots", floor_from=99)),
                    mutation(fields=site(colour="red")),
                    mutation(fields=site(grid_code=GRID_OTHER_STREET)),
                    good)
@@ -174,7 +174,7 @@ def test_bad_record_content_is_rejected_per_mutation_with_reasons(registry):
     assert reasons[0]["errors"][0]["field"] == "grid_code"
     grid_error = reasons[0]["errors"][0]
     assert "不存在" in grid_error["zh"] and "does not exist" in grid_error["en"]
-    assert reasons[1]["errors"][0]["field"] == "usable_area"
+    assert {e["field"] for e in reasons[1]["errors"]} == {"usable_area", "floor_from"}
     assert reasons[2]["errors"][0] == {"field": "colour", "zh": "未知字段 colour",
                                        "en": "unknown field colour"}
     assert reasons[3]["code"] == "out_of_scope" and reasons[3]["message_zh"]

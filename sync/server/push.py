@@ -153,6 +153,12 @@ class Batch:
         if not isinstance(status, str):
             errors.append(FieldError("status", "状态: 不是可选值", "Status: not one of the choices"))
         if errors:
+            # Report every problem at once, as check_record does: also the other fields' ones.
+            bad = {e.field for e in errors}
+            whole = {**(current["data"] if current else {}), **data}
+            errors += [e for e in validate(m.kind, whole, status if isinstance(status, str)
+                                           else "draft", self.chains.grid_exists)
+                       if e.field not in bad]
             raise _invalid(errors)
         return data, status, (comment or None)
 
