@@ -193,3 +193,17 @@ def test_records_read_within_scope_only(registry):
     changes, _ = pull_all(city)
     assert {ch["record_id"] for ch in changes} == {rec["id"], theirs["id"]}
     assert city.get(f"/api/v1/records/{theirs['id']}").status_code == 200
+
+
+def test_joint_review_fields_are_for_supervisors_only(registry):
+    worker = registry.user("w")
+    boss = registry.user("boss", role="supervisor")
+    rec = create(worker)
+    r = update(worker, rec, jr_fire_result="pass")
+    assert r["outcome"] == "rejected"
+    assert r["reason"]["errors"][0]["field"] == "jr_fire_result"
+    assert "only a supervisor" in r["reason"]["errors"][0]["en"]
+    done = update(boss, rec, jr_fire_result="pass", jr_fire_reviewer="消防 王")
+    assert done["outcome"] == "applied", done
+    # The worker may still edit the fields that are theirs.
+    assert update(worker, done["record"], notes="已复核")["outcome"] == "applied"

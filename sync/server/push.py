@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
-from fieldapp.domain.validation import FieldError, coerce_record, validate
+from fieldapp.domain.validation import FieldError, coerce_record, forbidden_fields, validate
 from fieldapp.domain.workflow import TransitionError, check_transition
 from sync.server.areas import COUNTER, AreaChains
 from sync.server.auth import Principal, utcnow
@@ -142,6 +142,10 @@ class Batch:
     def _content(self, m: MutationIn, current: dict | None) -> tuple[dict, str, str | None]:
         raw = {k: v for k, v in m.fields.items() if k not in WORKFLOW_FIELDS}
         data, errors = coerce_record(m.kind, raw)
+        # Role-restricted fields (joint review: supervisors only), checked here as on the laptop.
+        before = current["data"] if current else {}
+        changed = [k for k, v in data.items() if before.get(k) != v]
+        errors += forbidden_fields(m.kind, changed, self.who.role)
         comment = m.fields.get("review_comment", current and current["review_comment"])
         if comment is not None and not isinstance(comment, str):
             errors.append(FieldError("review_comment", "审核意见: 应为文字",
