@@ -213,3 +213,27 @@ def test_scope_is_kept_for_rows_and_content(registry, laptops, tmp_path):
     assert worker.engine.client.post_attachments([orphan])[0]["reason"]["code"] == \
         "blob_missing"
     assert server_count(registry.database_url, "attachment") == 1
+
+
+def test_upload_cut_midway_leaves_nothing_and_the_retry_stores_it(registry, laptops,
+                                                                 blob_dir):
+    import socket
+
+    worker = laptops("worker")
+    content = png_bytes(11) + b"\0" * 400_000
+    sha = hashlib.sha256(content).hexdigest()
+    head = (f"PUT /api/v1/blobs/{sha} HTTP/1.1\r\nHost: x\r\nX-Fieldapp-Protocol: 1\r\n"
+            f"Authorization: Bearer {worker.engine.client.credential}\r\n"
+            f"Content-Length: {len(content)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", registry.server.port)) as sock:
+        sock.sendall(head + content[:150_000])  # the laptop's Wi-Fi drops here
+    import time
+
+    time.sleep(0.3)  # the server notices the cut connection
+    deadline = time.monotonic() + 5
+    while [p for p in blob_dir.rglob("*.part")] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _blobs(blob_dir) == []  # no half file under the hash, no temporary left
+    assert not worker.engine.client.blob_exists(sha)
+    assert worker.engine.client.put_blob(sha, content)["stored"] is True
+    assert [p.name for p in _blobs(blob_dir)] == [sha]
