@@ -93,8 +93,12 @@ class Table:
         if self._book is None:
             self._book = _load(self.path)
         book = self._book
-        sheet = book[self.sheet] if self.sheet else book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if hasattr(book, "strings"):  # fieldapp.io.xlsx_read.Book
+            values_of = book.rows(self.sheet or next(iter(book.sheets)))
+        else:
+            sheet = book[self.sheet] if self.sheet else book.worksheets[0]
+            values_of = sheet.iter_rows(values_only=True)
+        for number, values in enumerate(values_of, start=1):
             yield number, [cell_text(v) for v in values]
 
 
@@ -164,9 +168,18 @@ def open_table(path: str | os.PathLike) -> Table:
     return Table(path, "csv", encoding=encoding, delimiter=detect_delimiter(text), size=size)
 
 
-def _load(path: Path):
+def _load(path: Path, fast: bool = True):
+    """The lean reader's Book, or openpyxl's read-only workbook if the lean one cannot read
+    the package (an unusual producer); both are closed with `close()`."""
     from zipfile import BadZipFile
 
+    if fast:
+        from fieldapp.io.xlsx_read import open_book
+
+        try:
+            return open_book(path)
+        except Exception:  # noqa: BLE001 - anything odd: let openpyxl judge the file
+            pass
     from openpyxl import load_workbook
 
     try:
@@ -176,12 +189,15 @@ def _load(path: Path):
                          f"{exc}") from exc
 
 
-def _open_xlsx(path: Path, size: int) -> Table:
+def _open_xlsx(path: Path, size: int, fast: bool = True) -> Table:
     """A table over the first sheet of an open workbook; `Table.close` closes it."""
-    workbook = _load(path)
-    sheets = {ws.title: ws.max_row if isinstance(ws.max_row, int) else None
-              for ws in workbook.worksheets}
-    first = workbook.worksheets[0].title
+    workbook = _load(path, fast)
+    if hasattr(workbook, "strings"):
+        sheets = {name: workbook.size(name) for name in workbook.sheets}
+    else:
+        sheets = {ws.title: ws.max_row if isinstance(ws.max_row, int) else None
+                  for ws in workbook.worksheets}
+    first = next(iter(sheets))
     return Table(path, "xlsx", size=size, sheet=first, total_rows=sheets[first],
                  sheets=sheets, _book=workbook)
 
