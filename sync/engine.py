@@ -55,11 +55,16 @@ class SyncReport:
         return not (self.errors or self.rejected or self.busy)
 
     def summary(self, lang: str = "zh") -> str:
+        files = self.attachments
+        moved = files and (files.uploaded or files.downloaded)
         if lang == "zh":
             return (f"推送 {self.pushed},拉取 {self.pulled},冲突 {self.conflicts},"
-                    f"被拒 {len(self.rejected)}")
+                    f"被拒 {len(self.rejected)}"
+                    + (f",附件上传 {files.uploaded} 下载 {files.downloaded}" if moved else ""))
         return (f"pushed {self.pushed}, pulled {self.pulled}, conflicts {self.conflicts}, "
-                f"rejected {len(self.rejected)}")
+                f"rejected {len(self.rejected)}"
+                + (f", attachments up {files.uploaded} down {files.downloaded}"
+                   if moved else ""))
 
 
 def _now() -> str:

@@ -68,6 +68,8 @@ def test_worker_attaches_offline_and_the_supervisor_sees_and_fetches(
     report = worker.sync()
     assert report.ok, report.errors
     assert report.attachments.uploaded == 4
+    assert report.summary("en").endswith("attachments up 4 down 0")
+    assert "附件上传 4" in report.summary("zh")
     assert report.attachments.skipped_blobs == 1  # the second use of the photo is not sent
     assert report.attachments.sent_bytes == sum(
         p.stat().st_size for p in (front, inside, letter))
