@@ -239,3 +239,23 @@ def test_upload_cut_midway_leaves_nothing_and_the_retry_stores_it(registry, lapt
     assert not worker.engine.client.blob_exists(sha)
     assert worker.engine.client.put_blob(sha, content)["stored"] is True
     assert [p.name for p in _blobs(blob_dir)] == [sha]
+
+
+def test_a_record_leaving_scope_takes_its_attachments_off_the_laptop(registry, laptops,
+                                                                    tmp_path):
+    worker = laptops("worker")  # the whole street
+    grid_only = laptops("grid", user="zhaoli", scopes="310104003001G01")
+    grid_only.store.set_setting(attachment_sync.AUTO_DOWNLOAD, "1")
+    worker.sync()
+    site = _site(worker, 9)  # in grid 310104003001G01
+    a = att.attach(worker.store, site.id, write(tmp_path / "m.png", png_bytes(12)))
+    assert worker.sync().ok
+    assert grid_only.sync().ok
+    assert att.blob_path(grid_only.home, a.sha256).exists()
+    worker.store.save("site", {"grid_code": "310104003002G01"}, record_id=site.id)
+    assert worker.sync().ok
+    report = grid_only.sync()
+    assert report.ok and report.evicted == 1
+    assert att.list_for(grid_only.store, site.id, include_deleted=True) == []
+    assert not att.blob_path(grid_only.home, a.sha256).exists()
+    assert att.blob_path(worker.home, a.sha256).exists()  # the worker keeps it

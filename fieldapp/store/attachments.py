@@ -288,6 +288,24 @@ def apply_remote(store: RecordStore, rows: list[dict], data_dir: Path | None = N
     return applied
 
 
+def forget_orphans(store: RecordStore, data_dir: Path | None = None) -> int:
+    """Drop synced attachment rows whose record left this laptop (evicted: out of scope), and
+    their files unless another record still uses them. Unsent rows always stay."""
+    rows = store.conn.execute(
+        "SELECT id, sha256 FROM attachment a WHERE state = 'uploaded' AND NOT EXISTS "
+        "(SELECT 1 FROM record r WHERE r.id = a.record_id)").fetchall()
+    if not rows:
+        return 0
+    data_dir = data_dir or data_dir_of(store)
+    with transaction(store.conn):
+        store.conn.executemany("DELETE FROM attachment WHERE id = ?", [(r["id"],) for r in rows])
+    for sha in {r["sha256"] for r in rows}:
+        if not store.conn.execute("SELECT 1 FROM attachment WHERE sha256 = ? AND deleted = 0 "
+                                  "LIMIT 1", (sha,)).fetchone():
+            blob_path(data_dir, sha).unlink(missing_ok=True)
+    return len(rows)
+
+
 def missing_content(store: RecordStore) -> list[Attachment]:
     rows = store.conn.execute("SELECT * FROM attachment WHERE has_content = 0 AND deleted = 0 "
                               "ORDER BY created_at").fetchall()
