@@ -65,8 +65,9 @@ def test_supervisor_fetches_after_both_synced(registry, tmp_path, capsys):
     worker, boss = str(tmp_path / "w"), str(tmp_path / "s")
     for home, user, role, scope in ((worker, "wangfang", "worker", "310104003"),
                                     (boss, "liming", "supervisor", "310104")):
+        # --token=…: a token may start with "-", which argparse would take for an option.
         code, _, _ = run(capsys, "--data-dir", home, "enroll", "--server", registry.url,
-                         "--token", registry.token(user, role, scope))
+                         f"--token={registry.token(user, role, scope)}")
         assert code == 0
     run(capsys, "--data-dir", worker, "sync")
     site = AppContext.create(worker).open_store().save("site", complete_site())

@@ -160,7 +160,10 @@ class AttachmentsScreen(BaseScreen):
         for a in self.items:
             table.add_row(a.name, t(f"att_{a.kind}", lang), human_size(a.size), a.caption,
                           a.sync_label(lang), key=a.id)
-        self.say(message.note or ("" if self.items else t("att_none", lang)))
+        # A reload (the picker closing resumes this screen) must not wipe the answer to the
+        # last action, e.g. why a file was refused.
+        if message.note or not self.items:
+            self.say(message.note or t("att_none", lang))
 
     def say(self, text: str, error: bool = False) -> None:
         line = self.query_one("#att-message", Static)
