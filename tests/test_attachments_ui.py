@@ -83,6 +83,9 @@ async def test_add_open_remove_from_the_detail_screen(tmp_path, monkeypatch):
         assert _rows(screen) == [["门面.png", "照片", f"{len(png_bytes(3))} B", "正面照片",
                                   "待上传"]]
         assert "已添加" in text_of(screen.query_one("#att-message"))
+        # The highlighted photo is previewed in the terminal.
+        await settle(pilot)
+        assert "▀" in text_of(screen.query_one("#att-preview"))
 
         # A file that is not a photo or PDF is refused with the reason; nothing is added.
         await pilot.press("n")
@@ -121,4 +124,21 @@ async def test_english_labels_and_a_document(tmp_path, monkeypatch):
         assert _rows(screen)[0][1:] == ["document", _rows(screen)[0][2], "consent letter",
                                         "to upload"]
         assert "Attachments" in text_of(screen.query_one("#att-title"))
+
+
+def test_preview_draws_two_pixels_per_cell_and_declines_what_it_cannot_read(tmp_path):
+    from PIL import Image
+
+    from fieldapp.ui.widgets.photo_preview import render
+
+    image = Image.new("RGB", (40, 40), (255, 0, 0))
+    image.paste((0, 0, 255), (0, 20, 40, 40))  # lower half blue
+    image.save(tmp_path / "flag.jpg", quality=95)
+    text = render(tmp_path / "flag.jpg", width=10, height=10)
+    lines = text.plain.split("\n")
+    assert len(lines) == 5 and all(line == "▀" * 10 for line in lines)
+    top, bottom = text.spans[0].style, text.spans[-1].style  # top-left and bottom-right cells
+    assert top.color.triplet.red > 200 and top.color.triplet.blue < 60
+    assert bottom.bgcolor.triplet.blue > 200 and bottom.bgcolor.triplet.red < 60
+    assert render(write(tmp_path / "x.pdf", pdf_bytes()), 10, 10) is None
 

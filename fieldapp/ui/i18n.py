@@ -127,6 +127,8 @@ _T: dict[str, tuple[str, str]] = {
     "att_removed": ("已删除: {name}", "Removed: {name}"),
     "att_at": ("文件位置: {path}", "File is at: {path}"),
     "att_fetching": ("正在从服务器下载…", "Fetching from the registry…"),
+    "att_no_preview": ("无法预览,按 o 打开", "No preview: press o to open"),
+    "att_not_fetched": ("文件尚未下载,按 o 下载并打开", "Not fetched yet: press o to fetch and open"),
     # status bar
     "online": ("在线", "Online"),
     "offline": ("离线", "Offline"),

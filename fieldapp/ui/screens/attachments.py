@@ -111,7 +111,9 @@ class AttachmentsScreen(BaseScreen):
         Binding("escape", "back", show=False),
     ]
     DEFAULT_CSS = """
-    AttachmentsScreen #att-table { height: 1fr; margin: 1 2 0 2; }
+    AttachmentsScreen #att-main { height: 1fr; margin: 1 2 0 2; }
+    AttachmentsScreen #att-table { width: 1fr; height: 1fr; }
+    AttachmentsScreen #att-preview { width: 42; height: 1fr; padding: 0 0 0 2; }
     AttachmentsScreen #att-message { height: auto; padding: 0 2; }
     AttachmentsScreen #att-message.-error { color: $error; text-style: bold; }
     """
@@ -129,7 +131,9 @@ class AttachmentsScreen(BaseScreen):
         table = DataTable(id="att-table", cursor_type="row", zebra_stripes=True)
         table.add_columns(t("att_name", lang), t("att_kind", lang), t("att_size", lang),
                           t("att_caption", lang), t("att_state", lang))
-        yield table
+        with Horizontal(id="att-main"):
+            yield table
+            yield Static("", id="att-preview")
         yield Static("", id="att-message")
         yield StatusBar()
 
@@ -200,6 +204,27 @@ class AttachmentsScreen(BaseScreen):
     @on(DataTable.RowSelected)
     def _row_chosen(self) -> None:
         self.action_open()
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        item = self._selected()
+        if item is not None:
+            self.preview(item)
+
+    @work(thread=True, exclusive=True, group="attachments-preview")
+    def preview(self, item: att.Attachment) -> None:
+        from fieldapp.ui.widgets.photo_preview import render
+
+        path = att.blob_path(self.app.ctx.data_dir, item.sha256)
+        box = self.query_one("#att-preview", Static)
+        picture = None
+        if item.mime.startswith("image/") and path.exists():
+            picture = render(path, max(box.size.width - 2, 8), max(box.size.height, 4))
+        if picture is None:
+            note = t("att_no_preview", self.lang) if path.exists() else t(
+                "att_not_fetched", self.lang)
+            picture = f"{item.name}\n{human_size(item.size)}\n\n{note}"
+        self.app.call_from_thread(box.update, picture)
 
     def action_open(self) -> None:
         item = self._selected()
