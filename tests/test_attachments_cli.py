@@ -44,6 +44,8 @@ def test_attach_list_open_remove_offline(tmp_path, capsys, monkeypatch):
     code, out, _ = run(capsys, "--data-dir", home, "--lang", "en", "attachments", site.id)
     assert "to upload" in out and "5 KB" in out
 
+    code, out, _ = run(capsys, "--data-dir", home, "status", "--json")
+    assert json.loads(out)["attachments"] == {"total": 2, "to_upload": 2, "not_fetched": 0}
     photo_id = items[0]["id"]
     code, out, _ = run(capsys, "--data-dir", home, "attachment", "open", photo_id[:8])
     # No desktop in the test environment: the command prints the file to open.

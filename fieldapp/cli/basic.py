@@ -109,8 +109,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     store = context(args).open_store()
     counts = store.counts_by_kind()
     pending = store.pending_count()
+    from fieldapp.store.attachments import counts as attachment_counts
+
+    files = attachment_counts(store)
     if args.json:
-        print(json.dumps({"records": counts, "outbox_pending": pending}, ensure_ascii=False))
+        print(json.dumps({"records": counts, "outbox_pending": pending, "attachments": files},
+                         ensure_ascii=False))
         return 0
     lang = args.lang or "zh"
     for kind in KINDS:
@@ -118,6 +122,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         parts = ", ".join(f"{STATUS.label(s, lang)} {by_status.get(s, 0)}" for s in STATUS.codes())
         print(f"{kind:<11} {sum(by_status.values()):>7}  ({parts})")
     print(f"{'outbox':<11} {pending:>7}  待同步 / waiting to sync")
+    print(f"{'attachments':<11} {files['total']:>7}  (待上传 / to upload {files['to_upload']}, "
+          f"未下载 / not fetched {files['not_fetched']})")
     return 0
 
 
