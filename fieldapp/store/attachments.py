@@ -27,7 +27,7 @@ from fieldapp.store.records import RecordStore, utcnow
 
 CHUNK = 1024 * 1024
 #: Refusals the registry gives that sending again cannot fix; the row waits for the user.
-PERMANENT = ("too_large", "unsupported_type")
+PERMANENT = ("too_large", "unsupported_type", "out_of_scope", "id_reused")
 
 
 class AttachmentError(ValueError):
