@@ -38,7 +38,8 @@ def digest(secret: str) -> str:
 
 
 def new_secret() -> str:
-    return secrets.token_urlsafe(32)
+    # A prefix so a token never starts with "-", which a command line would take for an option.
+    return "fa-" + secrets.token_urlsafe(32)
 
 
 def parse_scopes(text: str) -> tuple[str, ...]:
