@@ -76,6 +76,15 @@ def test_revoked_user_is_refused_at_once(registry):
         admin.add_user(registry.url, "sun", "worker", STREET)
 
 
+def test_lost_laptop_is_cut_off_and_its_owner_enrolls_a_new_one(registry):
+    lost = registry.user("qian", "worker", STREET)
+    assert admin.revoke_user(registry.url, "qian", devices_only=True) == 1
+    assert lost.get("/api/v1/me").status_code == 401
+    new_laptop = registry.user("qian", "worker", STREET)  # a fresh token for the same user
+    assert new_laptop.get("/api/v1/me").json()["name"] == "qian"
+    assert lost.get("/api/v1/me").status_code == 401
+
+
 def test_missing_and_unknown_credentials_get_401(registry):
     with client(registry.base) as c:
         assert c.get("/api/v1/me").status_code == 401

@@ -43,6 +43,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_list_users)
     p = asub.add_parser("revoke-user", help="revoke a user and every device they enrolled")
     p.add_argument("name")
+    p.add_argument("--devices-only", action="store_true",
+                   help="cut off the user's devices (a lost laptop) but keep the user")
     p.set_defaults(func=cmd_revoke_user)
     p = asub.add_parser("load-areas", help="load areas from CSV "
                                            "(code,name,level,parent_code[,lat,lng,households])")
@@ -129,8 +131,11 @@ def cmd_list_users(args: argparse.Namespace) -> int:
 def cmd_revoke_user(args: argparse.Namespace) -> int:
     from sync.server.admin import revoke_user
 
-    n = _admin(revoke_user, database_url(args), args.name)
-    print(f"已停用 {args.name} 及其 {n} 台设备 / revoked {args.name} and {n} device(s)")
+    n = _admin(revoke_user, database_url(args), args.name, args.devices_only)
+    if args.devices_only:
+        print(f"已停用 {args.name} 的 {n} 台设备 / revoked {n} device(s) of {args.name}")
+    else:
+        print(f"已停用 {args.name} 及其 {n} 台设备 / revoked {args.name} and {n} device(s)")
     return 0
 
 

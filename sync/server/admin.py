@@ -80,14 +80,19 @@ def list_users(database_url: str) -> list[dict]:
                 for u in conn.execute(select(auth.USERS).order_by(auth.USERS.c.name))]
 
 
-def revoke_user(database_url: str, name: str) -> int:
-    """Revoke a user and all their device credentials; returns how many devices were cut off."""
+def revoke_user(database_url: str, name: str, devices_only: bool = False) -> int:
+    """Revoke a user and all their device credentials; returns how many devices were cut off.
+
+    With `devices_only` the user stays active: that is how a lost laptop is cut off while its
+    owner enrolls a new one with a fresh token from `add_user`.
+    """
     engine = engine_for(database_url)
     with writing(engine) as conn:
         row = conn.execute(select(auth.USERS).where(auth.USERS.c.name == name)).first()
         if row is None:
             raise AdminError(f"没有用户 {name} / no user named {name}")
-        conn.execute(update(auth.USERS).where(auth.USERS.c.id == row.id).values(revoked=True))
+        if not devices_only:
+            conn.execute(update(auth.USERS).where(auth.USERS.c.id == row.id).values(revoked=True))
         return conn.execute(update(auth.CREDS).where(auth.CREDS.c.user_id == row.id,
                                                      auth.CREDS.c.revoked_at.is_(None))
                             .values(revoked_at=auth.utcnow())).rowcount
