@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from textual.widgets import Input, OptionList
 
 from fieldapp.store import lookups
@@ -20,20 +19,10 @@ from fieldapp.ui.screens.record_list import RecordListScreen
 from fieldapp.ui.widgets.field_input import FieldInput
 from fieldapp.ui.widgets.record_table import PAGE_SIZE, EdgeTable
 from tests.conftest import GRID
-from tests.ui_support import (
-    SIZE, copy_demo, make_app, make_template, open_store, settle, text_of, wait_for_screen,
+from tests.ui_support import (  # noqa: F401 - demo fixtures are used by name
+    SIZE, demo, demo_template, make_app, open_store, settle, text_of, wait_for_screen,
     wait_until,
 )
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory):
-    return make_template(tmp_path_factory.mktemp("demo-template"))
-
-
-@pytest.fixture
-def demo(demo_template, tmp_path):
-    return copy_demo(demo_template, tmp_path / "data")
 
 
 def field(screen, name: str) -> FieldInput:
@@ -147,30 +136,6 @@ async def test_paging_fetches_only_one_page_at_a_time(demo):
         table = screen.query_one(EdgeTable)
         assert "第 1 页" in text_of(screen.query_one("#list-info"))
         assert table.cursor_row == PAGE_SIZE - 1
-
-
-async def test_create_site_with_a_validation_error_fixed(demo):
-    app = make_app(demo)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
-        form = await wait_for_screen(pilot, RecordFormScreen)
-        fill(form, NEW_SITE)
-        await type_into(pilot, form, "usable_area", "abc")
-        await wait_until(pilot, lambda: "应为数字" in field(form, "usable_area").error)
-        await pilot.press("f9")
-        await settle(pilot)
-        assert isinstance(app.screen, RecordFormScreen)  # refused, nothing lost
-        assert "可用面积" in field(form, "usable_area").error
-        await type_into(pilot, form, "usable_area", "120")
-        await wait_until(pilot, lambda: field(form, "usable_area").error == "")
-        await pilot.press("f9")
-        await wait_for_screen(pilot, HomeScreen)
-    store = open_store(demo)
-    saved = store.find_by_address("site", "衡山路8号")
-    assert len(saved) == 1 and saved[0].status == "submitted"
-    assert saved[0].data["usable_area"] == 120.0
-    assert saved[0].data["candidate_functions"] == ["elderly", "meal"]
-    assert lookups.load_form_draft(store.conn, "site", None) is None
 
 
 async def test_submit_refuses_an_incomplete_site_but_a_draft_saves(demo):

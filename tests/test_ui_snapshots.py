@@ -12,17 +12,14 @@ import pytest
 from fieldapp.ui.screens.home import HomeScreen
 from fieldapp.ui.screens.record_form import RecordFormScreen
 from fieldapp.ui.screens.record_list import RecordListScreen
-from tests.ui_support import SIZE, copy_demo, make_app, make_template, wait_for_screen
-
-
-@pytest.fixture(scope="module")
-def snap_template(tmp_path_factory):
-    return make_template(tmp_path_factory.mktemp("snap-template"))
+from tests.ui_support import (  # noqa: F401 - the session's demo template, used by name
+    SIZE, copy_demo, demo_template, make_app, wait_for_screen,
+)
 
 
 @pytest.fixture(params=["zh", "en"])
-def lang_app(request, snap_template, tmp_path):
-    return make_app(copy_demo(snap_template, tmp_path / "data"), request.param)
+def lang_app(request, demo_template, tmp_path):
+    return make_app(copy_demo(demo_template, tmp_path / "data"), request.param)
 
 
 def test_home(snap_compare, lang_app):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from fieldapp.context import AppContext
 from fieldapp.demo import populate
 from fieldapp.store.db import connect
@@ -27,6 +29,18 @@ def make_template(folder: Path) -> Path:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return folder / DB_NAME
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """Import this fixture (and `demo`) into a test module to use it."""
+    return make_template(tmp_path_factory.mktemp("demo-template"))
+
+
+@pytest.fixture
+def demo(demo_template, tmp_path):
+    """A fresh copy of the demo data folder for one test."""
+    return copy_demo(demo_template, tmp_path / "data")
 
 
 def copy_demo(template: Path, target: Path) -> Path:

@@ -73,6 +73,7 @@ class RecordFormScreen(BaseScreen):
         #: fields shrinks as the user fills them.
         self.check_status = "draft"
         self.done = False  # saved or closed: nothing left to keep
+        self._summary = ""
 
     # -- building ---------------------------------------------------------------------------
     def _load(self) -> None:
@@ -240,8 +241,11 @@ class RecordFormScreen(BaseScreen):
         for field in self.query(FieldInput):
             field.set_error(errors.get(field.spec.name))
         summary = self.query_one("#form-summary", Static)
-        summary.update(t("fix_errors", self.lang, n=len(errors)) if errors else "")
-        summary.set_class(bool(errors), "-error")
+        text = t("fix_errors", self.lang, n=len(errors)) if errors else ""
+        if text != self._summary:
+            self._summary = text
+            summary.update(text)
+            summary.set_class(bool(errors), "-error")
 
     # -- saving -----------------------------------------------------------------------------
     def action_save(self, status: str) -> None:

@@ -38,7 +38,7 @@ class FieldInput(Vertical):
     FieldInput.-invalid > .error { display: block; }
     FieldInput SelectionList { height: auto; max-height: 14; width: 1fr; }
     FieldInput TextArea { height: 4; width: 1fr; background: $boost; }
-    FieldInput Input { width: 1fr; background: $boost; }
+    FieldInput Input { width: 1fr; height: 1; background: $boost; }
     FieldInput Input:focus { background: $accent 30%; }
     FieldInput Checkbox { border: none; height: 1; padding: 0; background: $boost; width: 1fr; }
     FieldInput Checkbox:focus { background: $accent 30%; }
@@ -58,6 +58,7 @@ class FieldInput(Vertical):
         self.grids = grids or []
         self.readonly = readonly
         self._touched = False
+        self._error = ""
 
     def compose(self) -> ComposeResult:
         spec, lang, raw = self.spec, self.lang, self.initial
@@ -131,12 +132,16 @@ class FieldInput(Vertical):
             control.value = str(raw or "")
 
     def set_error(self, message: str | None) -> None:
-        self.query_one(".error", Static).update(message or "")
+        message = message or ""
+        if message == self._error:
+            return  # an update re-lays out the whole form; skip it when nothing changed
+        self._error = message
+        self.query_one(".error", Static).update(message)
         self.set_class(bool(message), "-invalid")
 
     @property
     def error(self) -> str:
-        return str(self.query_one(".error", Static).render()) if self.has_class("-invalid") else ""
+        return self._error
 
     @on(Input.Changed)
     @on(ChoiceField.Changed)
