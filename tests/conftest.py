@@ -36,3 +36,7 @@ def complete_site(**overrides) -> dict:
     }
     site.update(overrides)
     return site
+
+
+# The TUI tests' demo data folder (made once per session, copied per test).
+from tests.ui_support import demo, demo_template  # noqa: E402,F401

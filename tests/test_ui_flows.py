@@ -19,8 +19,8 @@ from fieldapp.ui.screens.record_list import RecordListScreen
 from fieldapp.ui.widgets.field_input import FieldInput
 from fieldapp.ui.widgets.record_table import PAGE_SIZE, EdgeTable
 from tests.conftest import GRID
-from tests.ui_support import (  # noqa: F401 - demo fixtures are used by name
-    SIZE, demo, demo_template, make_app, open_store, settle, text_of, wait_for_screen,
+from tests.ui_support import (
+    SIZE, make_app, open_store, settle, text_of, wait_for_screen,
     wait_until,
 )
 

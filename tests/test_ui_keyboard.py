@@ -15,8 +15,8 @@ from fieldapp.ui.screens.record_form import RecordFormScreen
 from fieldapp.ui.screens.record_list import RecordListScreen
 from fieldapp.ui.widgets.field_input import FieldInput
 from fieldapp.ui.widgets.record_table import EdgeTable
-from tests.ui_support import (  # noqa: F401 - demo fixtures are used by name
-    SIZE, demo, demo_template, make_app, open_store, text_of, wait_for_screen, wait_until,
+from tests.ui_support import (
+    SIZE, make_app, open_store, text_of, wait_for_screen, wait_until,
 )
 
 ADDRESS = "衡山路88号"

@@ -12,8 +12,8 @@ import pytest
 from fieldapp.ui.screens.home import HomeScreen
 from fieldapp.ui.screens.record_form import RecordFormScreen
 from fieldapp.ui.screens.record_list import RecordListScreen
-from tests.ui_support import (  # noqa: F401 - the session's demo template, used by name
-    SIZE, copy_demo, demo_template, make_app, wait_for_screen,
+from tests.ui_support import (
+    SIZE, copy_demo, make_app, wait_for_screen,
 )
 
 

@@ -33,7 +33,7 @@ def make_template(folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
-    """Import this fixture (and `demo`) into a test module to use it."""
+    """Registered for all tests in conftest.py, with `demo`."""
     return make_template(tmp_path_factory.mktemp("demo-template"))
 
 
@@ -89,7 +89,9 @@ def text_of(widget) -> str:
     content = widget.render() if isinstance(widget, StatusBar) else widget.content
     if isinstance(content, str):
         return content
-    console = Console(width=200, record=True, color_system=None, file=open("/dev/null", "w"))
+    import io
+
+    console = Console(width=200, record=True, color_system=None, file=io.StringIO())
     console.print(content)
     return console.export_text()
 

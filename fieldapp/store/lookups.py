@@ -90,7 +90,8 @@ def returned(conn: sqlite3.Connection, limit: int = 50) -> list[Record]:
 
 
 def nearby(conn: sqlite3.Connection, kind: str, lat: float, lng: float,
-           exclude_id: str | None = None, metres: float = NEAR_METRES) -> list[tuple[Record, float]]:
+           exclude_id: str | None = None,
+           metres: float = NEAR_METRES) -> list[tuple[Record, float]]:
     """Records of `kind` within `metres` of a point, closest first, with their distance.
 
     A bounding box on the JSON coordinates narrows the rows before the exact distance.

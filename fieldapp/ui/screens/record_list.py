@@ -126,7 +126,8 @@ class RecordListScreen(BaseScreen):
         self._show_info()
 
     def _show_info(self, empty: bool = False) -> None:
-        parts = [self.count_text or t("loading", self.lang), t("page", self.lang, page=self.page + 1)]
+        parts = [self.count_text or t("loading", self.lang),
+                 t("page", self.lang, page=self.page + 1)]
         if empty:
             parts.append(t("empty_list", self.lang))
         arrow = "↓" if self.q.descending else "↑"

@@ -1,8 +1,8 @@
 """One form field built from its FieldSpec: label, the control its type calls for, and the
 validation message under it.
 
-Text, numbers, dates and phones get an Input; a choice (and the grid) a ChoiceField with a filterable picker; a multi-choice (candidate
-functions) a SelectionList; yes/no a Checkbox.
+Text, numbers, dates and phones get an Input; a choice (and the grid) a ChoiceField with a
+filterable picker; a multi-choice (candidate functions) a SelectionList; yes/no a Checkbox.
 The control's value is the field's *raw* form value (text as typed, codes for choices), which
 is what `fieldapp.domain.validation.check_record` and the autosaved draft take.
 """
