@@ -113,10 +113,14 @@ def nearby(conn: sqlite3.Connection, kind: str, lat: float, lng: float,
 
 
 def inspections_of(conn: sqlite3.Connection, target_id: str, limit: int = 100) -> list[Record]:
-    """Inspections recorded for a site or facility, newest inspection first."""
+    """Inspections recorded for a site or facility, newest inspection first.
+
+    Pinned to the partial index on target_id (migration 5): left alone, SQLite preferred the
+    counts index and read every inspection.
+    """
     rows = conn.execute(
-        "SELECT * FROM record WHERE kind = 'inspection' AND deleted = 0 "
-        "AND json_extract(data, '$.target_id') = ? "
+        "SELECT * FROM record INDEXED BY record_inspection_target "
+        "WHERE kind = 'inspection' AND deleted = 0 AND json_extract(data, '$.target_id') = ? "
         "ORDER BY json_extract(data, '$.inspected_on') DESC, rid DESC LIMIT ?",
         (target_id, limit)).fetchall()
     return [Record.from_row(r) for r in rows]

@@ -155,6 +155,15 @@ CREATE INDEX attachment_state ON attachment(state)
 """
 
 
+# Lookups by what is inside a record's JSON: the duplicate check's "within 30 m" (latitude
+# range, then longitude) and a site's or facility's inspections. Without these each was a
+# scan of every record: 1.2 s and 0.4 s at 100,000 records.
+V5_JSON_LOOKUPS = """
+CREATE INDEX record_lat ON record(kind, json_extract(data, '$.lat'));
+CREATE INDEX record_inspection_target ON record(json_extract(data, '$.target_id'))
+    WHERE kind = 'inspection'
+"""
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in _statements(sql):
@@ -175,6 +184,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (2, "sync conflicts", _run_script(V2_SYNC)),
     (3, "indexes for the home screen counts", _run_script(V3_HOME_INDEXES)),
     (4, "photo and document attachments", _run_script(V4_ATTACHMENTS)),
+    (5, "indexes for nearby records and inspections of a record", _run_script(V5_JSON_LOOKUPS)),
 ]
 
 LATEST = MIGRATIONS[-1][0]
