@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from fieldapp.ui.screens.home import HomeScreen
+from fieldapp.ui.screens.record_detail import RecordDetailScreen
 from fieldapp.ui.screens.record_form import RecordFormScreen
 from fieldapp.ui.screens.record_list import RecordListScreen
 from tests.ui_support import (
@@ -43,5 +44,16 @@ def test_site_form(snap_compare, lang_app):
         await wait_for_screen(pilot, HomeScreen)
         await pilot.press("n")
         await wait_for_screen(pilot, RecordFormScreen)
+
+    assert snap_compare(lang_app, terminal_size=SIZE, run_before=ready)
+
+
+def test_site_detail(snap_compare, lang_app):
+    async def ready(pilot):
+        await wait_for_screen(pilot, HomeScreen)
+        await pilot.press("s")
+        await wait_for_screen(pilot, RecordListScreen)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, RecordDetailScreen)
 
     assert snap_compare(lang_app, terminal_size=SIZE, run_before=ready)
