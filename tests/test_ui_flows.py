@@ -417,3 +417,18 @@ async def test_quitting_inside_the_autosave_pause_still_keeps_the_input(demo):
         await pilot.press("ctrl+q")  # at once, before the half-second autosave
     kept = lookups.load_form_draft(open_store(demo).conn, "site", None)
     assert kept is not None and kept.data["address"] == "零陵路5号"
+
+
+async def test_what_is_typed_right_after_slash_reaches_the_search_box(demo):
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        # As if "/" had just been pressed and the list screen were still being built.
+        app.search_pending, app.search_typed = True, ""
+        await pilot.press("天", "平", "s")  # "s" is typed text here, not "go to sites"
+        assert app.search_typed == "天平s" and isinstance(app.screen, HomeScreen)
+        app.switch_mode("sites")
+        screen = await wait_for_screen(pilot, RecordListScreen)
+        await wait_until(pilot, lambda: screen.query_one("#search", Input).value == "天平s"
+                         and app.focused is screen.query_one("#search", Input))
+        assert not app.search_pending

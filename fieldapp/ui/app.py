@@ -84,6 +84,8 @@ class FieldApp(App):
         self._areas: list[tuple[str, str]] | None = None
         self._early_status: SyncStatusChanged | None = None
         self.warmed = False
+        self.search_pending = False
+        self.search_typed = ""
 
     # -- data access for screens ------------------------------------------------------------
     @contextmanager
@@ -209,13 +211,21 @@ class FieldApp(App):
         self.open_form("facility")
 
     def action_search(self) -> None:
-        if not _is_list(self.screen):
-            self.switch_mode("sites")
-        self.call_after_refresh(self._focus_search)
-
-    def _focus_search(self) -> None:
         if _is_list(self.screen):
             self.screen.action_focus_search()
+            return
+        # Someone typing "/养老" fast is ahead of the list screen: what they type before its
+        # search box has the focus is kept (BaseScreen.on_key) and put into the box.
+        self.search_typed = ""
+        self.search_pending = True
+        self.switch_mode("sites")
+        self.call_after_refresh(self.take_pending_search)
+
+    def take_pending_search(self) -> None:
+        """Called when a list screen is in front: focus its search box with what was typed."""
+        if self.search_pending and _is_list(self.screen):
+            self.search_pending = False
+            self.screen.action_focus_search(self.search_typed)
 
     def action_help(self) -> None:
         from fieldapp.ui.screens.help import HelpScreen

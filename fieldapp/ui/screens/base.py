@@ -34,6 +34,13 @@ class BaseScreen(Screen):
     def before_relabel(self) -> None:
         """Keep what the user typed before the widgets are rebuilt."""
 
+    def on_key(self, event: events.Key) -> None:
+        if getattr(self.app, "search_pending", False) and event.is_printable \
+                and event.character:
+            self.app.search_typed += event.character
+            event.stop()
+            event.prevent_default()
+
     async def on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self.shown_lang:  # first time in front
             self.shown_lang = self.lang

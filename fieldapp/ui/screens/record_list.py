@@ -79,6 +79,10 @@ class RecordListScreen(BaseScreen):
         yield EdgeTable(self.kind, lang, id="records")
         yield StatusBar()
 
+    async def on_screen_resume(self, event) -> None:
+        await super().on_screen_resume(event)
+        self.app.take_pending_search()
+
     # -- loading ----------------------------------------------------------------------------
     def reload(self) -> None:
         # Coming back from a record keeps the cursor where the user left it.
@@ -191,8 +195,12 @@ class RecordListScreen(BaseScreen):
         self.page = 0
         self.run_worker(self.relabel(), exclusive=False)
 
-    def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+    def action_focus_search(self, typed: str = "") -> None:
+        search = self.query_one("#search", Input)
+        search.focus()
+        if typed:
+            search.value += typed
+            search.cursor_position = len(search.value)
 
     def action_leave_search(self) -> None:
         if self.focused is self.query_one("#search", Input):
