@@ -33,6 +33,7 @@ _T: dict[str, tuple[str, str]] = {
     "sync_screen": ("同步与冲突", "Sync and conflicts"),
     "next_page": ("下一页", "Next page"),
     "prev_page": ("上一页", "Previous page"),
+    "page_keys": ("上一页 / 下一页", "Previous / next page"),
     "sort_dir": ("升/降序", "Sort order"),
     "filters": ("筛选", "Filters"),
     "palette": ("命令", "Commands"),
@@ -154,6 +155,13 @@ _T: dict[str, tuple[str, str]] = {
     "help_palette": ("命令面板: 所有操作", "Command palette: every action"),
     "help_multi": ("空格: 勾选多选项", "Space: tick a multi-choice item"),
     "help_footer": ("Esc 关闭", "Esc closes"),
+    # review (supervisors)
+    "review": ("审核队列", "Review queue"),
+    "review_approve": ("通过", "Approve"),
+    "review_return": ("退回", "Return"),
+    "review_select": ("选择", "Select"),
+    "review_bulk": ("批量通过", "Approve selected"),
+    "review_kind": ("类型", "Kind"),
 }
 
 

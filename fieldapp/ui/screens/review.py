@@ -1,0 +1,312 @@
+"""The supervisor's review queue: submitted records oldest first, counts per grid, what
+changed since the last review, approve / return with a comment / bulk approve.
+
+Decisions are ordinary saves (fieldapp.store.review), so they get history, wait in the outbox
+and are checked again by the registry; a worker who opens this screen can look but any
+decision is refused with the workflow's own message.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from fieldapp.domain.choices import RECORD_KIND
+from fieldapp.domain.records import FIELD_INDEX
+from fieldapp.domain.workflow import TransitionError
+from fieldapp.store.records import Record, ValidationFailed
+from fieldapp.store.review import (
+    QueueFilter, approve, changed_since_last_review, counts_per_grid, queue, send_back,
+)
+from fieldapp.ui.format import fit, short_time
+from fieldapp.ui.screens.base import BaseScreen
+from fieldapp.ui.widgets.status_bar import StatusBar
+
+WORDS = {
+    "title": ("审核队列(已提交,先到先审)", "Review queue (submitted, oldest first)"),
+    "grids": ("各网格待审", "Waiting per grid"),
+    "all": ("全部网格", "All grids"),
+    "changed": ("自上次审核以来的变更", "Changed since the last review"),
+    "never": ("首次审核: 全部字段", "First review: every field"),
+    "empty": ("没有待审核的记录", "Nothing waits for review"),
+    "approve": ("通过", "Approve"),
+    "return": ("退回", "Return"),
+    "bulk": ("批量通过已选", "Approve selected"),
+    "select": ("选择", "Select"),
+    "kind": ("类型", "Kind"),
+    "comment_title": ("退回意见(必填)", "Why is it returned? (required)"),
+    "confirm_bulk": ("确认通过 {n} 条记录?", "Approve {n} records?"),
+    "yes": ("确定", "OK"),
+    "no": ("取消", "Cancel"),
+    "approved_n": ("已通过 {n} 条", "Approved {n}"),
+    "returned": ("已退回", "Returned"),
+    "col_kind": ("类型", "Kind"),
+    "col_grid": ("网格", "Grid"),
+    "col_author": ("采集人", "Worker"),
+    "col_at": ("提交时间", "Submitted"),
+    "col_title": ("地址/名称", "Address / name"),
+}
+
+
+def w(key: str, lang: str, **kwargs) -> str:
+    zh, en = WORDS[key]
+    return (zh if lang == "zh" else en).format(**kwargs)
+
+
+class QueueLoaded(Message):
+    def __init__(self, records: list[Record], counts: dict[str, int]) -> None:
+        super().__init__()
+        self.records, self.counts = records, counts
+
+
+class CommentModal(ModalScreen[str | None]):
+    """Ask for the comment a returned record must carry."""
+
+    DEFAULT_CSS = """
+    CommentModal { align: center middle; }
+    CommentModal > Vertical { width: 70; height: auto; padding: 1 2; border: thick $warning;
+                              background: $surface; }
+    """
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+
+    def __init__(self, lang: str, prompt: str) -> None:
+        super().__init__()
+        self.lang, self.prompt = lang, prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.prompt)
+            yield Input(id="comment")
+            with Horizontal():
+                yield Button(w("yes", self.lang), id="ok", variant="primary")
+                yield Button(w("no", self.lang), id="cancel")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#ok")
+    def ok(self) -> None:
+        self.dismiss(self.query_one("#comment", Input).value)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    ConfirmModal { align: center middle; }
+    ConfirmModal > Vertical { width: 50; height: auto; padding: 1 2; border: thick $primary;
+                              background: $surface; }
+    """
+    BINDINGS = [Binding("escape", "cancel", show=False), Binding("enter", "ok", show=False)]
+
+    def __init__(self, lang: str, question: str) -> None:
+        super().__init__()
+        self.lang, self.question = lang, question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            with Horizontal():
+                yield Button(w("yes", self.lang), id="ok", variant="primary")
+                yield Button(w("no", self.lang), id="cancel")
+
+    @on(Button.Pressed, "#ok")
+    def action_ok(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class ReviewScreen(BaseScreen):
+    DEFAULT_CSS = """
+    ReviewScreen #review-body { height: 1fr; }
+    ReviewScreen #review-grids { width: 36; }
+    ReviewScreen #review-queue { height: 2fr; }
+    ReviewScreen #review-changes { height: 1fr; border-top: solid $primary; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", show=False),
+        Binding("a", "approve", show=False),
+        Binding("r", "send_back", show=False),
+        Binding("space", "toggle", show=False),
+        Binding("A", "bulk_approve", show=False),
+        Binding("k", "cycle_kind", show=False),
+        Binding("o", "open", show=False),
+    ]
+    HINTS = [("a", "review_approve"), ("r", "review_return"), ("␣", "review_select"),
+             ("A", "review_bulk"), ("k", "review_kind"), ("o", "open"), ("esc", "back")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter = QueueFilter()
+        self.records: list[Record] = []
+        self.selected: set[str] = set()
+
+    def key_hints(self) -> list[tuple[str, str]]:
+        return self.HINTS
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        yield Static(w("title", lang), classes="screen-title", id="review-title")
+        with Horizontal(id="review-body"):
+            with Vertical(id="review-grids"):
+                yield Static(w("grids", lang), classes="section-title")
+                yield OptionList(id="review-grid-list")
+            with Vertical():
+                table = DataTable(id="review-queue", cursor_type="row", zebra_stripes=True)
+                yield table
+                yield Static("", id="review-changes")
+        yield StatusBar()
+
+    def on_mount(self) -> None:
+        lang = self.lang
+        table = self.query_one("#review-queue", DataTable)
+        table.add_column("✓", key="sel", width=1)
+        for key in ("col_kind", "col_grid", "col_author", "col_at", "col_title"):
+            table.add_column(w(key, lang), key=key)
+
+    def reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="review")
+    def load(self) -> None:
+        with self.app.reading() as store:
+            records = queue(store, self.filter, limit=500)
+            counts = counts_per_grid(store, QueueFilter(kind=self.filter.kind))
+        self.post_message(QueueLoaded(records, counts))
+
+    @on(QueueLoaded)
+    def show(self, message: QueueLoaded) -> None:
+        lang = self.lang
+        self.records = message.records
+        self.selected &= {r.id for r in self.records}
+        grids = self.query_one("#review-grid-list", OptionList)
+        grids.clear_options()
+        grids.add_option(Option(f"{w('all', lang)}  ({sum(message.counts.values())})", id="*"))
+        for code, n in message.counts.items():
+            grids.add_option(Option(f"{fit(self.app.grid_name(code) or code, 24)}  {n:>4}",
+                                    id=code))
+        table = self.query_one("#review-queue", DataTable)
+        table.clear()
+        for r in self.records:
+            table.add_row("●" if r.id in self.selected else "",
+                          RECORD_KIND.label(r.kind, lang), r.grid_code or "", r.author or "",
+                          short_time(r.updated_at), fit(r.title, 40), key=r.id)
+        title = w("title", lang) + (f" — {RECORD_KIND.label(self.filter.kind, lang)}"
+                                    if self.filter.kind else "")
+        self.query_one("#review-title", Static).update(title)
+        if not self.records:
+            self.query_one("#review-changes", Static).update(w("empty", lang))
+        else:
+            self.show_changes(self.records[min(table.cursor_row, len(self.records) - 1)])
+
+    def current(self) -> Record | None:
+        table = self.query_one("#review-queue", DataTable)
+        if not self.records or table.cursor_row >= len(self.records):
+            return None
+        return self.records[table.cursor_row]
+
+    @on(DataTable.RowHighlighted, "#review-queue")
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        record = self.current()
+        if record is not None:
+            self.show_changes(record)
+
+    def show_changes(self, record: Record) -> None:
+        lang = self.lang
+        changes = changed_since_last_review(self.app.store, record.id)
+        reviewed = any(h["action"] in ("approved", "returned")
+                       for h in self.app.store.history(record.id))
+        lines = [f"[b]{w('changed', lang) if reviewed else w('never', lang)}[/b]"]
+        specs = FIELD_INDEX[record.kind]
+        for name, (old, new) in list(changes.items())[:12]:
+            label = specs[name].label(lang) if name in specs else name
+            if reviewed:
+                lines.append(f"[yellow]{label}[/]: {fit(str(old), 20)} → {fit(str(new), 30)}")
+            else:
+                lines.append(f"{label}: {fit(str(new), 50)}")
+        if record.review_comment:
+            lines.append(f"« {record.review_comment} »")
+        self.query_one("#review-changes", Static).update("\n".join(lines))
+
+    @on(OptionList.OptionSelected, "#review-grid-list")
+    def pick_grid(self, event: OptionList.OptionSelected) -> None:
+        code = event.option.id
+        self.filter = QueueFilter(None if code == "*" else code, kind=self.filter.kind)
+        self.load()
+
+    # -- decisions --------------------------------------------------------------------------
+    def _decide(self, action) -> bool:
+        try:
+            action()
+        except TransitionError as exc:
+            self.notify(exc.zh if self.lang == "zh" else exc.en, severity="error")
+            return False
+        except ValidationFailed as exc:
+            self.notify("; ".join(e.message(self.lang) for e in exc.errors[:3]),
+                        severity="error")
+            return False
+        self.app.refresh_pending()  # background sync notices the outbox change by itself
+        self.load()
+        return True
+
+    def action_approve(self) -> None:
+        record = self.current()
+        if record and self._decide(lambda: approve(self.app.store, [record.id])):
+            self.notify(w("approved_n", self.lang, n=1))
+
+    def action_send_back(self) -> None:
+        record = self.current()
+        if record is None:
+            return
+
+        def done(comment: str | None) -> None:
+            if comment is not None and self._decide(
+                    lambda: send_back(self.app.store, record.id, comment)):
+                self.notify(w("returned", self.lang))
+
+        self.app.push_screen(CommentModal(self.lang, w("comment_title", self.lang)), done)
+
+    def action_toggle(self) -> None:
+        record = self.current()
+        if record is None:
+            return
+        self.selected ^= {record.id}
+        table = self.query_one("#review-queue", DataTable)
+        table.update_cell(record.id, "sel", "●" if record.id in self.selected else "")
+        table.action_cursor_down()
+
+    def action_bulk_approve(self) -> None:
+        ids = [r.id for r in self.records if r.id in self.selected]
+        if not ids:
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes and self._decide(lambda: approve(self.app.store, ids)):
+                self.notify(w("approved_n", self.lang, n=len(ids)))
+                self.selected.clear()
+
+        self.app.push_screen(ConfirmModal(self.lang, w("confirm_bulk", self.lang, n=len(ids))),
+                             done)
+
+    def action_cycle_kind(self) -> None:
+        kinds = [None, "site", "facility", "inspection"]
+        nxt = kinds[(kinds.index(self.filter.kind) + 1) % len(kinds)]
+        self.filter = QueueFilter(self.filter.grid_code, kind=nxt)
+        self.load()
+
+    def action_open(self) -> None:
+        record = self.current()
+        if record is not None:
+            self.app.open_detail(record.id)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,66 @@
+"""The supervisor's review screen driven with Pilot: queue order, what changed, return with a
+comment, bulk approve with one confirmation, and a worker refused."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input
+
+from fieldapp.store.review import QueueFilter, queue
+from fieldapp.ui.screens.review import ConfirmModal, ReviewScreen
+from tests.ui_support import SIZE, make_app, open_store, settle, text_of, wait_for_screen
+
+
+def as_supervisor(demo) -> None:
+    store = open_store(demo)
+    store.set_setting("current_user", "li")
+    store.set_setting("role:li", "supervisor")
+    store.conn.close()
+
+
+async def open_review(pilot) -> ReviewScreen:
+    pilot.app.push_screen(ReviewScreen())
+    return await wait_for_screen(pilot, ReviewScreen)
+
+
+async def test_supervisor_returns_and_bulk_approves(demo):
+    as_supervisor(demo)
+    waiting = queue(open_store(demo), QueueFilter(), limit=1000)
+    assert len(waiting) > 5
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        table = screen.query_one("#review-queue", DataTable)
+        assert table.row_count == len(waiting)
+        assert [r.id for r in screen.records] == [r.id for r in waiting]  # oldest first
+        assert "首次审核" in text_of(screen.query_one("#review-changes"))
+        first = screen.records[0]
+        await pilot.press("r")
+        await pilot.pause()
+        screen.app.screen.query_one(Input).value = "请补充权属方联系电话"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert first.id not in {r.id for r in screen.records}
+        await pilot.press("space", "space", "A")
+        await wait_for_screen(pilot, ConfirmModal)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, ReviewScreen)
+        await settle(pilot)
+        assert len(screen.records) == len(waiting) - 3
+    store = open_store(demo)
+    assert store.get(first.id).status == "returned"
+    assert store.get(first.id).review_comment == "请补充权属方联系电话"
+    approved = [r for r in waiting[1:3]]
+    assert all(store.get(r.id).status == "approved" for r in approved)
+    assert [h["who"] for h in store.history(first.id)][-1] == "li"
+
+
+async def test_worker_may_look_but_not_decide(demo):
+    app = make_app(demo, "en")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        before = len(screen.records)
+        await pilot.press("a")
+        await settle(pilot)
+        assert len(screen.records) == before
+        assert any("only a supervisor may approve" in str(n.message)
+                   for n in app._notifications)
