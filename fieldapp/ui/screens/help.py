@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -16,14 +16,16 @@ from fieldapp.ui.i18n import t
 KEYS = [
     ("help_global", [("F1 / ?", "help"), ("Ctrl+P", "help_palette"), ("h", "home"),
                      ("s", "sites"), ("f", "facilities"), ("n", "new_site"), ("/", "search"),
-                     ("c", "coverage"), ("Ctrl+L", "switch_lang"), ("Ctrl+Q", "quit")]),
-    ("help_list", [("↑ ↓", "help_move"), ("Enter", "help_open_row"), ("[  ]", "next_page"),
+                     ("c", "coverage"), ("v", "review"), ("F5", "sync_screen"),
+                     ("Ctrl+L", "switch_lang"),
+                     ("Ctrl+Q", "quit")]),
+    ("help_list", [("↑ ↓", "help_move"), ("Enter", "help_open_row"), ("[  ]", "page_keys"),
                    ("o", "sort_dir"), ("x", "clear_filters"), ("n", "new"),
                    ("Esc", "back")]),
     ("help_form", [("Tab / Shift+Tab", "help_move"), ("Ctrl+S", "save_draft"),
                    ("F9", "submit"), ("Space", "help_multi"), ("Esc", "back")]),
     ("help_detail", [("e", "edit"), ("i", "record_inspection"), ("o", "open_target"),
-                     ("Esc", "back")]),
+                     ("a", "attachments"), ("Esc", "back")]),
 ]
 
 
@@ -46,7 +48,8 @@ class HelpScreen(ModalScreen[None]):
             table.add_row("", "")
         with Vertical(classes="dialog", id="help"):
             yield Static(t("help_title", lang), classes="dialog-title")
-            yield Static(table)
+            with VerticalScroll(id="help-keys"):
+                yield Static(table)
             yield Static(t("help_footer", lang), classes="dim")
 
     def action_close(self) -> None:

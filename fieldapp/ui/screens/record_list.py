@@ -33,7 +33,7 @@ SORTS = ("updated_at", "created_at", "title", "grid_code", "status")
 
 class RecordListScreen(BaseScreen):
     AUTO_FOCUS = "#records"
-    HINTS = [("/", "search"), ("⏎", "open"), ("n", "new"), ("[ ]", "next_page"),
+    HINTS = [("/", "search"), ("⏎", "open"), ("n", "new"), ("[ ]", "page_keys"),
              ("o", "sort_dir"), ("x", "clear_filters"), ("h", "home"), ("?", "help")]
     BINDINGS = [
         Binding("slash", "focus_search", show=False),
