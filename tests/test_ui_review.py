@@ -18,7 +18,8 @@ def as_supervisor(demo) -> None:
 
 
 async def open_review(pilot) -> ReviewScreen:
-    pilot.app.push_screen(ReviewScreen())
+    await settle(pilot)
+    await pilot.press("v")  # the key the help screen lists
     return await wait_for_screen(pilot, ReviewScreen)
 
 

@@ -40,7 +40,8 @@ def _is_list(screen) -> bool:
     return type(screen).__name__ == "RecordListScreen"
 
 #: Actions on plain keys; off while the user types in a form or answers a dialog.
-LETTER_ACTIONS = {"home", "sites", "facilities", "new_site", "search", "coverage", "help_key"}
+LETTER_ACTIONS = {"home", "sites", "facilities", "new_site", "search", "coverage", "review",
+                  "help_key"}
 SYNC_STATES = ("online", "offline", "syncing", "sync_error")
 
 
@@ -65,6 +66,7 @@ class FieldApp(App):
         Binding("n", "new_site", show=False),
         Binding("slash", "search", show=False),
         Binding("c", "coverage", show=False),
+        Binding("v", "review", show=False),
         Binding("f5", "sync_screen", show=False),
         Binding("ctrl+q", "quit", show=False, priority=True),
     ]
@@ -243,6 +245,12 @@ class FieldApp(App):
             self.notify(t("coverage_missing", self.lang), severity="warning")
             return
         self.push_screen(CoverageScreen(self.ctx.open_store(), self.lang))
+
+    def action_review(self) -> None:
+        from fieldapp.ui.screens.review import ReviewScreen
+
+        if not isinstance(self.screen, ReviewScreen):
+            self.push_screen(ReviewScreen())
 
     def action_sync_screen(self) -> None:
         from fieldapp.ui.screens.sync import SyncScreen
