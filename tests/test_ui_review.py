@@ -7,6 +7,9 @@ from textual.widgets import DataTable, Input
 
 from fieldapp.store.review import QueueFilter, queue
 from fieldapp.ui.screens.review import ConfirmModal, ReviewScreen
+from sync import credentials
+from tests.conftest import complete_site
+from tests.sync_helpers import laptops, registry, sqlite_only  # noqa: F401  (fixtures)
 from tests.ui_support import SIZE, make_app, open_store, settle, text_of, wait_for_screen
 
 
@@ -65,3 +68,34 @@ async def test_worker_may_look_but_not_decide(demo):
         assert len(screen.records) == before
         assert any("only a supervisor may approve" in str(n.message)
                    for n in app._notifications)
+
+
+@sqlite_only
+async def test_team_laptop_switches_user_and_records_who_decided(registry, laptops):
+    """One laptop, a worker and a supervisor enrolled: the worker submits, the supervisor
+    takes over from the command palette and returns it; history names each of them."""
+    laptop = laptops("team", user="wangfang")
+    laptop.enroll(registry.token("lisupervisor", "supervisor", "310104"))
+    laptop.sync()  # areas come down with the first pull
+    credentials.switch(laptop.config_dir, laptop.store, "wangfang")
+    site = laptop.store.save("site", complete_site(), status="submitted")
+    laptop.close()
+    app = make_app(laptop.home)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.enrolled_users() == ["lisupervisor", "wangfang"]
+        await pilot.press("ctrl+p")
+        await pilot.press(*"lisupervisor")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.store.user == "lisupervisor" and app.store.role == "supervisor"
+        screen = await open_review(pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        screen.app.screen.query_one(Input).value = "照片不清楚"
+        await pilot.press("enter")
+        await settle(pilot)
+    store = open_store(laptop.home)
+    assert [h["who"] for h in store.history(site.id)] == ["wangfang", "lisupervisor"]
+    assert store.setting("current_user") == "lisupervisor"

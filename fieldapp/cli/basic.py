@@ -50,12 +50,13 @@ def cmd_open(args: argparse.Namespace) -> int:
 
     ctx = context(args)
     app = FieldApp(ctx)
-    syncing = BackgroundSync(ctx, app.set_sync_status)  # waits until the laptop is enrolled
-    syncing.start()
+    # Waits until the laptop is enrolled; the app restarts it when the user is switched.
+    app.background = BackgroundSync(ctx, app.set_sync_status)
+    app.background.start()
     try:
         app.run()
     finally:
-        syncing.stop()
+        app.background.stop()
     return 0
 
 

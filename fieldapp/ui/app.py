@@ -246,6 +246,45 @@ class FieldApp(App):
             return
         self.push_screen(CoverageScreen(self.ctx.open_store(), self.lang))
 
+    # -- team laptop: several enrolled users ----------------------------------------------
+    def enrolled_users(self) -> list[str]:
+        from sync import credentials
+
+        try:
+            return [entry["user"] for entry in credentials.users(self.ctx.config_dir)[1]]
+        except Exception:  # noqa: BLE001 - an unreadable file shows no users; sync says why
+            return []
+
+    def action_switch_user(self, name: str) -> None:
+        """Make `name` the current user: every later save is recorded under them, and the
+        background sync restarts with their credential."""
+        from sync import credentials
+        from sync.client import SyncError
+
+        try:
+            credentials.switch(self.ctx.config_dir, self.store, name)
+        except SyncError as exc:
+            self.notify(exc.message(self.lang), severity="error")
+            return
+        for reader in self._readers.values():
+            reader.user, reader.role = self.store.user, self.store.role
+        self.restart_background_sync()
+        self.notify(t("user_switched", self.lang, name=name))
+        self.refresh_pending()
+        if isinstance(self.screen, HomeScreen):
+            self.screen.reload()
+
+    @work(thread=True, exclusive=True, group="background-sync")
+    def restart_background_sync(self) -> None:
+        background = getattr(self, "background", None)
+        if background is None:
+            return
+        from sync.background import BackgroundSync
+
+        background.stop()
+        self.background = BackgroundSync(self.ctx, self.set_sync_status)
+        self.background.start()
+
     def action_review(self) -> None:
         from fieldapp.ui.screens.review import ReviewScreen
 

@@ -22,10 +22,17 @@ class FieldCommands(Provider):
     def _commands(self) -> list[tuple[str, str]]:
         lang = self.app.lang
         other = "en" if lang == "zh" else "zh"
-        return [(f"{t(key, lang)} ({t(key, other)})", action) for key, action in ACTIONS]
+        commands = [(f"{t(key, lang)} ({t(key, other)})", action) for key, action in ACTIONS]
+        current = self.app.store.user
+        commands += [(f"{t('switch_user', lang)} {name} ({t('switch_user', other)})",
+                      f"switch_user:{name}")
+                     for name in self.app.enrolled_users() if name != current]
+        return commands
 
     def _run(self, action: str) -> None:
-        getattr(self.app, f"action_{action}")()
+        action, _, argument = action.partition(":")
+        method = getattr(self.app, f"action_{action}")
+        method(argument) if argument else method()
 
     async def discover(self) -> Hits:
         for name, action in self._commands():

@@ -155,6 +155,8 @@ _T: dict[str, tuple[str, str]] = {
     "help_palette": ("命令面板: 所有操作", "Command palette: every action"),
     "help_multi": ("空格: 勾选多选项", "Space: tick a multi-choice item"),
     "help_footer": ("Esc 关闭", "Esc closes"),
+    "switch_user": ("切换用户", "Switch user to"),
+    "user_switched": ("当前用户: {name}", "Now working as {name}"),
     # review (supervisors)
     "review": ("审核队列", "Review queue"),
     "review_approve": ("通过", "Approve"),
