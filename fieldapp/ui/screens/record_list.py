@@ -27,7 +27,9 @@ from fieldapp.ui.widgets.record_table import PAGE_SIZE, EdgeTable
 from fieldapp.ui.widgets.status_bar import StatusBar
 
 COUNT_CAP = 10_000
-SEARCH_DEBOUNCE_S = 0.25
+# Long enough to fold a burst of keys (or an IME commit) into one query, short enough that
+# the table follows typing: a query at 100,000 records takes 5-35 ms.
+SEARCH_DEBOUNCE_S = 0.06
 SORTS = ("updated_at", "created_at", "title", "grid_code", "status")
 
 
