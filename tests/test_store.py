@@ -155,3 +155,11 @@ def test_two_connections_see_each_others_writes(tmp_path):
     saved = a.save("site", {"grid_code": GRID, "address": "天平路1号"})
     assert b.get(saved.id).data["address"] == "天平路1号"
     assert isinstance(a.conn, sqlite3.Connection)
+
+
+def test_finding_a_records_open_outbox_entry_uses_the_record_index(store):
+    from fieldapp.store.records import OPEN_ENTRY_SQL
+
+    plan = " ".join(row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {OPEN_ENTRY_SQL}",
+                                                         ("x",)))
+    assert "outbox_record" in plan, plan  # not a scan of every pending entry

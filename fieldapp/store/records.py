@@ -26,6 +26,12 @@ STATUS_FIELD = "status"
 COMMENT_FIELD = "review_comment"
 
 
+#: The unsent outbox entry of a record. `+state` keeps the planner on the record_id index:
+#: the state index matches every pending row, and a save took 90 ms with 100,000 waiting.
+OPEN_ENTRY_SQL = ("SELECT seq, op, fields FROM outbox WHERE record_id = ? AND sealed = 0 "
+                  "AND +state = 'pending' ORDER BY seq DESC LIMIT 1")
+
+
 def utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -361,9 +367,7 @@ class RecordStore:
 
     def _enqueue(self, record: Record, op: str, fields: dict, now: str) -> None:
         """Add the change to the outbox, folding it into an unsent entry for the record."""
-        open_entry = self.conn.execute(
-            "SELECT seq, op, fields FROM outbox WHERE record_id = ? AND sealed = 0 "
-            "AND state = 'pending' ORDER BY seq DESC LIMIT 1", (record.id,)).fetchone()
+        open_entry = self.conn.execute(OPEN_ENTRY_SQL, (record.id,)).fetchone()
         if open_entry and op != "delete":
             merged = {**json.loads(open_entry["fields"]), **fields}
             self.conn.execute("UPDATE outbox SET fields = ? WHERE seq = ?",
