@@ -22,15 +22,12 @@ from fieldapp.domain.records import (
 )
 from fieldapp.io.headers import ENVELOPE, ID_COLUMN, STATUS_COLUMN
 from fieldapp.io.tables import RowWriter, TableError, xlsx_row
+from fieldapp.store.scope import ScopeError, scope_grids  # noqa: F401
 from fieldapp.store.records import Query, Record, RecordStore
 
 FORMATS = ("xlsx", "csv", "geojson")
 WIDTH_SAMPLE = 200  # rows looked at to size xlsx columns
 Progress = Callable[[int, "float | None"], None]
-
-
-class ScopeError(ValueError):
-    pass
 
 
 @dataclass
@@ -49,32 +46,7 @@ class ExportReport:
         return text
 
 
-# -- scope ----------------------------------------------------------------------------------
-def scope_grids(store: RecordStore, user: str | None = None) -> set[str] | None:
-    """Grid codes the user may see, or None when no scope is set (everything local).
-
-    The setting `scopes:<user>` holds area codes as sync writes them (comma-separated) or as
-    a JSON list; "*" is the whole city.
-    """
-    user = store.user if user is None else user
-    raw = (store.setting(f"scopes:{user}") or "").strip()
-    if not raw:
-        return None
-    if raw.startswith("["):
-        try:
-            codes = [str(c).strip() for c in json.loads(raw)]
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise ScopeError(f"用户 {user} 的范围设置已损坏 / the scope setting of {user} is "
-                             f"damaged: {raw!r}") from exc
-    else:
-        codes = [c.strip() for c in raw.split(",")]
-    codes = [c for c in codes if c]
-    if "*" in codes:
-        return None
-    grids: set[str] = set()
-    for code in codes:
-        grids.update(store.area_codes_below(code))
-    return grids
+# -- scope: fieldapp.store.scope (re-exported here) -------------------------------------
 
 
 def iter_records(store: RecordStore, kind: str, *, status: str | None = None,

@@ -22,7 +22,7 @@ from fieldapp.ui.widgets.status_bar import StatusBar
 
 def _scope(store) -> set[str] | None:
     """Grids in the user's scope as sync records it; None when unset or unreadable."""
-    from fieldapp.io.exporter import ScopeError, scope_grids
+    from fieldapp.store.scope import ScopeError, scope_grids
 
     try:
         return scope_grids(store)
