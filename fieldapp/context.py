@@ -17,7 +17,7 @@ class AppContext:
     explicit_dir: bool = False  # a data dir given by flag or FIELDAPP_HOME keeps config inside
 
     @classmethod
-    def create(cls, data_dir: str | None = None, lang: str | None = None) -> "AppContext":
+    def create(cls, data_dir: str | None = None, lang: str | None = None) -> AppContext:
         import os
 
         explicit = bool(data_dir or os.environ.get("FIELDAPP_HOME"))

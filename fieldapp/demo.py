@@ -7,8 +7,8 @@ the GB/T 10114 shape but are illustrative; grid codes are community code + G + n
 from __future__ import annotations
 
 import random
-import zlib
 import uuid
+import zlib
 from datetime import date, timedelta
 
 from fieldapp.domain.areas import DISTRICTS, Area

@@ -16,7 +16,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fieldapp.store import attachments as store_attachments
 from fieldapp.store import remote
@@ -68,7 +68,7 @@ class SyncReport:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class SyncEngine:

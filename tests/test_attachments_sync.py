@@ -18,7 +18,11 @@ from tests.attachment_support import jpeg_bytes, pdf_bytes, png_bytes, write
 from tests.conftest import complete_site
 from tests.faultproxy import FaultProxy
 from tests.sync_helpers import (  # noqa: F401  (fixtures)
-    Laptop, ServerThread, laptops, registry, server_count,
+    Laptop,
+    ServerThread,
+    laptops,
+    registry,
+    server_count,
 )
 
 FAULTS = {"pass": 4, "drop_before": 1, "drop_after": 1, "delay": 1, "truncate": 1, "reset": 1}

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from fieldapp.cli import main
-from fieldapp.domain import norms as N
 from fieldapp.demo import populate
+from fieldapp.domain import norms as N
 from fieldapp.domain.geo import haversine_m, wgs84_to_gcj02
 from fieldapp.store.coverage_load import analyse_store, load_inputs
 from fieldapp.store.db import connect

@@ -9,10 +9,21 @@ import pytest
 
 from fieldapp.domain import norms as N
 from fieldapp.domain.coverage import (
-    SCENE_CODES, FacilityIn, GridIn, SiteIn, analyse, bench, check_complex, synthetic,
+    SCENE_CODES,
+    FacilityIn,
+    GridIn,
+    SiteIn,
+    analyse,
+    bench,
+    check_complex,
+    synthetic,
 )
 from fieldapp.domain.geo import (
-    EARTH_RADIUS_M, gcj02_to_wgs84, haversine_m, normalise_coordinates, wgs84_to_gcj02,
+    EARTH_RADIUS_M,
+    gcj02_to_wgs84,
+    haversine_m,
+    normalise_coordinates,
+    wgs84_to_gcj02,
 )
 
 LAT, LNG = 31.2, 121.4

@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 
 import pytest
+from conftest import GRID
 from openpyxl import Workbook, load_workbook
 
 from fieldapp.cli import main
@@ -14,8 +15,6 @@ from fieldapp.io import import_file
 from fieldapp.io.importer import default_errors_path
 from fieldapp.io.tables import TableError
 from fieldapp.store.records import Query
-
-from conftest import GRID
 
 HEADERS = ["序号", "网格编码", " 详细地址 ", "类型", "楼层", "面积（㎡）", "闲置时间", "权属性质",
            "产权人", "权属方意见", "结构安全", "消防安全", "拟用功能", "外部编号", "电话"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+from conftest import GRID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,8 +14,6 @@ from fieldapp.domain.validation import coerce
 from fieldapp.io import import_file
 from fieldapp.io.importer import normalise_cell
 from fieldapp.store.records import Query
-
-from conftest import GRID
 
 SITE_SPECS = SPECS["site"] + SPECS["facility"]
 

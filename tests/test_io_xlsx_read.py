@@ -7,10 +7,9 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook
 from openpyxl.styles import NamedStyle
+from test_io_import import messy_workbook
 
 from fieldapp.io.tables import _open_xlsx
-
-from test_io_import import messy_workbook
 
 
 def rows(path, fast):

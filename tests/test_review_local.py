@@ -7,7 +7,12 @@ import pytest
 from fieldapp.cli import main
 from fieldapp.domain.workflow import TransitionError
 from fieldapp.store.review import (
-    QueueFilter, approve, changed_since_last_review, counts_per_grid, queue, send_back,
+    QueueFilter,
+    approve,
+    changed_since_last_review,
+    counts_per_grid,
+    queue,
+    send_back,
 )
 from tests.conftest import GRID, complete_site
 
@@ -28,6 +33,9 @@ def test_queue_is_oldest_first_and_filters(store):
     assert queue(store, QueueFilter(kind="facility")) == []
     assert queue(store, QueueFilter(function="sports")) == []
     assert counts_per_grid(store) == {GRID: 1, OTHER_GRID: 1}
+    in_scope = QueueFilter(grids=frozenset({GRID}))
+    assert [r.id for r in queue(store, in_scope)] == [first.id]
+    assert queue(store, QueueFilter(grids=frozenset())) == []
 
 
 def test_worker_cannot_decide_supervisor_can(store):

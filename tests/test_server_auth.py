@@ -7,7 +7,15 @@ from datetime import timedelta
 
 import pytest
 from server_support import (
-    BACKENDS, GRID_OTHER_STREET, STREET, client, mutation, push, registry, registry_for, site,
+    BACKENDS,
+    GRID_OTHER_STREET,
+    STREET,
+    client,
+    mutation,
+    push,
+    registry,
+    registry_for,
+    site,
 )
 from sqlalchemy import func, select, update
 
@@ -56,7 +64,7 @@ def test_tokens_and_credentials_are_stored_hashed(registry):
 def test_expired_and_forged_tokens_are_refused(registry):
     token = admin.add_user(registry.url, "zhao", "worker", STREET)
     with engine_for(registry.url).begin() as conn:
-        past = (auth.datetime.now(auth.timezone.utc) - timedelta(minutes=1)).isoformat()
+        past = (auth.datetime.now(auth.UTC) - timedelta(minutes=1)).isoformat()
         conn.execute(update(EnrollmentToken.__table__).values(expires_at=past))
     assert enroll_with(registry, token).json()["error"] == "token_expired"
     forged = enroll_with(registry, auth.new_secret())

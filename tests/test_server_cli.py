@@ -14,8 +14,16 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 
 import httpx
 import pytest
-from server_support import BACKENDS, GRID, GRID_OTHER_STREET, OTHER_STREET, STREET, \
-    database_url, free_port, site
+from server_support import (
+    BACKENDS,
+    GRID,
+    GRID_OTHER_STREET,
+    OTHER_STREET,
+    STREET,
+    database_url,
+    free_port,
+    site,
+)
 
 from fieldapp.cli import main
 from fieldapp.store.db import connect

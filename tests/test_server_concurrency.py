@@ -7,8 +7,16 @@ from __future__ import annotations
 import threading
 
 import pytest
-from server_support import BACKENDS, DISTRICT, GRID, GRID_SAME_STREET, mutation, push, \
-    registry_for, site
+from server_support import (
+    BACKENDS,
+    DISTRICT,
+    GRID,
+    GRID_SAME_STREET,
+    mutation,
+    push,
+    registry_for,
+    site,
+)
 
 WRITERS, BATCHES, PER_BATCH = 4, 8, 10
 

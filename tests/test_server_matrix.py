@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 from server_support import (
-    BACKENDS, GRID, GRID_OTHER_STREET, STREET, mutation, push, registry_for, site,
+    BACKENDS,
+    GRID,
+    GRID_OTHER_STREET,
+    STREET,
+    mutation,
+    push,
+    registry_for,
+    site,
 )
 
 # Everyone's scope is one street (天平路街道); "out" records sit in the next street (湖南路).

@@ -4,8 +4,17 @@ delete against edit, workflow and validation, paging, tombstones, evictions and 
 from __future__ import annotations
 
 from server_support import (
-    DISTRICT, GRID, GRID_OTHER_STREET, GRID_SAME_STREET, OTHER_STREET, STREET, mutation,
-    pull_all, push, registry, site,
+    DISTRICT,
+    GRID,
+    GRID_OTHER_STREET,
+    GRID_SAME_STREET,
+    OTHER_STREET,
+    STREET,
+    mutation,
+    pull_all,
+    push,
+    registry,
+    site,
 )
 from sqlalchemy import func, select
 

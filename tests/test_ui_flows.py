@@ -20,7 +20,12 @@ from fieldapp.ui.widgets.field_input import FieldInput
 from fieldapp.ui.widgets.record_table import PAGE_SIZE, EdgeTable
 from tests.conftest import GRID
 from tests.ui_support import (
-    SIZE, make_app, open_store, settle, text_of, wait_for_screen,
+    SIZE,
+    make_app,
+    open_store,
+    settle,
+    text_of,
+    wait_for_screen,
     wait_until,
 )
 

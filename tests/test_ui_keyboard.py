@@ -16,7 +16,12 @@ from fieldapp.ui.screens.record_list import RecordListScreen
 from fieldapp.ui.widgets.field_input import FieldInput
 from fieldapp.ui.widgets.record_table import EdgeTable
 from tests.ui_support import (
-    SIZE, make_app, open_store, text_of, wait_for_screen, wait_until,
+    SIZE,
+    make_app,
+    open_store,
+    text_of,
+    wait_for_screen,
+    wait_until,
 )
 
 ADDRESS = "衡山路88号"

@@ -14,7 +14,10 @@ from fieldapp.ui.screens.record_detail import RecordDetailScreen
 from fieldapp.ui.screens.record_form import RecordFormScreen
 from fieldapp.ui.screens.record_list import RecordListScreen
 from tests.ui_support import (
-    SIZE, copy_demo, make_app, wait_for_screen,
+    SIZE,
+    copy_demo,
+    make_app,
+    wait_for_screen,
 )
 
 

@@ -82,7 +82,6 @@ def _size(n: int) -> str:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from fieldapp.store import attachments as att
-
     from fieldapp.store.db import transaction
     from sync.attachment_sync import AUTO_DOWNLOAD
 

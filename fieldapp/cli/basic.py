@@ -45,7 +45,6 @@ def context(args: argparse.Namespace) -> AppContext:
 
 def cmd_open(args: argparse.Namespace) -> int:
     from fieldapp.ui.app import FieldApp
-
     from sync.background import BackgroundSync
 
     ctx = context(args)

@@ -18,8 +18,8 @@ import math
 import random
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from fieldapp.domain.catalog import scene_of
 from fieldapp.domain.coverage_index import SCENE_CODES, Buckets, SceneIndex
@@ -71,7 +71,7 @@ class FacilityIn:
         self.scenes = tuple(dict.fromkeys(scene_of(f) for f in self.functions))
 
     @classmethod
-    def from_data(cls, record_id: str, data: dict, status: str = "") -> "FacilityIn":
+    def from_data(cls, record_id: str, data: dict, status: str = "") -> FacilityIn:
         return cls(record_id, data.get("grid_code") or "", tuple(data.get("functions") or ()),
                    _num(data.get("building_area")), data.get("facility_kind"),
                    _num(data.get("lat")), _num(data.get("lng")), data.get("name") or "", status)
@@ -100,7 +100,7 @@ class SiteIn:
     title: str = ""
 
     @classmethod
-    def from_data(cls, record_id: str, data: dict, status: str = "") -> "SiteIn":
+    def from_data(cls, record_id: str, data: dict, status: str = "") -> SiteIn:
         floor = _num(data.get("floor_from"))
         return cls(record_id, data.get("grid_code") or "",
                    tuple(data.get("candidate_functions") or ()), _num(data.get("usable_area")),

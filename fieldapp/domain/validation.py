@@ -8,14 +8,27 @@ needs every required field. The same functions serve the form, the importer and 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from fieldapp.domain import normalize as N
 from fieldapp.domain.joint_review import ready_problems
 from fieldapp.domain.records import (
-    BOOL, CHOICE, DATE, FIELD_INDEX, FLOAT, GRID, INT, LONGTEXT, MULTI, PHONE, REF, SPECS, TEXT,
+    BOOL,
+    CHOICE,
+    DATE,
+    FIELD_INDEX,
+    FLOAT,
+    GRID,
+    INT,
+    LONGTEXT,
+    MULTI,
+    PHONE,
+    REF,
+    SPECS,
+    TEXT,
     FieldSpec,
 )
 

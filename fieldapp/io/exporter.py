@@ -11,19 +11,28 @@ from __future__ import annotations
 import json
 import os
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from fieldapp.domain.choices import RECORD_KIND, STATUS
 from fieldapp.domain.records import (
-    BOOL, CHOICE, DATE, FLOAT, INT, MULTI, SPECS, FieldSpec, title_of,
+    BOOL,
+    CHOICE,
+    DATE,
+    FLOAT,
+    INT,
+    MULTI,
+    SPECS,
+    FieldSpec,
+    title_of,
 )
 from fieldapp.io.headers import ENVELOPE, ID_COLUMN, STATUS_COLUMN
 from fieldapp.io.tables import RowWriter, TableError, xlsx_row
-from fieldapp.store.scope import ScopeError, scope_grids  # noqa: F401
 from fieldapp.store.records import Query, Record, RecordStore
+from fieldapp.store.scope import ScopeError, scope_grids  # noqa: F401
 
 FORMATS = ("xlsx", "csv", "geojson")
 WIDTH_SAMPLE = 200  # rows looked at to size xlsx columns

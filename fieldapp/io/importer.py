@@ -15,9 +15,9 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from fieldapp.domain import normalize as N
 from fieldapp.domain.choices import STATUS

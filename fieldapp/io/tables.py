@@ -12,10 +12,11 @@ import codecs
 import csv
 import io
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 SAMPLE_BYTES = 1 << 20
 
@@ -264,7 +265,7 @@ class RowWriter:
         else:
             self._book.save(self.path)
 
-    def __enter__(self) -> "RowWriter":
+    def __enter__(self) -> RowWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:

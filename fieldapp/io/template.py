@@ -10,7 +10,19 @@ from pathlib import Path
 
 from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.records import (
-    BOOL, CHOICE, DATE, FLOAT, GRID, INT, LONGTEXT, MULTI, PHONE, REF, SPECS, TEXT, FieldSpec,
+    BOOL,
+    CHOICE,
+    DATE,
+    FLOAT,
+    GRID,
+    INT,
+    LONGTEXT,
+    MULTI,
+    PHONE,
+    REF,
+    SPECS,
+    TEXT,
+    FieldSpec,
 )
 from fieldapp.io.exporter import column_widths, display_value
 

@@ -59,7 +59,7 @@ class Attachment:
     last_error: dict | None = None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Attachment":
+    def from_row(cls, row: sqlite3.Row) -> Attachment:
         return cls(row["id"], row["record_id"], row["sha256"], row["name"], row["kind"],
                    row["mime"], row["size"], row["caption"], row["created_at"], row["author"],
                    row["state"], bool(row["has_content"]), bool(row["deleted"]),

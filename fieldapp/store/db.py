@@ -8,9 +8,9 @@ which needs PostgreSQL too, uses SQLModel.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from fieldapp.store.migrations import migrate
 

@@ -9,7 +9,7 @@ by the first schema).
 from __future__ import annotations
 
 import sqlite3
-from typing import Callable
+from collections.abc import Callable
 
 V1 = """
 CREATE TABLE area (

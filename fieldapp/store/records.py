@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from fieldapp.domain.normalize import normalise_address
 from fieldapp.domain.records import SEARCH_FIELDS, title_of
@@ -33,7 +34,7 @@ OPEN_ENTRY_SQL = ("SELECT seq, op, fields FROM outbox WHERE record_id = ? AND se
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class ValidationFailed(ValueError):
@@ -63,7 +64,7 @@ class Record:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Record":
+    def from_row(cls, row: sqlite3.Row) -> Record:
         return cls(
             id=row["id"], kind=row["kind"], status=row["status"], data=json.loads(row["data"]),
             grid_code=row["grid_code"], title=row["title"], review_comment=row["review_comment"],

@@ -20,6 +20,7 @@ class QueueFilter:
     author: str | None = None
     kind: str | None = None
     function: str | None = None
+    grids: frozenset[str] | None = None  # the user's scope; None is everything local
 
 
 def _where(store: RecordStore, f: QueueFilter) -> tuple[str, list]:
@@ -34,6 +35,9 @@ def _where(store: RecordStore, f: QueueFilter) -> tuple[str, list]:
         grids = store.area_codes_below(f.grid_code)
         clauses.append(f"r.grid_code IN ({','.join('?' * len(grids))})")
         params.extend(grids)
+    if f.grids is not None:
+        clauses.append(f"r.grid_code IN ({','.join('?' * len(f.grids))})" if f.grids else "0")
+        params.extend(sorted(f.grids))
     if f.function:
         clauses.append(
             "EXISTS (SELECT 1 FROM json_each(r.data, CASE r.kind WHEN 'site' THEN "

@@ -8,9 +8,9 @@ dialogs are pushed on top. Database reads run in thread workers on a second conn
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from textual import work
 from textual.app import App

@@ -10,7 +10,6 @@ import logging
 import time
 
 import orjson
-
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response

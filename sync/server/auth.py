@@ -12,7 +12,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -30,7 +30,7 @@ TOKEN_LIFETIME = timedelta(days=7)
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def digest(secret: str) -> str:
@@ -140,7 +140,7 @@ def enroll(conn: Connection, token: str, device_id: str, device_name: str) -> tu
 
 def issue_token(conn: Connection, user_id: int, lifetime: timedelta = TOKEN_LIFETIME) -> str:
     token = new_secret()
-    expires = (datetime.now(timezone.utc) + lifetime).isoformat(timespec="milliseconds")
+    expires = (datetime.now(UTC) + lifetime).isoformat(timespec="milliseconds")
     conn.execute(insert(TOKENS).values(token_hash=digest(token), user_id=user_id,
                                        expires_at=expires))
     return token

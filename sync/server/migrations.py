@@ -8,7 +8,7 @@ may start at once) and refuses a database that is newer than this program.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -176,6 +176,6 @@ def migrate(engine: Engine) -> int:
             for statement in _statements(ddl, dialect):
                 conn.execute(text(statement))
             conn.execute(text("INSERT INTO schema_version (version, applied_at) VALUES (:v, :at)"),
-                         {"v": number, "at": datetime.now(timezone.utc).isoformat()})
+                         {"v": number, "at": datetime.now(UTC).isoformat()})
             applied += 1
     return applied

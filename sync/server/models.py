@@ -7,14 +7,12 @@ Hot paths use the SQLAlchemy tables (`Model.__table__`) with Core statements for
 
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlmodel import Field, SQLModel
 
 
 class User(SQLModel, table=True):
     __tablename__ = "fa_user"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=60)
     role: str  # worker | supervisor | admin
     scopes: str  # comma-separated area codes, or "*" for the whole city
@@ -27,7 +25,7 @@ class EnrollmentToken(SQLModel, table=True):
     token_hash: str = Field(primary_key=True)  # sha256 hex: the token itself is never stored
     user_id: int = Field(foreign_key="fa_user.id")
     expires_at: str
-    used_at: Optional[str] = None
+    used_at: str | None = None
 
 
 class DeviceCredential(SQLModel, table=True):
@@ -37,13 +35,13 @@ class DeviceCredential(SQLModel, table=True):
     device_id: str
     device_name: str = ""
     created_at: str
-    revoked_at: Optional[str] = None
+    revoked_at: str | None = None
 
 
 class EnrollFailure(SQLModel, table=True):
     """Failed enrolment attempts per client address, shared by every server process."""
     __tablename__ = "enroll_failure"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     client: str = Field(index=True)
     at: float  # unix time: compared, never shown
 
@@ -53,10 +51,10 @@ class Area(SQLModel, table=True):
     code: str = Field(primary_key=True)
     name: str
     level: str
-    parent_code: Optional[str] = None
-    lat: Optional[float] = None
-    lng: Optional[float] = None
-    households: Optional[int] = None
+    parent_code: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    households: int | None = None
     seq: int = 0  # the change-feed seq of its last change, so pulls send only changed areas
 
 
@@ -65,10 +63,10 @@ class Record(SQLModel, table=True):
     id: str = Field(primary_key=True)
     kind: str
     grid_code: str
-    street_code: Optional[str] = None
-    district_code: Optional[str] = None
+    street_code: str | None = None
+    district_code: str | None = None
     status: str = "draft"
-    review_comment: Optional[str] = None
+    review_comment: str | None = None
     data: str  # JSON of the field dict defined by fieldapp.domain.records
     version: int = 1
     deleted: bool = False
@@ -80,7 +78,7 @@ class Record(SQLModel, table=True):
 
 class History(SQLModel, table=True):
     __tablename__ = "history"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     record_id: str
     version: int
     seq: int
@@ -89,8 +87,8 @@ class History(SQLModel, table=True):
     device_id: str
     action: str
     changes: str  # JSON {field: [old, new]}
-    comment: Optional[str] = None
-    mutation_id: Optional[str] = None
+    comment: str | None = None
+    mutation_id: str | None = None
 
 
 class AppliedMutation(SQLModel, table=True):

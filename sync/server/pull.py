@@ -8,7 +8,6 @@ that commits later with a smaller seq.
 from __future__ import annotations
 
 import orjson
-
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 

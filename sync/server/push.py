@@ -9,10 +9,9 @@ end. A rejected mutation writes nothing and never blocks the others.
 from __future__ import annotations
 
 import hashlib
-
-import orjson
 from dataclasses import dataclass, field
 
+import orjson
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 

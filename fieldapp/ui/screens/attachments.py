@@ -8,9 +8,9 @@ File copies, fetches and reads run in thread workers on their own SQLite connect
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from textual import on, work
 from textual.app import ComposeResult

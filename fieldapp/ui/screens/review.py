@@ -8,6 +8,8 @@ decision is refused with the workflow's own message.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,9 +24,15 @@ from fieldapp.domain.records import FIELD_INDEX
 from fieldapp.domain.workflow import TransitionError
 from fieldapp.store.records import Record, ValidationFailed
 from fieldapp.store.review import (
-    QueueFilter, approve, changed_since_last_review, counts_per_grid, queue, send_back,
+    QueueFilter,
+    approve,
+    changed_since_last_review,
+    counts_per_grid,
+    queue,
+    send_back,
 )
-from fieldapp.ui.format import fit, short_time
+from fieldapp.store.scope import ScopeError, scope_grids
+from fieldapp.ui.format import display, fit, pad, short_time
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.status_bar import StatusBar
 
@@ -179,8 +187,15 @@ class ReviewScreen(BaseScreen):
     @work(thread=True, exclusive=True, group="review")
     def load(self) -> None:
         with self.app.reading() as store:
-            records = queue(store, self.filter, limit=500)
-            counts = counts_per_grid(store, QueueFilter(kind=self.filter.kind))
+            # Only what this supervisor may decide: records of other areas that happen to be
+            # on the laptop would be refused by the registry anyway.
+            try:
+                grids = scope_grids(store)
+            except ScopeError:
+                grids = None
+            wanted = replace(self.filter, grids=frozenset(grids) if grids is not None else None)
+            records = queue(store, wanted, limit=500)
+            counts = counts_per_grid(store, replace(wanted, grid_code=None))
         self.post_message(QueueLoaded(records, counts))
 
     @on(QueueLoaded)
@@ -192,7 +207,7 @@ class ReviewScreen(BaseScreen):
         grids.clear_options()
         grids.add_option(Option(f"{w('all', lang)}  ({sum(message.counts.values())})", id="*"))
         for code, n in message.counts.items():
-            grids.add_option(Option(f"{fit(self.app.grid_name(code) or code, 24)}  {n:>4}",
+            grids.add_option(Option(f"{pad(self.app.grid_name(code) or code, 24)} {n:>4}",
                                     id=code))
         table = self.query_one("#review-queue", DataTable)
         table.clear()
@@ -228,11 +243,14 @@ class ReviewScreen(BaseScreen):
         lines = [f"[b]{w('changed', lang) if reviewed else w('never', lang)}[/b]"]
         specs = FIELD_INDEX[record.kind]
         for name, (old, new) in list(changes.items())[:12]:
-            label = specs[name].label(lang) if name in specs else name
+            spec = specs.get(name)
+            label = spec.label(lang) if spec else name
+            before, after = ((display(spec, old, lang), display(spec, new, lang)) if spec
+                             else (str(old), str(new)))
             if reviewed:
-                lines.append(f"[yellow]{label}[/]: {fit(str(old), 20)} → {fit(str(new), 30)}")
+                lines.append(f"[yellow]{label}[/]: {fit(before, 20)} → {fit(after, 30)}")
             else:
-                lines.append(f"{label}: {fit(str(new), 50)}")
+                lines.append(f"{label}: {fit(after, 50)}")
         if record.review_comment:
             lines.append(f"« {record.review_comment} »")
         self.query_one("#review-changes", Static).update("\n".join(lines))

@@ -106,13 +106,13 @@ class ChoiceField(Widget, can_focus=True):
     value: reactive[Any] = reactive(None, init=False)
 
     class Changed(Message):
-        def __init__(self, choice: "ChoiceField", value: Any) -> None:
+        def __init__(self, choice: ChoiceField, value: Any) -> None:
             super().__init__()
             self.choice = choice
             self.value = value
 
         @property
-        def control(self) -> "ChoiceField":
+        def control(self) -> ChoiceField:
             return self.choice
 
     def __init__(self, options: list[tuple[str, Any]], value: Any = None, *, prompt: str = "",

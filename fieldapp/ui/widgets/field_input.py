@@ -45,7 +45,7 @@ class FieldInput(Vertical):
     """
 
     class Changed(Message):
-        def __init__(self, field: "FieldInput") -> None:
+        def __init__(self, field: FieldInput) -> None:
             super().__init__()
             self.field = field
 
