@@ -103,3 +103,41 @@ def test_read_only_file_is_refused_clearly(store, tmp_path):
     ro.row_factory = sqlite3.Row
     with pytest.raises(StoreError, match="read-only"):
         RecordStore(ro, user="x", device_id="d").save("site", complete_site())
+
+
+def test_import_killed_midway_then_run_again_gives_each_row_once(tmp_path):
+    """`fieldapp import` killed with SIGKILL at random points; running it again finishes the
+    job: every row once (the external id is the key), file sound, outbox matches records."""
+    from fieldapp.demo import demo_areas
+    from fieldapp.io.bench import write_sites_csv
+
+    rows = 6000
+    csv_path = tmp_path / "sites.csv"
+    write_sites_csv(csv_path, rows)
+    home = tmp_path / "laptop"
+    home.mkdir()
+    store = RecordStore(connect(home / "fieldapp.sqlite3"), user="w")
+    store.load_areas(demo_areas())
+    store.conn.close()
+    command = [sys.executable, "-m", "fieldapp", "--data-dir", str(home), "import",
+               str(csv_path), "--kind", "sites"]
+    rng = random.Random(5)
+    seen = []
+    for _ in range(4):
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.8 + rng.random() * 1.5)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        check = connect(home / "fieldapp.sqlite3")
+        seen.append(check.execute("SELECT count(*) FROM record").fetchone()[0])
+        check.close()
+    assert seen[0] < rows, seen  # the first run really was cut short
+    finish = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finish.returncode == 0, finish.stderr
+    conn = connect(home / "fieldapp.sqlite3")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM record").fetchone()[0] == rows
+    assert conn.execute(
+        "SELECT count(DISTINCT json_extract(data, '$.external_id')) FROM record").fetchone()[0] \
+        == rows
+    assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == rows
