@@ -75,6 +75,8 @@ class FieldApp(App):
     #: online / offline / syncing / sync_error; the sync engine sets it via set_sync_status.
     sync_status = reactive("offline", init=False)
     pending = reactive(0, init=False)
+    conflicts = reactive(0, init=False)
+    last_sync_at = reactive("", init=False)
 
     def __init__(self, ctx: AppContext) -> None:
         super().__init__()
@@ -138,10 +140,15 @@ class FieldApp(App):
     def refresh_pending(self) -> None:
         with self.reading("count") as store:
             n = store.pending_count()
-        self.post_message(PendingCounted(n))
+            conflicts = store.conn.execute(
+                "SELECT count(*) FROM conflict WHERE resolved_at IS NULL").fetchone()[0]
+            last = store.setting("last_sync_at")
+        self.post_message(PendingCounted(n, conflicts, last))
 
     def on_pending_counted(self, message: PendingCounted) -> None:
         self.pending = message.pending
+        self.conflicts = message.conflicts
+        self.last_sync_at = message.last_sync_at or ""
 
     def set_sync_status(self, status: str, pending: int | None = None,
                         last_sync_at: str | None = None) -> None:
@@ -162,6 +169,8 @@ class FieldApp(App):
             self.pending = message.pending
         if message.last_sync_at:
             self.store.set_setting("last_sync_at", message.last_sync_at)
+            self.last_sync_at = message.last_sync_at
+            self.refresh_pending()  # a cycle may have brought conflicts
             if isinstance(self.screen, HomeScreen):
                 self.screen.reload()
 

@@ -156,6 +156,7 @@ _T: dict[str, tuple[str, str]] = {
     "help_multi": ("空格: 勾选多选项", "Space: tick a multi-choice item"),
     "help_footer": ("Esc 关闭", "Esc closes"),
     "switch_user": ("切换用户", "Switch user to"),
+    "conflicts_n": ("冲突", "Conflicts"),
     "user_switched": ("当前用户: {name}", "Now working as {name}"),
     # review (supervisors)
     "review": ("审核队列", "Review queue"),

@@ -48,3 +48,5 @@ class SyncStatusChanged(Message):
 @dataclass
 class PendingCounted(Message):
     pending: int
+    conflicts: int = 0
+    last_sync_at: str | None = None

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from fieldapp.ui.format import short_time
 from fieldapp.ui.i18n import t
 
 _STATE_STYLE = {"online": "bold green", "offline": "bold yellow", "syncing": "bold cyan",
@@ -23,7 +24,7 @@ class StatusBar(Static):
     """
 
     def on_mount(self) -> None:
-        for name in ("sync_status", "pending", "lang"):
+        for name in ("sync_status", "pending", "conflicts", "last_sync_at", "lang"):
             self.watch(self.app, name, self._changed, init=False)
 
     def _changed(self, _value: object) -> None:
@@ -41,6 +42,10 @@ class StatusBar(Static):
         status = Text()
         status.append(f" ● {t(state, lang)} ", style=_STATE_STYLE[state])
         status.append(f"│ {t('waiting_sync', lang)} {app.pending} ")
+        if app.conflicts:
+            status.append(f"│ {t('conflicts_n', lang)} {app.conflicts} ", style="bold red")
+        if app.last_sync_at:
+            status.append(f"│ {t('last_sync', lang)} {short_time(app.last_sync_at)[5:]} ")
         user = app.store.user or t("no_user", lang)
         status.append(f"│ {t('user', lang)} {user} ")
         grid = Table.grid(expand=True)
