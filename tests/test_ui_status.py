@@ -27,3 +27,14 @@ async def test_status_bar_shows_open_conflicts_and_last_sync(registry, laptops):
         await settle(pilot)
         bar = text_of(app.screen.query_one(StatusBar))
         assert "冲突 1" in bar and "上次同步" in bar, bar
+
+
+async def test_a_new_laptop_says_how_to_get_grids(tmp_path):
+    app = make_app(tmp_path / "new-laptop")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        from textual.widgets import OptionList
+
+        grids = app.screen.query_one("#home-grids", OptionList)
+        text = str(grids.get_option_at_index(0).prompt)
+        assert "fieldapp enroll" in text and "fieldapp demo" in text

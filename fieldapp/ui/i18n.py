@@ -48,6 +48,9 @@ _T: dict[str, tuple[str, str]] = {
     "needs_attention": ("被退回、需处理", "Returned: needs attention"),
     "nothing_returned": ("没有被退回的记录", "Nothing has been returned"),
     "no_grids": ("还没有记录", "No records yet"),
+    "no_areas": ("本机还没有网格数据:\n先登记并同步 (fieldapp enroll),\n或用 fieldapp demo 试用",
+                 "No grids on this laptop yet:\nenroll and sync first (fieldapp enroll),\n"
+                 "or try fieldapp demo"),
     "loading": ("加载中…", "Loading…"),
     "records_n": ("{n} 条", "{n} records"),
     # list

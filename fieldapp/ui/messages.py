@@ -15,6 +15,7 @@ class HomeLoaded(Message):
     pending: int
     grids: list[tuple[str, str, int]]  # code, name, records
     returned: list[Record]
+    has_areas: bool = True  # False on a new laptop: no grids to choose until the first sync
 
 
 @dataclass

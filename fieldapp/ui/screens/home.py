@@ -62,8 +62,10 @@ class HomeScreen(BaseScreen):
             mine = lookups.worker_grids(store.conn, _scope(store))
             names = lookups.grid_names(store.conn, [code for code, _ in mine])
             back = lookups.returned(store.conn)
+            has_areas = store.conn.execute(
+                "SELECT 1 FROM area WHERE level = 'grid' LIMIT 1").fetchone() is not None
         grids = [(code, names.get(code, ""), n) for code, n in mine]
-        self.post_message(HomeLoaded(counts, pending, grids, back))
+        self.post_message(HomeLoaded(counts, pending, grids, back, has_areas))
 
     @on(HomeLoaded)
     def show(self, message: HomeLoaded) -> None:
@@ -93,7 +95,8 @@ class HomeScreen(BaseScreen):
             grid_list.add_option(Option(
                 f"{code}  {pad(name, 20)} {t('records_n', lang, n=n):>8}", id=code))
         if not message.grids:
-            grid_list.add_option(Option(t("no_grids", lang), disabled=True))
+            grid_list.add_option(Option(t("no_grids" if message.has_areas else "no_areas", lang),
+                                        disabled=True))
         self.query_one("#home-returned-title", Static).update(
             f"{t('needs_attention', lang)} "
             f"({sum(c.get('returned', 0) for c in message.counts.values())})")
