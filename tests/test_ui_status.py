@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import OptionList
+
 from fieldapp.ui.widgets.status_bar import StatusBar
 from tests.conftest import complete_site
 from tests.sync_helpers import laptops, registry, sqlite_only  # noqa: F401  (fixtures)
@@ -33,8 +35,6 @@ async def test_a_new_laptop_says_how_to_get_grids(tmp_path):
     app = make_app(tmp_path / "new-laptop")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        from textual.widgets import OptionList
-
         grids = app.screen.query_one("#home-grids", OptionList)
         text = str(grids.get_option_at_index(0).prompt)
         assert "fieldapp enroll" in text and "fieldapp demo" in text
