@@ -7,6 +7,8 @@ and the CLI can tell "try again later" (Offline, ServerError) from "the user mus
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 PROTOCOL_VERSION = 1
@@ -52,6 +54,22 @@ class Unauthorized(SyncError):
 
 class Refused(SyncError):
     """HTTP 403 or another 4xx on a whole request (enrollment token used, out of scope...)."""
+
+
+@contextmanager
+def _transport_errors() -> Iterator[None]:
+    """httpx's transport failures as Offline: refused, reset, timed out or cut off mid-answer
+    all mean "no usable answer", so the caller retries later with the same mutation ids."""
+    import httpx
+
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise Offline("连接同步服务器超时", "the sync server did not answer in time",
+                      type(exc).__name__) from exc
+    except httpx.TransportError as exc:
+        raise Offline("无法连接同步服务器", "cannot reach the sync server",
+                      f"{type(exc).__name__}: {exc}"[:200]) from exc
 
 
 def _body(response) -> dict:
@@ -147,54 +165,25 @@ class RegistryClient:
 
     def get_blob(self, sha256: str, out) -> int:
         """Stream the content into the binary file `out`; returns the bytes written."""
-        import httpx
-
-        try:
-            with self._http.stream("GET", f"/api/v1/blobs/{sha256}") as response:
-                if response.status_code != 200:
-                    response.read()
-                    self._check(response, "blob")
-                    raise ServerError("服务器的回复无法理解", "the server's answer is not "
-                                      "understood", f"GET blob HTTP {response.status_code}")
-                written = 0
-                for chunk in response.iter_bytes(1024 * 1024):
-                    out.write(chunk)
-                    written += len(chunk)
-                return written
-        except httpx.TimeoutException as exc:
-            raise Offline("连接同步服务器超时", "the sync server did not answer in time",
-                          type(exc).__name__) from exc
-        except httpx.TransportError as exc:
-            raise Offline("无法连接同步服务器", "cannot reach the sync server",
-                          f"{type(exc).__name__}: {exc}"[:200]) from exc
+        with _transport_errors(), self._http.stream("GET", f"/api/v1/blobs/{sha256}") as response:
+            if response.status_code != 200:
+                response.read()
+                self._check(response, "blob")
+                raise ServerError("服务器的回复无法理解", "the server's answer is not "
+                                  "understood", f"GET blob HTTP {response.status_code}")
+            written = 0
+            for chunk in response.iter_bytes(1024 * 1024):
+                out.write(chunk)
+                written += len(chunk)
+            return written
 
     # -- plumbing -----------------------------------------------------------------------------
     def _send(self, method: str, path: str, **kwargs: Any):
-        import httpx
-
-        try:
+        with _transport_errors():
             return self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise Offline("连接同步服务器超时", "the sync server did not answer in time",
-                          type(exc).__name__) from exc
-        except httpx.TransportError as exc:
-            raise Offline("无法连接同步服务器", "cannot reach the sync server",
-                          f"{type(exc).__name__}: {exc}"[:200]) from exc
 
     def _request(self, method: str, path: str, **kwargs: Any) -> dict:
-        import httpx
-
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise Offline("连接同步服务器超时", "the sync server did not answer in time",
-                          type(exc).__name__) from exc
-        except httpx.TransportError as exc:
-            # Refused, reset, cut off mid-answer: all mean "no usable answer", so retry later
-            # with the same mutation ids.
-            raise Offline("无法连接同步服务器", "cannot reach the sync server",
-                          f"{type(exc).__name__}: {exc}"[:200]) from exc
-        return self._check(response, path)
+        return self._check(self._send(method, path, **kwargs), path)
 
     def _check(self, response, path: str = "") -> dict:
         status = response.status_code
