@@ -269,3 +269,19 @@ def bulk_sites(store: RecordStore, n: int, seed: int = 1) -> int:
 
 #: For tests of the laptop's own behaviour: one registry backend is enough (keeps CI short).
 sqlite_only = pytest.mark.parametrize("registry", ["sqlite"], indirect=True)
+
+
+def same_field_edited_on_both(a: Laptop, b: Laptop):
+    """A site both laptops have, then its usable area changed on each; `a` has pushed its
+    edit, so `b`'s next sync meets the conflict. Returns the site."""
+    from tests.conftest import complete_site
+
+    for laptop in (a, b):
+        laptop.sync()
+    site = a.store.save("site", complete_site())
+    a.sync()
+    b.sync()
+    a.store.save("site", {"usable_area": 150}, record_id=site.id)
+    b.store.save("site", {"usable_area": 180}, record_id=site.id)
+    a.sync()
+    return site

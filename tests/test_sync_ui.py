@@ -8,7 +8,12 @@ from textual.widgets import DataTable, Input, Select, Static
 from fieldapp.ui.screens.sync import ConflictScreen, SyncScreen
 from sync import conflicts
 from tests.conftest import complete_site
-from tests.sync_helpers import laptops, registry, sqlite_only  # noqa: F401  (fixtures)
+from tests.sync_helpers import (  # noqa: F401  (fixtures)
+    laptops,
+    registry,
+    same_field_edited_on_both,
+    sqlite_only,
+)
 from tests.ui_support import SIZE, make_app, open_store, settle, text_of, wait_for_screen
 
 
@@ -19,15 +24,8 @@ def _table_text(table: DataTable) -> str:
 @sqlite_only
 async def test_sync_screen_shows_refusals_and_resolves_a_conflict(registry, laptops):
     a, b = laptops("a"), laptops("b", user="zhaoli")
-    for laptop in (a, b):
-        laptop.sync()
-    site = a.store.save("site", complete_site())
-    a.sync()
-    b.sync()
-    a.store.save("site", {"usable_area": 150}, record_id=site.id)
-    b.store.save("site", {"usable_area": 180}, record_id=site.id)
+    site = same_field_edited_on_both(a, b)
     b.store.save("site", complete_site(grid_code="310104004001G01"))  # outside the scope
-    a.sync()
     report = b.sync()
     assert report.conflicts == 1 and len(report.rejected) == 1
     b.close()

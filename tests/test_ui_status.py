@@ -5,22 +5,19 @@ from __future__ import annotations
 from textual.widgets import OptionList
 
 from fieldapp.ui.widgets.status_bar import StatusBar
-from tests.conftest import complete_site
-from tests.sync_helpers import laptops, registry, sqlite_only  # noqa: F401  (fixtures)
+from tests.sync_helpers import (  # noqa: F401  (fixtures)
+    laptops,
+    registry,
+    same_field_edited_on_both,
+    sqlite_only,
+)
 from tests.ui_support import SIZE, make_app, settle, text_of
 
 
 @sqlite_only
 async def test_status_bar_shows_open_conflicts_and_last_sync(registry, laptops):
     a, b = laptops("a"), laptops("b", user="zhaoli")
-    for laptop in (a, b):
-        laptop.sync()
-    site = a.store.save("site", complete_site())
-    a.sync()
-    b.sync()
-    a.store.save("site", {"usable_area": 150}, record_id=site.id)
-    b.store.save("site", {"usable_area": 180}, record_id=site.id)
-    a.sync()
+    same_field_edited_on_both(a, b)
     assert b.sync().conflicts == 1
     b.close()
     app = make_app(b.home)
