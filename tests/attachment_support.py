@@ -35,3 +35,32 @@ def write(path: Path, content: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
     return path
+
+
+def camera_jpeg(width: int = 4000, height: int = 3000, orientation: int = 6,
+                gps: bool = True) -> bytes:
+    """A real JPEG as a phone camera writes it: noisy pixels (so it compresses like a photo),
+    an EXIF orientation and, with `gps`, a GPS position near 天平路 (31.2085 N, 121.4375 E)."""
+    import io
+    import random
+
+    from PIL import Image
+    from PIL.ExifTags import IFD
+
+    rng = random.Random(width * height + orientation)
+    tile = Image.frombytes("RGB", (64, 64), bytes(rng.randrange(256) for _ in range(64 * 64 * 3)))
+    image = Image.new("RGB", (width, height), (120, 140, 90))
+    for x in range(0, width, 256):
+        for y in range(0, height, 256):
+            image.paste(tile, (x, y))
+    # A red band across the top as the camera held it: after the orientation is applied it
+    # must be on the right (orientation 6 turns the picture 90° clockwise).
+    image.paste((220, 0, 0), (0, 0, width, height // 10))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "FieldCam"
+    if gps:
+        exif[IFD.GPSInfo] = {1: "N", 2: (31.0, 12.0, 30.6), 3: "E", 4: (121.0, 26.0, 15.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95, exif=exif.tobytes())
+    return out.getvalue()

@@ -109,6 +109,7 @@ def test_prefix_lookup_and_counts(store, tmp_path):
     assert att.get(store, a.id[:8]).id == a.id
     assert att.get(store, a.id[:3]) is None  # too short to trust
     assert att.counts(store) == {"total": 1, "to_upload": 1, "not_fetched": 0}
+    assert att.photo_counts(store)["downscaled"] == 0
 
 
 def test_migration_adds_table_to_an_old_database(tmp_path):

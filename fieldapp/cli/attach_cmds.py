@@ -19,16 +19,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_attach)
 
-    p = sub.add_parser("attachments", help="list a record's attachments")
+    p = sub.add_parser("attachments", help="list a record's attachments; without a record: the "
+                       "photo settings and what downscaling saved",
+                       description="附件列表与照片设置 / a record's attachments; without "
+                                   "RECORD_ID the photo settings (long edge, JPEG quality, "
+                                   "originals kept) and how much smaller photos became")
     p.add_argument("record_id", metavar="RECORD_ID", nargs="?")
     p.add_argument("--json", action="store_true")
     p.add_argument("--auto-download", choices=["on", "off"],
                    help="fetch every attachment's file at sync (default off: on demand only)")
+    p.add_argument("--max-edge", type=int, metavar="PX",
+                   help="make photos smaller when attached: long edge in pixels (default 2000; "
+                        "0 keeps photos as they are)")
+    p.add_argument("--quality", type=int, metavar="Q", help="JPEG quality 30-95 (default 85)")
+    p.add_argument("--keep-originals", choices=["on", "off"],
+                   help="keep the original of a downscaled photo on this laptop (default on)")
+    p.add_argument("--drop-originals", action="store_true",
+                   help="free the disk the kept originals take (only photos already synced)")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("attachment", help="open, fetch, remove or retry one attachment")
     p.add_argument("action", choices=["open", "fetch", "remove", "retry"])
     p.add_argument("attachment_id", metavar="ID", help="attachment id (or its first 8 chars)")
+    p.add_argument("--original", action="store_true",
+                   help="open/fetch: the original of a downscaled photo (kept on this laptop)")
     p.set_defaults(func=cmd_one)
 
 
@@ -93,21 +107,83 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"附件自动下载 / auto-download: {args.auto_download}")
         if not args.record_id:
             return 0
+    changes = (args.max_edge, args.quality, args.keep_originals)
+    if any(c is not None for c in changes) or args.drop_originals:
+        _photo_settings(ctx, store, args)
+        if not args.record_id:
+            return 0
     if not args.record_id:
-        raise CliError("请给出记录编号 / give a record id")
+        return _overview(ctx, store, args.json)
     items = att.list_for(store, _record_id(store, args.record_id))
     if args.json:
         print(json.dumps([{**a.wire(), "state": a.state, "has_content": a.has_content,
-                           "error": a.last_error} for a in items], ensure_ascii=False))
+                           "error": a.last_error, "original_size": a.original_size,
+                           "original_pixels": a.original_pixels, "pixels": a.pixels,
+                           "original_kept": a.original_sha256 is not None}
+                          for a in items], ensure_ascii=False))
         return 0
     if not items:
         print("没有附件 / no attachments")
     for a in items:
         print(f"{a.id[:8]}  {a.kind:8}  {_size(a.size):>8}  {a.sync_label(ctx.lang):6}  "
               f"{a.name}  {a.caption}")
+        if a.downscaled:
+            print(f"          {a.resize_note(ctx.lang)}")
         if a.last_error:
             print(f"          {a.last_error.get('message_zh', '')} / "
                   f"{a.last_error.get('message', '')}")
+    return 0
+
+
+def _photo_settings(ctx: AppContext, store, args: argparse.Namespace) -> None:
+    from fieldapp.store import attachments as att
+    from fieldapp.store import photos
+    from fieldapp.store.db import transaction
+
+    try:
+        with transaction(store.conn):
+            setting = photos.save_settings(
+                store, max_edge=args.max_edge, quality=args.quality,
+                keep_original=None if args.keep_originals is None
+                else args.keep_originals == "on")
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"照片 / photos: {setting.describe('zh')} / {setting.describe('en')}")
+    if args.drop_originals:
+        n, freed = att.drop_originals(store, ctx.data_dir)
+        print(f"已删除 {n} 张已同步照片的原图,释放 {_size(freed)} / dropped the originals of "
+              f"{n} synced photos, {_size(freed)} freed")
+
+
+def _overview(ctx: AppContext, store, as_json: bool) -> int:
+    """The photo settings and what they did, for `fieldapp attachments` alone."""
+    from fieldapp.store import attachments as att
+    from fieldapp.store import photos
+
+    setting = photos.settings(store)
+    counts = {**att.counts(store), **att.photo_counts(store)}
+    heic = photos.heic_supported()
+    if as_json:
+        print(json.dumps({"max_edge": setting.max_edge, "quality": setting.quality,
+                          "keep_original": setting.keep_original, "heic_decoder": heic,
+                          **counts}, ensure_ascii=False))
+        return 0
+    lang = ctx.lang
+    print(f"照片 / photos: {setting.describe('zh')} / {setting.describe('en')}")
+    print("HEIC: " + ("可解码,一样缩小 / decoded and made smaller like the others" if heic else
+                      "本机无法解码,按原样保存 / cannot be decoded here: stored as they are"))
+    print(f"附件 {counts['total']} 个,待上传 {counts['to_upload']},未下载 "
+          f"{counts['not_fetched']} / {counts['total']} attachments, {counts['to_upload']} to "
+          f"upload, {counts['not_fetched']} not fetched")
+    if counts["downscaled"]:
+        before, after = counts["bytes_before"], counts["bytes_after"]
+        saved = 1 - after / before if before else 0
+        text = (f"已缩小 {counts['downscaled']} 张照片:{_size(before)} → {_size(after)}"
+                f"(省 {saved:.0%}),原图在本机 {counts['originals_kept']} 张"
+                if lang == "zh" else
+                f"{counts['downscaled']} photos made smaller: {_size(before)} → {_size(after)} "
+                f"({saved:.0%} saved); {counts['originals_kept']} originals kept here")
+        print(text)
     return 0
 
 
@@ -126,7 +202,13 @@ def cmd_one(args: argparse.Namespace) -> int:
             att.set_error(store, item.id, None)
             print(f"下次同步将重新上传 / will be sent again at the next sync: {item.name}")
             return 0
-        path = att.blob_path(ctx.data_dir, item.sha256)
+        if args.original:
+            path = att.original_path(item, ctx.data_dir)
+            if path is None:
+                raise CliError("本机没有这张照片的原图(未缩小,或原图未保留)/ this laptop has no "
+                               "original of this photo (not downscaled, or not kept)")
+        else:
+            path = att.blob_path(ctx.data_dir, item.sha256)
         if not path.exists():
             path = _fetch(ctx, item.id)
         if args.action == "fetch":

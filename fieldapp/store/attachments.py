@@ -10,6 +10,7 @@ registry may have `has_content = 0` until the file is fetched.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -57,13 +58,37 @@ class Attachment:
     has_content: bool
     deleted: bool
     last_error: dict | None = None
+    # Local only (never on the wire): set when the photo was made smaller when attached.
+    original_sha256: str | None = None  # None when the original was not kept
+    original_size: int | None = None
+    original_mime: str | None = None
+    original_pixels: str | None = None
+    pixels: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Attachment:
         return cls(row["id"], row["record_id"], row["sha256"], row["name"], row["kind"],
                    row["mime"], row["size"], row["caption"], row["created_at"], row["author"],
                    row["state"], bool(row["has_content"]), bool(row["deleted"]),
-                   json.loads(row["last_error"]) if row["last_error"] else None)
+                   json.loads(row["last_error"]) if row["last_error"] else None,
+                   row["original_sha256"], row["original_size"], row["original_mime"],
+                   row["original_pixels"], row["pixels"])
+
+    @property
+    def downscaled(self) -> bool:
+        return self.original_size is not None
+
+    def resize_note(self, lang: str = "zh") -> str:
+        """What downscaling did, e.g. "原图 8.4 MB 4032x3024 → 2000x1500 (原图在本机)"."""
+        if not self.downscaled:
+            return ""
+        kept = self.original_sha256 is not None
+        if lang == "zh":
+            return (f"原图 {types.human_size(self.original_size or 0)} {self.original_pixels} → "
+                    f"{self.pixels}" + ("(原图在本机)" if kept else "(原图未保留)"))
+        return (f"original {types.human_size(self.original_size or 0)} "
+                f"{self.original_pixels} → {self.pixels}"
+                + (" (original kept here)" if kept else " (original not kept)"))
 
     def wire(self) -> dict:
         """The protocol's Attachment object (sync/PROTOCOL.md)."""
@@ -181,14 +206,46 @@ def attach(store: RecordStore, record_id: str, file: Path | str, *, caption: str
     att = Attachment(str(uuid.uuid4()), record.id, sha, path.name[:200],
                      kind or types.default_kind(mime), mime, size, caption.strip(), utcnow(),
                      store.user or None, "local", True, False)
+    if att.kind == "photo":
+        _make_smaller(store, att, data_dir)
     with transaction(store.conn):
         store.conn.execute(
             "INSERT INTO attachment (id, record_id, sha256, name, kind, mime, size, caption, "
-            "created_at, author, state, has_content, deleted) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'local', 1, 0)",
-            (att.id, att.record_id, sha, att.name, att.kind, mime, size, att.caption,
-             att.created_at, att.author))
+            "created_at, author, state, has_content, deleted, original_sha256, original_size, "
+            "original_mime, original_pixels, pixels) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'local', 1, 0, ?, ?, ?, ?, ?)",
+            (att.id, att.record_id, att.sha256, att.name, att.kind, att.mime, att.size,
+             att.caption, att.created_at, att.author, att.original_sha256, att.original_size,
+             att.original_mime, att.original_pixels, att.pixels))
+    if att.downscaled and att.original_sha256 is None:
+        _free(store, data_dir, sha)
     return att
+
+
+def _make_smaller(store: RecordStore, att: Attachment, data_dir: Path) -> None:
+    """Point `att` at a downscaled copy of its photo when the settings call for one."""
+    from fieldapp.store import photos
+
+    setting = photos.settings(store)
+    smaller = photos.shrink(blob_path(data_dir, att.sha256), att.mime, setting)
+    if smaller is None:
+        return
+    original_sha, original_size, original_mime = att.sha256, att.size, att.mime
+    att.sha256, att.size, att.mime = store_stream(data_dir, io.BytesIO(smaller.data))
+    att.original_sha256 = original_sha if setting.keep_original else None
+    att.original_size, att.original_mime = original_size, original_mime
+    att.original_pixels, att.pixels = smaller.original_pixels, smaller.pixels
+    if original_mime != "image/jpeg":
+        att.name = str(Path(att.name).with_suffix(".jpg"))
+
+
+def _free(store: RecordStore, data_dir: Path, sha256: str) -> None:
+    """Delete a content file no live attachment uses (as its file or its kept original)."""
+    used = store.conn.execute(
+        "SELECT 1 FROM attachment WHERE deleted = 0 AND (sha256 = ?1 OR original_sha256 = ?1) "
+        "LIMIT 1", (sha256,)).fetchone()
+    if not used:
+        blob_path(data_dir, sha256).unlink(missing_ok=True)
 
 
 def list_for(store: RecordStore, record_id: str, include_deleted: bool = False
@@ -227,13 +284,38 @@ def remove(store: RecordStore, attachment_id: str, data_dir: Path | None = None)
     with transaction(store.conn):
         store.conn.execute("UPDATE attachment SET deleted = 1, state = 'local', "
                            "last_error = NULL WHERE id = ?", (att.id,))
-        still_used = store.conn.execute(
-            "SELECT 1 FROM attachment WHERE sha256 = ? AND deleted = 0 LIMIT 1",
-            (att.sha256,)).fetchone()
-    if not still_used:
-        blob_path(data_dir, att.sha256).unlink(missing_ok=True)
+    for sha in {att.sha256, att.original_sha256} - {None}:
+        _free(store, data_dir, sha)
     att.deleted, att.state = True, "local"
     return att
+
+
+def drop_originals(store: RecordStore, data_dir: Path | None = None) -> tuple[int, int]:
+    """Free the disk the kept originals of downscaled photos take; (photos, bytes freed).
+
+    Only for photos whose smaller copy the registry already has, so nothing is lost."""
+    data_dir = data_dir or data_dir_of(store)
+    rows = store.conn.execute(
+        "SELECT id, original_sha256, original_size FROM attachment "
+        "WHERE original_sha256 IS NOT NULL AND state = 'uploaded'").fetchall()
+    with transaction(store.conn):
+        store.conn.executemany("UPDATE attachment SET original_sha256 = NULL WHERE id = ?",
+                               [(r["id"],) for r in rows])
+    freed = 0
+    for sha in {r["original_sha256"] for r in rows}:
+        path = blob_path(data_dir, sha)
+        size = path.stat().st_size if path.exists() else 0
+        _free(store, data_dir, sha)
+        freed += 0 if path.exists() else size
+    return len(rows), freed
+
+
+def original_path(att: Attachment, data_dir: Path) -> Path | None:
+    """The kept original of a downscaled photo, when this laptop has it."""
+    if att.original_sha256 is None:
+        return None
+    path = blob_path(data_dir, att.original_sha256)
+    return path if path.exists() else None
 
 
 def pending(store: RecordStore, include_refused: bool = False) -> list[Attachment]:
@@ -300,9 +382,7 @@ def forget_orphans(store: RecordStore, data_dir: Path | None = None) -> int:
     with transaction(store.conn):
         store.conn.executemany("DELETE FROM attachment WHERE id = ?", [(r["id"],) for r in rows])
     for sha in {r["sha256"] for r in rows}:
-        if not store.conn.execute("SELECT 1 FROM attachment WHERE sha256 = ? AND deleted = 0 "
-                                  "LIMIT 1", (sha,)).fetchone():
-            blob_path(data_dir, sha).unlink(missing_ok=True)
+        _free(store, data_dir, sha)
     return len(rows)
 
 
@@ -323,6 +403,15 @@ def counts(store: RecordStore) -> dict[str, int]:
         "sum(has_content = 0 AND deleted = 0) AS not_fetched FROM attachment").fetchone()
     return {"total": row["n"] or 0, "to_upload": row["waiting"] or 0,
             "not_fetched": row["not_fetched"] or 0}
+
+
+def photo_counts(store: RecordStore) -> dict[str, int]:
+    """What downscaling did on this laptop: photos, bytes before and after, originals kept."""
+    row = store.conn.execute(
+        "SELECT count(*), sum(original_size), sum(size), sum(original_sha256 IS NOT NULL) "
+        "FROM attachment WHERE original_size IS NOT NULL AND deleted = 0").fetchone()
+    return {"downscaled": row[0] or 0, "bytes_before": row[1] or 0, "bytes_after": row[2] or 0,
+            "originals_kept": row[3] or 0}
 
 
 def open_with_viewer(path: Path) -> bool:

@@ -164,6 +164,20 @@ CREATE INDEX record_inspection_target ON record(json_extract(data, '$.target_id'
     WHERE kind = 'inspection'
 """
 
+
+# Smaller photos (fieldapp/store/photos.py): a photo downscaled when attached keeps its
+# original on the laptop (`original_sha256`, NULL when not kept); `pixels` and
+# `original_pixels` ("4032x3024") show the effect. Local only: the wire carries the small file.
+V6_PHOTO_ORIGINALS = """
+ALTER TABLE attachment ADD COLUMN original_sha256 TEXT;
+ALTER TABLE attachment ADD COLUMN original_size INTEGER;
+ALTER TABLE attachment ADD COLUMN original_mime TEXT;
+ALTER TABLE attachment ADD COLUMN original_pixels TEXT;
+ALTER TABLE attachment ADD COLUMN pixels TEXT;
+CREATE INDEX attachment_original ON attachment(original_sha256)
+"""
+
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in _statements(sql):
@@ -185,6 +199,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (3, "indexes for the home screen counts", _run_script(V3_HOME_INDEXES)),
     (4, "photo and document attachments", _run_script(V4_ATTACHMENTS)),
     (5, "indexes for nearby records and inspections of a record", _run_script(V5_JSON_LOOKUPS)),
+    (6, "originals of downscaled photos", _run_script(V6_PHOTO_ORIGINALS)),
 ]
 
 LATEST = MIGRATIONS[-1][0]

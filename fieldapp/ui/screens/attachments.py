@@ -199,7 +199,10 @@ class AttachmentsScreen(BaseScreen):
             return
         finally:
             store.conn.close()
-        self.load(t("att_added", self.lang, name=item.name))
+        note = t("att_added", self.lang, name=item.name)
+        if item.downscaled:  # the user sees what was sent: the smaller copy
+            note += " · " + item.resize_note(self.lang)
+        self.load(note)
 
     @on(DataTable.RowSelected)
     def _row_chosen(self) -> None:
@@ -210,6 +213,8 @@ class AttachmentsScreen(BaseScreen):
         item = self._selected()
         if item is not None:
             self.preview(item)
+            if item.downscaled:
+                self.say(item.resize_note(self.lang))
 
     @work(thread=True, exclusive=True, group="attachments-preview")
     def preview(self, item: att.Attachment) -> None:
