@@ -49,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--three-lists", action="store_true",
                    help="write the three lists (三张清单) workbook for --area")
     p.add_argument("--area", metavar="CODE", help="street or district code for --three-lists")
+    p.add_argument("--with-attachments", action="store_true",
+                   help="write a .zip: the workbook plus each record's photos and documents, "
+                        "linked from an 附件 column")
     p.set_defaults(func=cmd_export)
 
 
@@ -163,9 +166,16 @@ def cmd_export(args: argparse.Namespace) -> int:
                     kinds = ["site", "facility", "inspection"] if fmt == "xlsx" else ["site"]
                 progress = ProgressLine("导出 / exporting")
                 try:
-                    report = export_records(store, output, kinds=kinds, format=fmt,
-                                            status=args.status, grid=args.grid,
-                                            progress=progress)
+                    if args.with_attachments:
+                        from fieldapp.io.bundle import export_with_attachments
+
+                        report = export_with_attachments(
+                            store, output, kinds=kinds, format=fmt, status=args.status,
+                            grid=args.grid, progress=progress)
+                    else:
+                        report = export_records(store, output, kinds=kinds, format=fmt,
+                                                status=args.status, grid=args.grid,
+                                                progress=progress)
                 finally:
                     progress.done()
         finally:

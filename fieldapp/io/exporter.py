@@ -133,12 +133,29 @@ def column_widths(rows: list[list[Any]]) -> list[float]:
 
 
 # -- writers --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Link:
+    """A cell that links to a file beside the workbook (xlsx hyperlink; plain text in CSV)."""
+
+    text: str
+    target: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+#: An extra last column: its header and the cell for each record.
+Extra = tuple[str, Callable[[Record], Any]]
+
+
 def export_records(store: RecordStore, path: str | os.PathLike, *, kinds: list[str],
                    format: str | None = None, status: str | None = None,
-                   grid: str | None = None, progress: Progress | None = None) -> ExportReport:
+                   grid: str | None = None, progress: Progress | None = None,
+                   extra: Extra | None = None) -> ExportReport:
     """Write the user's records of `kinds` to `path` (xlsx: one sheet per kind).
 
-    `format` defaults from the file name. CSV and GeoJSON take one kind.
+    `format` defaults from the file name. CSV and GeoJSON take one kind. `extra` adds a last
+    column (the attachments of a bundle, `fieldapp.io.bundle`).
     """
     path = Path(path)
     format = format or {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}.get(
@@ -160,14 +177,15 @@ def export_records(store: RecordStore, path: str | os.PathLike, *, kinds: list[s
         _write_geojson(store, path, kinds[0], status, grid, report, tick)
     elif format == "csv":
         with RowWriter(path, "csv") as writer:
-            report.counts[kinds[0]] = _write_sheet(writer, store, kinds[0], status, grid, tick)
+            report.counts[kinds[0]] = _write_sheet(writer, store, kinds[0], status, grid, tick,
+                                                   extra)
     else:
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)
         for kind in kinds:
             writer = _SheetWriter(book.create_sheet(RECORD_KIND.label(kind, "zh")))
-            report.counts[kind] = _write_sheet(writer, store, kind, status, grid, tick)
+            report.counts[kind] = _write_sheet(writer, store, kind, status, grid, tick, extra)
         book.save(path)
     if progress:
         progress(done[0], 1.0)
@@ -190,18 +208,34 @@ class _SheetWriter:
         self._sheet.append(cells)
 
     def write(self, cells: list[Any]) -> None:
-        self._sheet.append(xlsx_row(self._sheet, cells))
+        from openpyxl.cell import WriteOnlyCell
+
+        row = xlsx_row(self._sheet, cells)
+        for index, value in enumerate(row):
+            if isinstance(value, Link):
+                cell = WriteOnlyCell(self._sheet, value=value.text)
+                cell.hyperlink = value.target
+                cell.style = "Hyperlink"
+                row[index] = cell
+        self._sheet.append(row)
 
 
 def _write_sheet(writer, store: RecordStore, kind: str, status: str | None,
-                 grid: str | None, tick: Callable[[], None]) -> int:
+                 grid: str | None, tick: Callable[[], None], extra: Extra | None = None) -> int:
     headers, specs = columns(kind)
     typed = writer.format == "xlsx"
     records = iter_records(store, kind, status=status, grid=grid)
+
+    def cells_of(record: Record) -> list[Any]:
+        cells = record_cells(record, specs, typed)
+        return cells + [extra[1](record)] if extra else cells
+
+    if extra:
+        headers = [*headers, extra[0]]
     # Widths must be set before the first row of a streamed sheet: size them on a sample.
     sample: list[list[Any]] = []
     for record in records:
-        sample.append(record_cells(record, specs, typed))
+        sample.append(cells_of(record))
         if len(sample) >= WIDTH_SAMPLE:
             break
     widths = column_widths([headers, *sample])
@@ -213,7 +247,7 @@ def _write_sheet(writer, store: RecordStore, kind: str, status: str | None,
         count += 1
         tick()
     for record in records:
-        writer.write(record_cells(record, specs, typed))
+        writer.write(cells_of(record))
         count += 1
         tick()
     return count
