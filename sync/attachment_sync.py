@@ -63,11 +63,11 @@ def upload_pending(store: RecordStore, client: RegistryClient, data_dir: Path | 
         batch = rows[start:start + BATCH]
         results = client.post_attachments(batch)
         done = {}
-        for row, result in zip(batch, results):
-            if result.get("outcome") in ("stored", "unchanged"):
+        for row, result in zip(batch, results, strict=True):
+            if result.outcome in ("stored", "unchanged"):
                 done[row["id"]] = row
                 continue
-            reason = result.get("reason") or {}
+            reason = result.reason.model_dump(exclude_unset=True) if result.reason else {}
             store_att.set_error(store, row["id"], reason)
             if reason.get("code") == "record_unknown":
                 report.waiting += 1  # its record is parked or not pushed yet: try next cycle

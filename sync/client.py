@@ -2,18 +2,22 @@
 
 Every failure comes out as one of a few exceptions with a bilingual message, so the engine
 and the CLI can tell "try again later" (Offline, ServerError) from "the user must act"
-(UpgradeRequired, Unauthorized, Refused).
+(UpgradeRequired, Unauthorized, Refused). Every answer is parsed into the models of
+sync/protocol.py; one that does not fit is a ServerError, never half-applied.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-PROTOCOL_VERSION = 1
-PUSH_LIMIT = 500
-HEADER = "X-Fieldapp-Protocol"
+from pydantic import BaseModel, ValidationError
+
+from sync import protocol
+
+PUSH_LIMIT = protocol.MAX_BATCH
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class SyncError(Exception):
@@ -89,7 +93,7 @@ class RegistryClient:
 
         self.server = server.rstrip("/")
         self.credential = credential
-        headers = {HEADER: str(PROTOCOL_VERSION), "User-Agent": "fieldapp-sync/1"}
+        headers = {protocol.HEADER: str(protocol.VERSION), "User-Agent": "fieldapp-sync/1"}
         if credential:
             headers["Authorization"] = f"Bearer {credential}"
         self._http = httpx.Client(
@@ -106,37 +110,38 @@ class RegistryClient:
         self._http.close()
 
     # -- endpoints ----------------------------------------------------------------------------
-    def health(self) -> dict:
-        return self._request("GET", "/api/v1/health")
+    def health(self) -> protocol.Health:
+        return self._parse(protocol.Health, self._request("GET", "/api/v1/health"))
 
-    def enroll(self, token: str, device_id: str, device_name: str) -> dict:
-        return self._request("POST", "/api/v1/enroll", json={
-            "token": token, "device_id": device_id, "device_name": device_name})
+    def enroll(self, token: str, device_id: str, device_name: str) -> protocol.EnrollAnswer:
+        return self._parse(protocol.EnrollAnswer, self._request("POST", "/api/v1/enroll", json={
+            "token": token, "device_id": device_id, "device_name": device_name}))
 
-    def me(self) -> dict:
-        return self._request("GET", "/api/v1/me")
+    def me(self) -> protocol.UserInfo:
+        return self._parse(protocol.UserInfo, self._request("GET", "/api/v1/me"))
 
-    def push(self, mutations: list[dict]) -> list[dict]:
+    def push(self, mutations: list[dict]) -> list[protocol.Result]:
+        """Send a batch of Mutations (wire dicts); one Result per mutation, in order."""
         if len(mutations) > PUSH_LIMIT:
             raise ValueError(f"at most {PUSH_LIMIT} mutations per push")
-        body = self._request("POST", "/api/v1/push", json={"mutations": mutations})
-        results = body.get("results")
-        ids = [m["mutation_id"] for m in mutations]
-        if not isinstance(results, list) or [r.get("mutation_id") for r in results] != ids:
+        import orjson
+
+        body = self._request("POST", "/api/v1/push", content=orjson.dumps(
+            {"mutations": mutations}), headers={"Content-Type": "application/json"})
+        results = self._parse(protocol.PushAnswer, body).results
+        if [r.mutation_id for r in results] != [m["mutation_id"] for m in mutations]:
             # Applying answers to the wrong rows would lose data; treat it as no answer.
             raise ServerError("服务器的回复与发送的内容不符", "the server's answer does not match "
                               "what was sent", "push results out of order or missing")
         return results
 
-    def pull(self, cursor: str | None, limit: int = 500) -> dict:
+    def pull(self, cursor: str | None, limit: int = protocol.PULL_DEFAULT_LIMIT
+             ) -> protocol.PullPage:
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
-        body = self._request("GET", "/api/v1/pull", params=params)
-        if not isinstance(body.get("changes"), list) or "cursor" not in body:
-            raise ServerError("服务器的回复不完整", "the server's answer is incomplete",
-                              "pull page without changes or cursor")
-        return body
+        return self._parse(protocol.PullPage, self._request("GET", "/api/v1/pull",
+                                                            params=params))
 
     # -- attachments (sync/attachment_sync.py) ----------------------------------------------
     def blob_exists(self, sha256: str) -> bool:
@@ -150,15 +155,15 @@ class RegistryClient:
         raise ServerError("服务器的回复无法理解", "the server's answer is not understood",
                           f"HEAD blob HTTP {response.status_code}")
 
-    def put_blob(self, sha256: str, content: bytes) -> dict:
-        return self._request("PUT", f"/api/v1/blobs/{sha256}", content=content,
-                             headers={"Content-Type": "application/octet-stream"})
+    def put_blob(self, sha256: str, content: bytes) -> protocol.BlobStored:
+        return self._parse(protocol.BlobStored, self._request(
+            "PUT", f"/api/v1/blobs/{sha256}", content=content,
+            headers={"Content-Type": "application/octet-stream"}))
 
-    def post_attachments(self, rows: list[dict]) -> list[dict]:
+    def post_attachments(self, rows: list[dict]) -> list[protocol.AttachmentResult]:
         body = self._request("POST", "/api/v1/attachments", json={"attachments": rows})
-        results = body.get("results")
-        if not isinstance(results, list) or [r.get("id") for r in results] != [
-                r["id"] for r in rows]:
+        results = self._parse(protocol.AttachmentsAnswer, body).results
+        if [r.id for r in results] != [r["id"] for r in rows]:
             raise ServerError("服务器的回复与发送的内容不符", "the server's answer does not match "
                               "what was sent", "attachment results out of order or missing")
         return results
@@ -182,11 +187,28 @@ class RegistryClient:
         with _transport_errors():
             return self._http.request(method, path, **kwargs)
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> dict:
-        return self._check(self._send(method, path, **kwargs), path)
+    def _request(self, method: str, path: str, **kwargs: Any) -> bytes:
+        response = self._send(method, path, **kwargs)
+        self._check(response, path)
+        return response.content
 
-    def _check(self, response, path: str = "") -> dict:
+    @staticmethod
+    def _parse(model: type[Model], content: bytes) -> Model:
+        """The answer as its protocol model; one that does not fit is no answer at all."""
+        try:
+            return model.model_validate_json(content)
+        except ValidationError as exc:
+            problem = exc.errors()[0] if exc.errors() else {}
+            where = ".".join(str(x) for x in problem.get("loc", ()))
+            raise ServerError("服务器的回复无法理解", "the server's answer is not understood",
+                              f"{model.__name__} {where}: {problem.get('msg', '')}"[:200]
+                              ) from None
+
+    def _check(self, response, path: str = "") -> None:
+        """Raise the exception an error answer means; a 2xx body is read by `_parse`."""
         status = response.status_code
+        if status < 400:
+            return
         body = _body(response)
         zh = body.get("message_zh") or ""
         en = body.get("message") or ""
@@ -204,10 +226,5 @@ class RegistryClient:
         if status == 429 or status >= 500:
             raise ServerError(zh or "同步服务器暂时出错", en or "the sync server had a problem",
                               f"HTTP {status}", retriable=True)
-        if status >= 400:
-            raise Refused(zh or "服务器拒绝了请求", en or "the server refused the request",
-                          f"HTTP {status} {body.get('error', '')}".strip())
-        if not body and response.content.strip() not in (b"{}",):
-            raise ServerError("服务器的回复无法解析", "the server's answer cannot be read",
-                              f"HTTP {status}, {len(response.content)} bytes")
-        return body
+        raise Refused(zh or "服务器拒绝了请求", en or "the server refused the request",
+                      f"HTTP {status} {body.get('error', '')}".strip())

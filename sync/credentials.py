@@ -97,13 +97,13 @@ def enroll(config_dir: Path, store: RecordStore, server: str, token: str,
     """Exchange a one-time token for this device's credential and make its user current."""
     with RegistryClient(server) as client:
         answer = client.enroll(token, store.device_id, device_name or socket.gethostname())
-    user = answer.get("user") or {}
-    if not answer.get("credential") or not user.get("name"):
+    user = answer.user
+    if not answer.credential or not user.name:
         raise NotEnrolled("服务器的登记回复不完整", "the server's enrollment answer is "
                           "incomplete")
-    entry = {"server": server.rstrip("/"), "credential": answer["credential"],
-             "user": user["name"], "role": user.get("role") or "worker",
-             "scopes": list(user.get("scopes") or []), "device_id": store.device_id}
+    entry = {"server": server.rstrip("/"), "credential": answer.credential,
+             "user": user.name, "role": user.role or "worker",
+             "scopes": list(user.scopes), "device_id": store.device_id}
     data = load(config_dir)
     data["users"][entry["user"]] = entry
     data["current"] = entry["user"]

@@ -75,14 +75,14 @@ def _push_records(engine, who, store: RecordStore) -> int:  # noqa: ANN001
     """Push the laptop's records in batches of 500, streaming (a 100,000-record demo must not
     sit in memory), and after each batch make the laptop hold what the registry now holds."""
     from fieldapp.store import remote
+    from sync.protocol import Mutation
     from sync.server.push import push
-    from sync.server.schemas import MutationIn
 
     taken: set[str] = set()
     pending: list[dict] = []
 
     def send(n: int) -> None:
-        batch = [MutationIn(**m) for m in pending[:n]]
+        batch = [Mutation(**m) for m in pending[:n]]
         del pending[:n]
         latest: dict[str, dict] = {}
         for m, result in zip(batch, push(engine, who, batch)):

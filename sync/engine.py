@@ -22,7 +22,7 @@ from fieldapp.store import attachments as store_attachments
 from fieldapp.store import remote
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore
-from sync import attachment_sync, conflicts, outbox
+from sync import attachment_sync, conflicts, outbox, protocol
 from sync.client import PUSH_LIMIT, Offline, RegistryClient, ServerError, SyncError
 
 PULL_LIMIT = 500
@@ -133,22 +133,22 @@ class SyncEngine:
             if len(batch) < self.push_limit:
                 return
 
-    def _apply_results(self, batch: list[outbox.OutboxEntry], results: list[dict],
+    def _apply_results(self, batch: list[outbox.OutboxEntry], results: list[protocol.Result],
                        report: SyncReport) -> None:
         store = self.store
         with transaction(store.conn):
-            for entry, result in zip(batch, results):
+            for entry, result in zip(batch, results, strict=True):
                 outcome = effective_outcome(result)
                 if outcome == "applied":
                     store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
-                    if result.get("record"):
-                        self._apply_record(result["record"])
+                    if result.record:
+                        self._apply_record(result.record.model_dump())
                     report.pushed += 1
                 elif outcome == "conflict":
                     self._conflict(entry, result)
                     report.conflicts += 1
                 elif outcome == "rejected":
-                    reason = result.get("reason") or {}
+                    reason = result.reason.model_dump(exclude_unset=True)
                     outbox.park(store, entry.seq, reason)
                     entry.last_error = reason
                     report.rejected.append({
@@ -162,15 +162,17 @@ class SyncEngine:
         keep = remote.unpushed_fields(self.store, rec["id"])
         return self.store.apply_remote(rec, keep)
 
-    def _conflict(self, entry: outbox.OutboxEntry, result: dict) -> None:
+    def _conflict(self, entry: outbox.OutboxEntry,
+                  result: protocol.Conflicted | protocol.AlreadyApplied) -> None:
         store = self.store
         local = store.get(entry.record_id, include_deleted=True)
         mine = local.content() if local else dict(entry.fields)
         store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
-        rec = result.get("record")
-        version = int(result.get("version") or (rec or {}).get("version") or 0)
+        rec = result.record.model_dump() if result.record else None
+        version = int(result.version or (rec or {}).get("version") or 0)
+        fields = {k: v.model_dump() for k, v in (result.conflicts or {}).items()}
         conflicts.record_conflict(store, entry.record_id, entry.kind, entry.mutation_id,
-                                  result.get("conflicts") or {}, version, mine)
+                                  fields, version, mine)
         if rec:
             # Force: the laptop may already be at this version (it pulled before pushing) yet
             # show its own values; until the user resolves, it must show the registry's.
@@ -184,19 +186,19 @@ class SyncEngine:
         for _ in range(MAX_PAGES):
             page = self.client.pull(self.store.setting(key), self.pull_limit)
             self.apply_page(page, report)
-            if not page.get("more"):
+            if not page.more:
                 return
 
-    def apply_page(self, page: dict, report: SyncReport | None = None) -> None:
+    def apply_page(self, page: protocol.PullPage, report: SyncReport | None = None) -> None:
         report = report or SyncReport()
         store = self.store
         with transaction(store.conn):
-            if page.get("areas"):
-                store.upsert_areas(remote.areas_from_wire(page["areas"]))
-            for change in page["changes"]:
-                rec = change.get("record") or {}
-                record_id = change.get("record_id") or rec.get("id")
-                op = change.get("op")
+            if page.areas:
+                store.upsert_areas(remote.areas_from_wire([a.model_dump() for a in page.areas]))
+            for change in page.changes:
+                rec = change.record.model_dump() if change.record else {}
+                record_id = change.record_id
+                op = change.op
                 if op == "evict":
                     if remote.evict(store, record_id):
                         report.evicted += 1
@@ -208,10 +210,10 @@ class SyncEngine:
                 outcome = self._apply_record(rec)
                 report.pulled += outcome in ("inserted", "updated", "deleted")
                 report.deleted += outcome == "deleted"
-            for entry in page.get("history") or []:
-                remote.add_history(store, entry)
-            store_attachments.apply_remote(store, page.get("attachments") or [])
-            store.set_setting(cursor_key(store.user), str(page["cursor"]))
+            for entry in page.history:
+                remote.add_history(store, entry.model_dump())
+            store_attachments.apply_remote(store, [a.model_dump() for a in page.attachments])
+            store.set_setting(cursor_key(store.user), page.cursor)
 
     # -- background ---------------------------------------------------------------------------
     def poke(self) -> None:
@@ -285,17 +287,12 @@ class _ProcessLock:
             self.fh.close()  # closing releases the lock
 
 
-def effective_outcome(result: dict) -> str | None:
-    """applied, conflict or rejected. A resent mutation comes back "already_applied" with
-    the first answer inside; when that first answer was a conflict whose reply was lost,
-    the conflict must still reach the user, not vanish as "applied"."""
-    outcome = result.get("outcome")
-    if outcome == "already_applied":
-        first = result.get("original_outcome")
-        if first == "conflict" or (first is None and result.get("conflicts")):
-            return "conflict"
-        return "applied"
-    return outcome
+def effective_outcome(result: protocol.Result) -> str:
+    """applied, conflict or rejected; a resent mutation's "already_applied" counts as what
+    its first answer was (protocol.AlreadyApplied.effective)."""
+    if isinstance(result, protocol.AlreadyApplied):
+        return result.effective
+    return result.outcome
 
 
 def next_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:

@@ -195,8 +195,8 @@ def test_corrupted_or_wrong_type_upload_is_refused_and_nothing_kept(registry, la
         client.put_blob(hashlib.sha256(text).hexdigest(), text)
     assert "unsupported_type" in err.value.detail and "不支持" in err.value.zh
     assert _blobs(blob_dir) == []  # no file, no temporary left behind
-    assert client.put_blob(sha, good)["stored"] is True
-    assert client.put_blob(sha, good)["stored"] is False  # idempotent: not rewritten
+    assert client.put_blob(sha, good).stored is True
+    assert client.put_blob(sha, good).stored is False  # idempotent: not rewritten
     assert client.blob_exists(sha)
 
 
@@ -213,10 +213,10 @@ def test_scope_is_kept_for_rows_and_content(registry, laptops, tmp_path):
         stranger.engine.client.get_blob(a.sha256, open(tmp_path / "out", "wb"))
     assert "out_of_scope" in err.value.detail
     row = {**a.wire(), "id": "5d0c2f9e-0d1f-4d6f-9a8e-6a2b3c4d5e6f", "caption": "mine now"}
-    assert stranger.engine.client.post_attachments([row])[0]["reason"]["code"] == "out_of_scope"
+    assert stranger.engine.client.post_attachments([row])[0].reason.code == "out_of_scope"
     # A row whose content was never uploaded is refused too.
     orphan = {**a.wire(), "id": "6e1d3fa0-1e2f-4e7f-8b9f-7b3c4d5e6f70", "sha256": "ab" * 32}
-    assert worker.engine.client.post_attachments([orphan])[0]["reason"]["code"] == \
+    assert worker.engine.client.post_attachments([orphan])[0].reason.code == \
         "blob_missing"
     assert server_count(registry.database_url, "attachment") == 1
 
@@ -241,7 +241,7 @@ def test_upload_cut_midway_leaves_nothing_and_the_retry_stores_it(registry, lapt
         time.sleep(0.05)
     assert _blobs(blob_dir) == []  # no half file under the hash, no temporary left
     assert not worker.engine.client.blob_exists(sha)
-    assert worker.engine.client.put_blob(sha, content)["stored"] is True
+    assert worker.engine.client.put_blob(sha, content).stored is True
     assert [p.name for p in _blobs(blob_dir)] == [sha]
 
 

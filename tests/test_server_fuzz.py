@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from server_support import GRID, STREET, site
 
 from fieldapp.domain.records import FIELD_INDEX
+from sync.protocol import Mutation
 from sync.server import admin
 from sync.server.admin import engine_for
 from sync.server.auth import Principal
 from sync.server.push import push
-from sync.server.schemas import MutationIn
 
 NAMES = sorted({n for fields in FIELD_INDEX.values() for n in fields}
                | {"status", "review_comment", "colour", ""})
@@ -40,12 +40,12 @@ def test_any_mutation_gets_an_answer(tmp_path_factory, op, kind, fields, base, r
         test_any_mutation_gets_an_answer.url = url
     engine = engine_for(url)
     who = Principal(1, "fuzz", role, (STREET,), f"dev-{role}")
-    seed = MutationIn(mutation_id=str(uuid.uuid4()), record_id=str(uuid.uuid4()), kind="site",
+    seed = Mutation(mutation_id=str(uuid.uuid4()), record_id=str(uuid.uuid4()), kind="site",
                       op="create", fields=site())
     [made] = push(engine, who, [seed])
     assert made["outcome"] == "applied"
     record_id = seed.record_id if op != "create" else str(uuid.uuid4())
-    m = MutationIn(mutation_id=str(uuid.uuid4()), record_id=record_id, kind=kind, op=op,
+    m = Mutation(mutation_id=str(uuid.uuid4()), record_id=record_id, kind=kind, op=op,
                    base_version=base, fields=fields)
     [result] = push(engine, who, [m])
     assert result["outcome"] in ("applied", "conflict", "rejected")

@@ -64,5 +64,5 @@ def test_registry_refuses_a_worker_approval_and_a_supervisor_outside_scope(regis
     [answer] = outsider.engine.client.push([{
         "mutation_id": str(uuid.uuid4()), "record_id": site.id, "kind": "site",
         "op": "update", "base_version": 1, "fields": {"status": "approved"}}])
-    assert answer["outcome"] == "rejected" and answer["reason"]["code"] == "out_of_scope"
+    assert answer.outcome == "rejected" and answer.reason.code == "out_of_scope"
     assert registry.records()[site.id]["status"] == "submitted"

@@ -19,17 +19,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sync import protocol
+from sync.protocol import HEADER, MAX_BODY, PULL_DEFAULT_LIMIT, PULL_MAX_LIMIT, UNGATED
+from sync.protocol import VERSION as PROTOCOL
 from sync.server import attachments, auth
 from sync.server.areas import AreaChains
 from sync.server.db import make_engine, normalise_url, reading, writing
 from sync.server.migrations import migrate
-from sync.server.pull import DEFAULT_LIMIT, MAX_LIMIT, history_dict, pull
+from sync.server.pull import history_dict, pull
 from sync.server.push import HISTORY, RECORDS, load_record, push, record_dict
-from sync.server.schemas import EnrollIn, PushIn
 
-PROTOCOL = 1
-MAX_BODY = 5 * 1024 * 1024
-UNGATED = ("/api/v1/health", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
+#: Routes that return dicts are checked against their protocol model and written with the keys
+#: they set (no defaults added). Push and pull answers skip FastAPI's encoder for speed (their
+#: shape is checked by tests/test_protocol.py).
+SHAPED = {"response_model_exclude_unset": True,
+          "responses": {status: {"model": protocol.ErrorBody} for status in (401, 403, 426)}}
+HEADER_KEY = HEADER.lower().encode("latin-1")  # ASGI header names are lower-case bytes
 log = logging.getLogger("fieldapp.server")
 
 
@@ -112,7 +117,7 @@ class Gate:
         if not length.isdigit() or (int(length) > MAX_BODY and not _streamed(scope)):
             return error(413, "too_large", f"request body over {MAX_BODY} bytes", "请求内容过大")
         if scope["path"].startswith("/api/") and scope["path"] not in UNGATED:
-            version = headers.get(b"x-fieldapp-protocol", b"").decode("latin-1").strip()
+            version = headers.get(HEADER_KEY, b"").decode("latin-1").strip()
             if version != str(PROTOCOL):
                 return error(426, "upgrade_required",
                              f"this server speaks protocol {PROTOCOL}; update fieldapp",
@@ -178,12 +183,12 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
         request.state.user = who.name
         return who
 
-    @app.get("/api/v1/health")
+    @app.get("/api/v1/health", response_model=protocol.Health, **SHAPED)
     def health() -> dict:
         return {"ok": True, "protocol": PROTOCOL}
 
-    @app.post("/api/v1/enroll")
-    def enroll(body: EnrollIn, request: Request) -> dict:
+    @app.post("/api/v1/enroll", response_model=protocol.EnrollAnswer, **SHAPED)
+    def enroll(body: protocol.EnrollRequest, request: Request) -> dict:
         client = request.client.host if request.client else "?"
         with reading(engine) as conn:
             if auth.too_many_failures(conn, client):
@@ -201,25 +206,27 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
         request.state.user = user["name"]
         return {"credential": credential, "user": user}
 
-    @app.get("/api/v1/me")
+    @app.get("/api/v1/me", response_model=protocol.UserInfo, **SHAPED)
     def me(who: auth.Principal = Depends(principal)) -> dict:
         return who.as_dict()
 
-    @app.post("/api/v1/push", openapi_extra={"requestBody": {
-        "required": True, "content": {"application/json": {"schema": inline_schema(PushIn)}}}})
+    push_body = inline_schema(protocol.PushRequest)
+
+    @app.post("/api/v1/push", response_model=protocol.PushAnswer, openapi_extra={"requestBody": {
+        "required": True, "content": {"application/json": {"schema": push_body}}}})
     def push_batch(body: bytes = Depends(raw_body),
                    who: auth.Principal = Depends(principal)) -> Response:
         # pydantic-core parses the JSON itself (half the time of json.loads + validation), and
         # the answer skips FastAPI's encoder: both matter for a 500-mutation batch.
         try:
-            batch = PushIn.model_validate_json(body)
+            batch = protocol.PushRequest.model_validate_json(body)
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from None
         return fast_json({"results": push(engine, who, batch.mutations)})
 
-    @app.get("/api/v1/pull")
+    @app.get("/api/v1/pull", response_model=protocol.PullPage)
     def pull_page(cursor: str | None = Query(default=None, max_length=200),
-                  limit: int = Query(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),
+                  limit: int = Query(default=PULL_DEFAULT_LIMIT, ge=1, le=PULL_MAX_LIMIT),
                   who: auth.Principal = Depends(principal)) -> Response:
         return fast_json(pull(engine, who, cursor, limit))
 
@@ -233,12 +240,13 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
                            "该记录不在您的负责范围内")
         return load_record(row)
 
-    @app.get("/api/v1/records/{record_id}")
+    @app.get("/api/v1/records/{record_id}", response_model=protocol.Record, **SHAPED)
     def get_record(record_id: str, who: auth.Principal = Depends(principal)) -> dict:
         with reading(engine) as conn:
             return record_dict(visible_record(conn, record_id, who))
 
-    @app.get("/api/v1/records/{record_id}/history")
+    @app.get("/api/v1/records/{record_id}/history", response_model=protocol.HistoryAnswer,
+             **SHAPED)
     def get_history(record_id: str, who: auth.Principal = Depends(principal)) -> dict:
         with reading(engine) as conn:
             visible_record(conn, record_id, who)

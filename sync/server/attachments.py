@@ -14,48 +14,23 @@ import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
-from pydantic import Field, field_validator
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from fieldapp.domain import attachment_types as types
+from sync import protocol
 from sync.server.areas import COUNTER, AreaChains
 from sync.server.auth import Principal, utcnow
 from sync.server.db import reading, writing
 from sync.server.models import Attachment
 from sync.server.push import FEED, RECORDS
-from sync.server.schemas import Strict, _uuid
 
 ATTACHMENTS = Attachment.__table__
-MAX_ROWS = 500
 BLOB_PREFIX = "/api/v1/blobs/"
 DRAIN_LIMIT = 64 * 1024 * 1024  # read and discard an over-limit body up to this, then answer
-
-
-class AttachmentIn(Strict):
-    id: str
-    record_id: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    name: str = Field(min_length=1, max_length=200)
-    kind: Literal["photo", "document"]
-    mime: str = Field(max_length=100)
-    size: int = Field(ge=0, le=2**40)
-    caption: str = Field(default="", max_length=500)
-    created_at: str = Field(max_length=40)
-    deleted: bool = False
-
-    @field_validator("id", "record_id")
-    @classmethod
-    def _ids(cls, v: str) -> str:
-        return _uuid(v)
-
-
-class AttachmentsIn(Strict):
-    attachments: list[AttachmentIn] = Field(max_length=MAX_ROWS)
 
 
 def blob_dir_for(database_url: str, blob_dir: str | Path | None = None) -> Path:
@@ -117,7 +92,7 @@ def router(engine: Engine, principal: Callable, blob_dir: Path, max_size: int) -
             return Response(status_code=404, headers={"x-max-size": str(max_size)})
         return Response(status_code=200, headers={"x-blob-size": str(path.stat().st_size)})
 
-    @api.put(BLOB_PREFIX + "{sha256}")
+    @api.put(BLOB_PREFIX + "{sha256}", response_model=protocol.BlobStored)
     async def put_blob(sha256: str, request: Request,
                        who: Principal = Depends(principal)) -> dict:
         final = path_of(sha256)
@@ -178,8 +153,10 @@ def router(engine: Engine, principal: Callable, blob_dir: Path, max_size: int) -
                            "scope", "该文件所属记录不在您的负责范围内")
         return FileResponse(path, media_type="application/octet-stream")
 
-    @api.post("/api/v1/attachments")
-    def post_attachments(body: AttachmentsIn, who: Principal = Depends(principal)) -> dict:
+    @api.post("/api/v1/attachments", response_model=protocol.AttachmentsAnswer,
+              response_model_exclude_unset=True)
+    def post_attachments(body: protocol.AttachmentsRequest,
+                         who: Principal = Depends(principal)) -> dict:
         with writing(engine) as conn:
             # Lock the counter first, as a push does: change-feed rows commit in seq order.
             conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=COUNTER.c.value))
@@ -199,7 +176,7 @@ def router(engine: Engine, principal: Callable, blob_dir: Path, max_size: int) -
     return api
 
 
-def _store_row(conn, chains: AreaChains, who: Principal, row: AttachmentIn,  # noqa: ANN001
+def _store_row(conn, chains: AreaChains, who: Principal, row: protocol.Attachment,  # noqa: ANN001
                blob_dir: Path, seq: int) -> dict:
     def rejected(code: str, en: str, zh: str) -> dict:
         return {"id": row.id, "outcome": "rejected",

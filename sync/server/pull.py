@@ -11,14 +11,12 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from sync.protocol import PULL_DEFAULT_LIMIT
 from sync.server.areas import AREAS, COUNTER, AreaChains
 from sync.server.attachments import attachments_of
 from sync.server.auth import Principal, scope_fingerprint
 from sync.server.db import reading
 from sync.server.push import FEED, HISTORY, RECORDS, load_record, record_dict
-
-DEFAULT_LIMIT = 500
-MAX_LIMIT = 2000
 
 
 def parse_cursor(cursor: str | None, fingerprint: str) -> int:
@@ -51,7 +49,8 @@ def feed_page(codes, since: int, head: int, limit: int):  # noqa: ANN001, ANN201
             .order_by(FEED.c.seq).limit(limit))
 
 
-def pull(engine: Engine, who: Principal, cursor: str | None, limit: int = DEFAULT_LIMIT) -> dict:
+def pull(engine: Engine, who: Principal, cursor: str | None,
+         limit: int = PULL_DEFAULT_LIMIT) -> dict:
     fingerprint = scope_fingerprint(who.role, who.scopes)
     since = parse_cursor(cursor, fingerprint)
     # City-wide credentials read the feed by district: every area chain ends at one.

@@ -17,11 +17,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from fieldapp.domain.validation import FieldError, coerce_record, forbidden_fields, validate
 from fieldapp.domain.workflow import TransitionError, check_transition
+from sync.protocol import Mutation
 from sync.server.areas import COUNTER, AreaChains
 from sync.server.auth import Principal, utcnow
 from sync.server.db import writing
 from sync.server.models import AppliedMutation, ChangeFeed, History, Record
-from sync.server.schemas import MutationIn
 
 RECORDS = Record.__table__
 HISTORY = History.__table__
@@ -32,7 +32,7 @@ STATUS_ACTIONS = {"submitted": "submit", "approved": "approve", "returned": "ret
                   "draft": "withdraw"}
 
 
-def content_hash(m: MutationIn) -> str:
+def content_hash(m: Mutation) -> str:
     body = {"record_id": m.record_id, "kind": m.kind, "op": m.op,
             "base_version": m.base_version, "fields": m.fields}
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -85,7 +85,7 @@ class Batch:
     known: dict[str, tuple[str, dict]] = field(default_factory=dict)
 
     # -- reading -------------------------------------------------------------------------------
-    def load(self, mutations: list[MutationIn]) -> None:
+    def load(self, mutations: list[Mutation]) -> None:
         ids = list({m.record_id for m in mutations})
         for row in self.conn.execute(select(RECORDS).where(RECORDS.c.id.in_(ids))):
             self.records[row.id] = load_record(row)
@@ -115,7 +115,7 @@ class Batch:
         return keys
 
     # -- deciding ------------------------------------------------------------------------------
-    def apply(self, m: MutationIn) -> dict:
+    def apply(self, m: Mutation) -> dict:
         digest = content_hash(m)
         if m.mutation_id in self.known:
             first_hash, result = self.known[m.mutation_id]
@@ -138,7 +138,7 @@ class Batch:
             raise Refused("out_of_scope", f"grid {grid} is outside your scope: cannot {action[0]}",
                           f"网格 {grid} 不在您的负责范围内,不能{action[1]}")
 
-    def _content(self, m: MutationIn, current: dict | None) -> tuple[dict, str, str | None]:
+    def _content(self, m: Mutation, current: dict | None) -> tuple[dict, str, str | None]:
         raw = {k: v for k, v in m.fields.items() if k not in WORKFLOW_FIELDS}
         data, errors = coerce_record(m.kind, raw)
         # Role-restricted fields (joint review: supervisors only), checked here as on the laptop.
@@ -154,7 +154,8 @@ class Batch:
                                      "Review comment: at most 2000 characters"))
         status = m.fields.get("status", current["status"] if current else "draft")
         if not isinstance(status, str):
-            errors.append(FieldError("status", "状态: 不是可选值", "Status: not one of the choices"))
+            errors.append(FieldError("status", "状态: 不是可选值",
+                                     "Status: not one of the choices"))
         if errors:
             # Report every problem at once, as check_record does: also the other fields' ones.
             bad = {e.field for e in errors}
@@ -180,7 +181,7 @@ class Batch:
         if errors:
             raise _invalid(errors)
 
-    def _create(self, m: MutationIn) -> dict:
+    def _create(self, m: Mutation) -> dict:
         if m.record_id in self.records:
             raise Refused("record_exists", "a record with this id already exists",
                           "该编号的记录已存在")
@@ -200,7 +201,7 @@ class Batch:
         return {"mutation_id": m.mutation_id, "outcome": "applied", "version": record["version"],
                 "record": record_dict(record)}
 
-    def _existing(self, m: MutationIn, verb: tuple[str, str]) -> dict:
+    def _existing(self, m: Mutation, verb: tuple[str, str]) -> dict:
         record = self.records.get(m.record_id)
         if record is None:
             raise Refused("not_found", "no such record on the registry", "登记库中没有该记录")
@@ -210,7 +211,7 @@ class Batch:
         self._in_scope(record["grid_code"], verb)
         return record
 
-    def _update(self, m: MutationIn) -> dict:
+    def _update(self, m: Mutation) -> dict:
         record = self._existing(m, ("change it", "修改"))
         if record["deleted"]:
             return self._conflict(m, record, {"_deleted": {"mine": False, "theirs": True}})
@@ -244,7 +245,7 @@ class Batch:
         return {"mutation_id": m.mutation_id, "outcome": "applied", "version": record["version"],
                 "record": record_dict(record)}
 
-    def _delete(self, m: MutationIn) -> dict:
+    def _delete(self, m: Mutation) -> dict:
         record = self._existing(m, ("delete it", "删除"))
         if not record["deleted"]:
             theirs = self.changed_by_others(m.record_id, m.base_version)
@@ -258,11 +259,11 @@ class Batch:
         return {"mutation_id": m.mutation_id, "outcome": "applied", "version": record["version"],
                 "record": record_dict(record)}
 
-    def _conflict(self, m: MutationIn, record: dict, conflicts: dict) -> dict:
+    def _conflict(self, m: Mutation, record: dict, conflicts: dict) -> dict:
         return {"mutation_id": m.mutation_id, "outcome": "conflict", "version": record["version"],
                 "record": record_dict(record), "conflicts": conflicts}
 
-    def _commit(self, m: MutationIn, record: dict, action: str, changes: dict,
+    def _commit(self, m: Mutation, record: dict, action: str, changes: dict,
                 old_grid: str | None) -> None:
         self.head += 1
         record["version"] += 1
@@ -322,11 +323,11 @@ def _invalid(errors: list[FieldError]) -> Refused:
                    errors)
 
 
-def _rejected(m: MutationIn, exc: Refused) -> dict:
+def _rejected(m: Mutation, exc: Refused) -> dict:
     return {"mutation_id": m.mutation_id, "outcome": "rejected", "reason": exc.reason()}
 
 
-def push(engine: Engine, who: Principal, mutations: list[MutationIn]) -> list[dict]:
+def push(engine: Engine, who: Principal, mutations: list[Mutation]) -> list[dict]:
     """Apply a batch in order; one Result per mutation, in the same order."""
     with writing(engine) as conn:
         # Lock the counter row first: writers queue here and commit in seq order.
