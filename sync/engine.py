@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from fieldapp.compat.locking import FileLock
 from fieldapp.store import attachments as store_attachments
 from fieldapp.store import remote
 from fieldapp.store.db import transaction
@@ -258,33 +259,20 @@ class SyncEngine:
 
 
 class _ProcessLock:
-    """An advisory lock file beside the database, so two processes never run a cycle at
-    once (both would be correct, thanks to mutation ids, but would send everything twice)."""
+    """A lock file beside the database, so two processes never run a cycle at once (both
+    would be correct, thanks to mutation ids, but would send everything twice). msvcrt on
+    Windows, flock elsewhere (`fieldapp.compat.locking`)."""
 
     def __init__(self, store: RecordStore) -> None:
         row = store.conn.execute("PRAGMA database_list").fetchone()
-        self.path = f"{row[2]}.sync-lock" if row and row[2] else None
-        self.fh = None
+        self.lock = FileLock(f"{row[2]}.sync-lock") if row and row[2] else None
 
     def __enter__(self) -> bool:
-        try:
-            import fcntl
-        except ImportError:  # Windows: the in-process lock still holds
-            return True
-        if not self.path:
-            return True
-        self.fh = open(self.path, "a")
-        try:
-            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.fh.close()
-            self.fh = None
-            return False
-        return True
+        return self.lock.acquire() if self.lock else True
 
     def __exit__(self, *exc: object) -> None:
-        if self.fh is not None:
-            self.fh.close()  # closing releases the lock
+        if self.lock:
+            self.lock.release()
 
 
 def effective_outcome(result: protocol.Result) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
+import io
+import os
+
 import pytest
 
 from fieldapp.demo import demo_areas
@@ -36,6 +40,44 @@ def complete_site(**overrides) -> dict:
     }
     site.update(overrides)
     return site
+
+
+def _console_encoding() -> str | None:
+    """The encoding PYTHONIOENCODING names, when it is not UTF-8 (CI runs the CLI tests
+    again with `PYTHONIOENCODING=gbk`, as on a Chinese Windows console)."""
+    name = os.environ.get("PYTHONIOENCODING", "").partition(":")[0].strip()
+    if not name or codecs.lookup(name).name == "utf-8":
+        return None
+    return name
+
+
+def console_text(text: str) -> str:
+    """`text` as the test's console shows it: itself, unless the PYTHONIOENCODING the tests
+    run under lacks some of its characters (then their readable stand-ins, ✓ → √)."""
+    encoding = _console_encoding()
+    if encoding is None:
+        return text
+    from fieldapp.compat.console import ERRORS
+
+    return text.encode(encoding, errors=ERRORS).decode(encoding)
+
+
+if _console_encoding():
+    from _pytest import capture
+
+    class _ConsoleCaptureIO(io.TextIOWrapper):
+        """capsys's stream, encoding like that console and failing as it would: a command
+        that prints a character the console lacks without `fieldapp.compat.console` fails
+        its test."""
+
+        def __init__(self) -> None:
+            super().__init__(io.BytesIO(), encoding=_console_encoding(), errors="strict",
+                             newline="", write_through=True)
+
+        def getvalue(self) -> str:
+            return self.buffer.getvalue().decode(self.encoding)
+
+    capture.CaptureIO = _ConsoleCaptureIO
 
 
 # The TUI tests' demo data folder (made once per session, copied per test).

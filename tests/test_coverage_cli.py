@@ -13,6 +13,7 @@ from fieldapp.domain.geo import haversine_m, wgs84_to_gcj02
 from fieldapp.store.coverage_load import analyse_store, load_inputs
 from fieldapp.store.db import connect
 from fieldapp.store.records import RecordStore
+from tests.conftest import console_text
 
 STREET = "310104003"  # 天平路街道
 
@@ -77,7 +78,8 @@ def test_table_marks_match_the_analysis(demo_dir, capsys):
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith(STREET)}
     for g in result.grids:
         row = lines[g.grid.code]
-        assert row.count("✓") == len(g.covered) and row.count("✗") == len(g.missing)
+        assert row.count(console_text("✓")) == len(g.covered)
+        assert row.count(console_text("✗")) == len(g.missing)
     assert "天平路街道" in out
 
 
@@ -110,7 +112,7 @@ def test_unknown_function_and_area_are_one_line_errors(demo_dir, capsys):
 def test_init_norms_then_edit_then_bad_file(tmp_path, capsys):
     code, out, _ = run(tmp_path, capsys, "coverage", "--norms")
     assert code == 0 and str(tmp_path / "norms.toml") in out and "built-in" in out
-    assert "elderly 300," in out and "≥ 600 m²" in out
+    assert "elderly 300," in out and console_text("≥ 600 m²") in out
     code, out, _ = run(tmp_path, capsys, "coverage", "--init-norms")
     assert code == 0 and (tmp_path / "norms.toml").exists()
     (tmp_path / "norms.toml").write_text("[radius_m]\nelderly = 250\n", "utf-8")

@@ -272,12 +272,12 @@ def test_review_decision_reaches_the_worker(registry, laptops):
 
 @sqlite_only
 def test_two_processes_never_run_a_cycle_at_once(registry, laptops):
-    import fcntl
+    from fieldapp.compat.locking import FileLock
 
     a = laptops("a")
     lock_path = a.home / "fieldapp.sqlite3.sync-lock"
-    with open(lock_path, "a") as other:  # as if `fieldapp sync` ran in another process
-        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with FileLock(lock_path) as held:  # as if `fieldapp sync` ran in another process
+        assert held
         report = a.sync()
         assert report.busy and not report.ok and report.pushed == 0
     assert a.sync().ok

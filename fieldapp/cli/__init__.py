@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "fieldapp.cli.server_cmds",
     "fieldapp.cli.coverage_cmds",
     "fieldapp.cli.attach_cmds",
+    "fieldapp.cli.settings_cmds",
 ]
 
 
@@ -40,17 +41,42 @@ def build_parser() -> argparse.ArgumentParser:
                     "service facilities. Without a command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"fieldapp {__version__}")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help="keep data in DIR instead of the user data folder "
-                             "(also FIELDAPP_HOME)")
-    parser.add_argument("--lang", choices=["zh", "en"], help="interface language (default zh)")
+    add_common_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for command in _subparsers(parser):
+        add_common_options(command, top=False)
     return parser
 
 
+def add_common_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """Options taken before or after the command (`fieldapp list sites --data-dir D` as
+    well as `fieldapp --data-dir D list sites`). After the command they default to
+    "not given", so they never undo the same option given before it."""
+    unset = None if top else argparse.SUPPRESS
+    parser.add_argument("--data-dir", metavar="DIR", default=unset,
+                        help="keep data in DIR instead of the user data folder "
+                             "(also FIELDAPP_HOME)")
+    parser.add_argument("--lang", choices=["zh", "en"], default=unset,
+                        help="interface language (default zh)")
+    parser.add_argument("--plain", action="store_true", default=False if top else unset,
+                        help="ASCII borders for consoles that draw box characters wide "
+                             "(also the setting `borders`)")
+
+
+def _subparsers(parser: argparse.ArgumentParser):  # noqa: ANN202
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                yield command
+                yield from _subparsers(command)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from fieldapp.compat.console import make_safe
+
+    make_safe()  # ✓ ✗ ² must never stop a command on a GBK console or file
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -12,7 +12,9 @@ from fieldapp.context import AppContext
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("attach", help="attach photos or documents to a record (works offline)")
     p.add_argument("record_id", metavar="RECORD_ID", help="record id (or its first 8 characters)")
-    p.add_argument("files", nargs="+", metavar="FILE", help="JPEG/PNG/HEIC/WebP or PDF, ≤20 MB")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="JPEG/PNG/HEIC/WebP or PDF, ≤20 MB; patterns such as D:\\DCIM\\*.JPG "
+                        "are expanded here (cmd and PowerShell do not)")
     p.add_argument("--caption", default="", help="a short description (说明)")
     p.add_argument("--kind", choices=["photo", "document"],
                    help="default: photo for images, document for PDF")
@@ -67,8 +69,16 @@ def cmd_attach(args: argparse.Namespace) -> int:
     store = ctx.open_store()
     record_id = _record_id(store, args.record_id)
     done, failed = [], []
+    names = []
+    for given in args.files:
+        matches = expand_pattern(given)
+        if matches:
+            names += matches
+        else:
+            failed.append((given, "没有匹配的文件 / no file matches" if ctx.lang == "zh"
+                           else "no file matches"))
     # Each file on its own: one unreadable file on a camera card must not stop the others.
-    for name in args.files:
+    for name in names:
         try:
             done.append(att.attach(store, record_id, name, caption=args.caption,
                                    kind=args.kind, data_dir=ctx.data_dir))
@@ -86,6 +96,19 @@ def cmd_attach(args: argparse.Namespace) -> int:
             print(f"fieldapp: {name}: {reason}", file=__import__("sys").stderr)
         return 1
     return 0
+
+
+def expand_pattern(given: str) -> list[str]:
+    """`given` itself when it names a file (or has no wildcard), else the files its pattern
+    matches, sorted. cmd and PowerShell hand `D:\\DCIM\\*.JPG` over unexpanded; a POSIX shell
+    has already expanded it and leaves a pattern only when nothing matched."""
+    import glob
+    import os
+
+    if os.path.exists(given) or not glob.has_magic(given):
+        return [given]
+    expanded = os.path.expanduser(given)
+    return sorted(path for path in glob.glob(expanded) if os.path.isfile(path))
 
 
 def _size(n: int) -> str:
@@ -214,8 +237,9 @@ def cmd_one(args: argparse.Namespace) -> int:
         if args.action == "fetch":
             print(path)
             return 0
-        if not att.open_with_viewer(path):
-            print(path)  # no desktop here: the path is what a user can act on
+        copy = att.open_in_viewer(ctx.data_dir, item)
+        if copy is not None:
+            print(copy)  # no desktop here: the path is what a user can act on
         return 0
     except att.AttachmentError as exc:
         raise CliError(exc.message(ctx.lang)) from exc

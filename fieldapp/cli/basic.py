@@ -49,6 +49,10 @@ def cmd_open(args: argparse.Namespace) -> int:
 
     ctx = context(args)
     app = FieldApp(ctx)
+    from fieldapp.ui.plain import apply_plain, wants_plain
+
+    if wants_plain(getattr(args, "plain", False), app.store.setting("borders")):
+        apply_plain(app)
     # Waits until the laptop is enrolled; the app restarts it when the user is switched.
     app.background = BackgroundSync(ctx, app.set_sync_status)
     app.background.start()
@@ -70,13 +74,18 @@ def demo_dir(args: argparse.Namespace):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    import shutil
-
+    from fieldapp.cli import CliError
+    from fieldapp.compat.files import remove_tree
     from fieldapp.demo import populate
 
     folder = demo_dir(args)
     if args.reset and folder.exists():
-        shutil.rmtree(folder)
+        try:  # on Windows an antivirus scan or another fieldapp may hold the database
+            remove_tree(folder)
+        except OSError as exc:
+            raise CliError(f"无法删除旧的演示数据(文件被其他程序占用?请关闭 fieldapp 后重试)/ "
+                           f"cannot remove the old demo data (is a file open in another "
+                           f"program? close fieldapp and retry): {exc}") from exc
     args.data_dir = str(folder)
     ctx = context(args)
     store = ctx.open_store()

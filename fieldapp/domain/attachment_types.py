@@ -21,6 +21,11 @@ TYPES = {
     "application/pdf": ("PDF 文档", "PDF document"),
 }
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp", ".pdf"}
+#: mime type → the file name endings it goes by; the first is the usual one.
+MIME_EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg", ".jpe"), "image/png": (".png",),
+    "image/heic": (".heic", ".heif"), "image/webp": (".webp",), "application/pdf": (".pdf",),
+}
 HEAD_BYTES = 16  # enough of the start of a file to recognise every type above
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
@@ -42,6 +47,17 @@ def sniff(head: bytes) -> str | None:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     return None
+
+
+def extension_for(mime: str, name: str = "") -> str:
+    """The ending a desktop needs to pick a program: the original's when it fits the content
+    (".JPG" stays), else the usual one for the type (a HEIC photo named ".jpg" gets ".heic")."""
+    endings = MIME_EXTENSIONS.get(mime, ())
+    dot = name.rfind(".")
+    original = name[dot:] if dot > 0 else ""
+    if original.lower() in endings:
+        return original
+    return endings[0] if endings else ""
 
 
 def default_kind(mime: str) -> str:

@@ -13,15 +13,13 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import sqlite3
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from fieldapp.compat import files
 from fieldapp.domain import attachment_types as types
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore, utcnow
@@ -159,13 +157,13 @@ def store_stream(data_dir: Path, stream: BinaryIO, expect_sha: str | None = None
         final = blob_path(data_dir, sha)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
-            tmp.unlink()
-        else:
-            os.replace(tmp, final)
+            files.remove_file(tmp)
+        else:  # an antivirus scanner may hold the fresh file for a moment on Windows
+            files.retry_while_locked(os.replace, tmp, final)
         return sha, size, mime
     finally:
         if tmp.exists():
-            tmp.unlink()
+            files.remove_file(tmp)
 
 
 def file_sha256(path: Path) -> str:
@@ -244,8 +242,8 @@ def _free(store: RecordStore, data_dir: Path, sha256: str) -> None:
     used = store.conn.execute(
         "SELECT 1 FROM attachment WHERE deleted = 0 AND (sha256 = ?1 OR original_sha256 = ?1) "
         "LIMIT 1", (sha256,)).fetchone()
-    if not used:
-        blob_path(data_dir, sha256).unlink(missing_ok=True)
+    if not used:  # an antivirus scan may hold it a moment on Windows
+        files.remove_file(blob_path(data_dir, sha256))
 
 
 def list_for(store: RecordStore, record_id: str, include_deleted: bool = False
@@ -284,8 +282,13 @@ def remove(store: RecordStore, attachment_id: str, data_dir: Path | None = None)
     with transaction(store.conn):
         store.conn.execute("UPDATE attachment SET deleted = 1, state = 'local', "
                            "last_error = NULL WHERE id = ?", (att.id,))
-    for sha in {att.sha256, att.original_sha256} - {None}:
-        _free(store, data_dir, sha)
+    try:
+        for sha in {att.sha256, att.original_sha256} - {None}:
+            _free(store, data_dir, sha)
+    except OSError as exc:  # the row is removed; removing it again deletes the file
+        raise AttachmentError(f"附件已删除,但文件正被其他程序占用,稍后再删一次:{exc}",
+                              f"the attachment is removed, but its file is in use by "
+                              f"another program; remove it again later: {exc}") from exc
     att.deleted, att.state = True, "local"
     return att
 
@@ -382,7 +385,10 @@ def forget_orphans(store: RecordStore, data_dir: Path | None = None) -> int:
     with transaction(store.conn):
         store.conn.executemany("DELETE FROM attachment WHERE id = ?", [(r["id"],) for r in rows])
     for sha in {r["sha256"] for r in rows}:
-        _free(store, data_dir, sha)
+        try:
+            _free(store, data_dir, sha)
+        except OSError:
+            continue  # in use right now: the file stays behind, costing only disk space
     return len(rows)
 
 
@@ -414,19 +420,23 @@ def photo_counts(store: RecordStore) -> dict[str, int]:
             "originals_kept": row[3] or 0}
 
 
-def open_with_viewer(path: Path) -> bool:
-    """Open with the desktop's viewer; False where there is no desktop (print the path then)."""
-    if sys.platform == "darwin":
-        command = ["open", str(path)]
-    elif sys.platform.startswith("win"):
-        os.startfile(str(path))  # type: ignore[attr-defined]  # noqa: S606
-        return True
-    elif (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) \
-            and shutil.which("xdg-open"):
-        command = ["xdg-open", str(path)]
-    else:
-        return False
-    # Detached: the viewer outlives the TUI frame that asked for it and never writes into it.
-    subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     stdin=subprocess.DEVNULL, start_new_session=True)
-    return True
+def open_in_viewer(data_dir: Path, item: Attachment) -> Path | None:
+    """Open the attachment with the desktop's program for its type, through a temporary copy
+    named like the original with the right ending (content files have none, and Windows picks
+    a program by it). None when a program opened it; the copy's path where there is no
+    desktop. A desktop without a program for it is an AttachmentError, never a crash."""
+    from fieldapp.compat import files
+
+    source = blob_path(data_dir, item.sha256)
+    copy = None
+    try:
+        copy = files.viewing_copy(source, item.name, types.extension_for(item.mime, item.name),
+                                  item.id)
+        return None if files.open_with_desktop(copy) else copy
+    except files.NoViewer as exc:
+        raise AttachmentError(f"没有能打开此文件的程序({exc}),文件位置:{copy}",
+                              f"no program could open this file ({exc}); it is at {copy}"
+                              ) from exc
+    except OSError as exc:
+        raise AttachmentError(f"无法打开附件:{exc}", f"cannot open the attachment: {exc}"
+                              ) from exc

@@ -248,8 +248,16 @@ class AttachmentsScreen(BaseScreen):
                 self.app.call_from_thread(self.say, text, True)
                 return
             self.load()
-        if not att.open_with_viewer(path):
-            self.app.call_from_thread(self.say, t("att_at", self.lang, path=str(path)))
+        try:
+            copy = att.open_in_viewer(self.app.ctx.data_dir, item)
+        except att.AttachmentError as exc:  # no program for it: say so, keep the app
+            self.app.call_from_thread(self.say, exc.message(self.lang), True)
+            return
+        except Exception as exc:  # noqa: BLE001  (a worker's error would close the app)
+            self.app.call_from_thread(self.say, f"{type(exc).__name__}: {exc}", True)
+            return
+        if copy is not None:
+            self.app.call_from_thread(self.say, t("att_at", self.lang, path=str(copy)))
 
     def _fetch(self, item: att.Attachment) -> Path:
         from sync import attachment_sync, credentials
@@ -269,12 +277,15 @@ class AttachmentsScreen(BaseScreen):
 
     @work(thread=True, group="attachments-write")
     def remove_item(self, item: att.Attachment) -> None:
+        note = t("att_removed", self.lang, name=item.name)
         store = self._store()
         try:
             att.remove(store, item.id, self.app.ctx.data_dir)
+        except att.AttachmentError as exc:  # e.g. the file is held by another program
+            note = exc.message(self.lang)
         finally:
             store.conn.close()
-        self.load(t("att_removed", self.lang, name=item.name))
+        self.load(note)
 
     def action_back(self) -> None:
         self.dismiss()

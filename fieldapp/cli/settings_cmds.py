@@ -1,0 +1,49 @@
+"""`fieldapp settings`: show or change the preferences kept in the data folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from fieldapp.cli import CliError
+from fieldapp.context import AppContext
+
+#: setting → (allowed values, default, Chinese, English description)
+SETTINGS = {
+    "borders": (("auto", "plain", "box"), "auto", "边框样式:auto 按终端自动选择,plain 纯 ASCII"
+                "(旧版控制台),box 线框字符",
+                "border style: auto picks by terminal, plain is ASCII (legacy console), "
+                "box uses box-drawing characters"),
+    "lang": (("zh", "en"), "zh", "界面语言", "interface language"),
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("settings", help="show or change a setting (borders, lang)")
+    p.add_argument("name", nargs="?", choices=sorted(SETTINGS), metavar="NAME",
+                   help="borders | lang")
+    p.add_argument("value", nargs="?", metavar="VALUE")
+    p.set_defaults(func=cmd_settings)
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from fieldapp.store.db import transaction
+
+    ctx = AppContext.create(args.data_dir, args.lang)
+    store = ctx.open_store()
+    try:
+        names = [args.name] if args.name else sorted(SETTINGS)
+        if args.value is not None:
+            allowed = SETTINGS[args.name][0]
+            if args.value not in allowed:
+                raise CliError(f"{args.name} 只能是 / must be one of: {' | '.join(allowed)} "
+                               f"(不是 / not {args.value!r})")
+            with transaction(store.conn):
+                store.set_setting(args.name, args.value)
+        for name in names:
+            allowed, default, zh, en = SETTINGS[name]
+            value = store.setting(name) or default
+            about = zh if (args.lang or "zh") == "zh" else en
+            print(f"{name} = {value}    ({' | '.join(allowed)}; {about})")
+    finally:
+        store.conn.close()
+    return 0
