@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fieldapp.domain.workflow import TransitionError
+from fieldapp.i18n import BilingualError
 from fieldapp.store.db import transaction
 from fieldapp.store.records import COMMENT_FIELD, STATUS_FIELD, RecordStore, utcnow
 
@@ -82,10 +83,8 @@ def get(store: RecordStore, conflict_id: int) -> Conflict | None:
     return Conflict.from_row(row) if row else None
 
 
-class ResolveError(ValueError):
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh, self.en = zh, en
+class ResolveError(BilingualError, ValueError):
+    """A resolution that cannot be applied, with the reason in both languages."""
 
 
 def resolve(store: RecordStore, conflict_id: int, choices: dict[str, Any] | None = None,

@@ -37,7 +37,7 @@ def test_values_shown_with_labels_units_and_back_to_form_input():
     assert display(specs["source_type"], "storefront", "en") == "Idle storefront"
     assert display(specs["usable_area"], 120.0, "zh") == "120㎡"
     assert display(specs["candidate_functions"], ["elderly", "meal"], "zh") == "养老服务、社区助餐"
-    assert display(specs["street_frontage"], False, "en") == "no"
+    assert display(specs["street_frontage"], False, "en") == "No"
     assert to_raw(specs["usable_area"], 120.0) == "120"
     assert to_raw(specs["lat"], 31.205123) == "31.205123"  # no precision lost on a round trip
     assert to_raw(specs["candidate_functions"], None) == []

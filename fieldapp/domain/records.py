@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from fieldapp.domain import choices as C
 from fieldapp.domain.catalog import FUNCTION_CHOICES
+from fieldapp.i18n import Msg
 
 # Field types. Each maps to one JSON type on the wire.
 TEXT, LONGTEXT, INT, FLOAT, DATE, CHOICE, MULTI, BOOL, PHONE, GRID, REF = (
@@ -39,7 +40,8 @@ class FieldSpec:
         return self.zh if lang == "zh" else self.en
 
 
-SECTIONS = {
+#: Form sections in order, each with its heading.
+SECTIONS: dict[str, Msg] = {k: Msg(*v) for k, v in {
     "location": ("位置", "Location"),
     "space": ("空间", "Space"),
     "ownership": ("权属与意见", "Ownership and consent"),
@@ -49,7 +51,7 @@ SECTIONS = {
     "check": ("检查项", "Checklist"),
     "joint_review": ("联审", "Joint review"),
     "notes": ("备注", "Notes"),
-}
+}.items()}
 
 
 def _location(listed_address: bool = True) -> list[FieldSpec]:

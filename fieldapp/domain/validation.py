@@ -31,6 +31,7 @@ from fieldapp.domain.records import (
     TEXT,
     FieldSpec,
 )
+from fieldapp.i18n import BilingualError
 
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DEFAULT_MAX_LEN = 200
@@ -49,10 +50,8 @@ class FieldError:
         return {"field": self.field, "zh": self.zh, "en": self.en}
 
 
-class InvalidValue(ValueError):
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh, self.en = zh, en
+class InvalidValue(BilingualError, ValueError):
+    """A raw value that cannot become the field's value; the reason says what is expected."""
 
 
 def _is_empty(value: Any) -> bool:

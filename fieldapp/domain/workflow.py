@@ -7,6 +7,8 @@ server ask `check_transition`; the server's answer is the one that counts.
 
 from __future__ import annotations
 
+from fieldapp.i18n import BilingualError
+
 ROLES = ("worker", "supervisor", "admin")
 
 # (from, to) → roles allowed. Editing content without a status change is `(s, s)`.
@@ -25,10 +27,8 @@ _ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
-class TransitionError(ValueError):
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh, self.en = zh, en
+class TransitionError(BilingualError, ValueError):
+    """A status change this role may not make, with the reason in both languages."""
 
 
 def check_transition(old: str | None, new: str, role: str, comment: str | None = None) -> None:
@@ -36,8 +36,11 @@ def check_transition(old: str | None, new: str, role: str, comment: str | None =
     old = old or "draft"
     roles = _ALLOWED.get((old, new))
     if roles is None:
-        raise TransitionError(f"不能从「{old}」改为「{new}」",
-                              f"cannot change status from {old} to {new}")
+        from fieldapp.domain.choices import STATUS
+
+        raise TransitionError(f"不能从「{STATUS.label(old)}」改为「{STATUS.label(new)}」",
+                              f"cannot change status from {STATUS.label(old, 'en')} to "
+                              f"{STATUS.label(new, 'en')}")
     if role not in roles:
         if new == "approved":
             raise TransitionError("只有主管可以审核通过", "only a supervisor may approve")

@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from fieldapp.compat import files
 from fieldapp.domain import attachment_types as types
+from fieldapp.i18n import BilingualError
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore, utcnow
 
@@ -29,12 +30,8 @@ CHUNK = 1024 * 1024
 PERMANENT = ("too_large", "unsupported_type", "out_of_scope", "id_reused")
 
 
-class AttachmentError(ValueError):
+class AttachmentError(BilingualError, ValueError):
     """A refusal the user can act on, in Chinese and English."""
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(en)
-        self.zh, self.en = zh, en
 
     def message(self, lang: str = "zh") -> str:
         return f"{self.zh} / {self.en}" if lang == "zh" else self.en

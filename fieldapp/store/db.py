@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from fieldapp.i18n import BilingualError, Msg
 from fieldapp.store.migrations import migrate
 
 
-class StoreError(RuntimeError):
-    """A problem with the local database that the user can act on (message is bilingual)."""
+class StoreError(BilingualError, RuntimeError):
+    """A problem with the local database that the user can act on; `str()` is bilingual."""
 
 
 def connect(path: Path | str, *, migrate_schema: bool = True) -> sqlite3.Connection:
@@ -33,23 +34,26 @@ def connect(path: Path | str, *, migrate_schema: bool = True) -> sqlite3.Connect
     except sqlite3.OperationalError as exc:
         raise StoreError(explain(exc, path)) from exc
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"数据库文件已损坏或不是 fieldapp 数据库 / database file is damaged or "
-                         f"not a fieldapp database: {path} ({exc})") from exc
+        raise StoreError(Msg(f"数据库文件已损坏或不是 fieldapp 数据库: {path}",
+                             f"the database file is damaged or not a fieldapp database: {path}"),
+                         detail=str(exc)) from exc
     return conn
 
 
-def explain(exc: Exception, path: Path | str = "") -> str:
+def explain(exc: Exception, path: Path | str = "") -> Msg:
     """A message a user can act on for a low-level database error."""
     text = str(exc).lower()
     if "readonly" in text or "read-only" in text:
-        return f"数据目录只读,无法保存 / the data folder is read-only, cannot save: {path}"
+        return Msg(f"数据目录只读,无法保存: {path}",
+                   f"the data folder is read-only, cannot save: {path}")
     if "disk" in text and "full" in text or "database or disk is full" in text:
-        return "磁盘已满,未保存任何内容 / the disk is full, nothing was saved"
+        return Msg("磁盘已满,未保存任何内容", "the disk is full, nothing was saved")
     if "locked" in text or "busy" in text:
-        return "数据库正被其他程序占用,请稍后再试 / the database is busy in another program, try again"
+        return Msg("数据库正被其他程序占用,未保存,请稍后再试",
+                   "the database is busy in another program, nothing was saved: try again")
     if "unable to open" in text:
-        return f"无法打开数据库 / cannot open the database: {path}"
-    return f"数据库错误 / database error: {exc}"
+        return Msg(f"无法打开数据库: {path}", f"cannot open the database: {path}")
+    return Msg(f"数据库错误: {exc}", f"database error: {exc}")
 
 
 @contextmanager

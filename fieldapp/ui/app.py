@@ -19,10 +19,11 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 
 from fieldapp.context import AppContext
+from fieldapp.i18n import norm_lang, other_lang
 from fieldapp.store.db import connect
 from fieldapp.store.records import Record, RecordStore
 from fieldapp.ui.commands import FieldCommands
-from fieldapp.ui.i18n import LANGS, t
+from fieldapp.ui.i18n import t
 from fieldapp.ui.messages import PendingCounted, SyncStatusChanged
 from fieldapp.ui.screens.home import HomeScreen
 
@@ -82,7 +83,7 @@ class FieldApp(App):
         super().__init__()
         self.ctx = ctx
         self.store = ctx.open_store()
-        self.set_reactive(FieldApp.lang, ctx.lang if ctx.lang in LANGS else "zh")
+        self.set_reactive(FieldApp.lang, norm_lang(ctx.lang))
         self._readers: dict[str, RecordStore] = {}
         self._read_locks: dict[str, threading.Lock] = {}
         self._areas: list[tuple[str, str]] | None = None
@@ -307,7 +308,7 @@ class FieldApp(App):
             self.push_screen(SyncScreen())
 
     def action_switch_lang(self) -> None:
-        self.lang = "en" if self.lang == "zh" else "zh"
+        self.lang = other_lang(self.lang)
         self.ctx.lang = self.lang
         self.store.set_setting("lang", self.lang)
         self.notify(t("lang_switched", self.lang))

@@ -7,6 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from fieldapp.i18n import other_lang
 from fieldapp.ui.i18n import t
 
 #: (i18n key of the name, app action method without "action_").
@@ -21,10 +22,11 @@ ACTIONS = [
 class FieldCommands(Provider):
     def _commands(self) -> list[tuple[str, str]]:
         lang = self.app.lang
-        other = "en" if lang == "zh" else "zh"
+        other = other_lang(lang)
         commands = [(f"{t(key, lang)} ({t(key, other)})", action) for key, action in ACTIONS]
         current = self.app.store.user
-        commands += [(f"{t('switch_user', lang)} {name} ({t('switch_user', other)})",
+        commands += [(f"{t('switch_user_to', lang, name=name)} "
+                      f"({t('switch_user_to', other, name=name)})",
                       f"switch_user:{name}")
                      for name in self.app.enrolled_users() if name != current]
         return commands

@@ -12,6 +12,7 @@ from rich.cells import cell_len
 
 from fieldapp.domain.choices import STATUS
 from fieldapp.domain.records import BOOL, CHOICE, FLOAT, GRID, INT, MULTI, FieldSpec
+from fieldapp.ui.i18n import W
 
 ELLIPSIS = "…"
 
@@ -50,10 +51,9 @@ def display(spec: FieldSpec, value: Any, lang: str = "zh") -> str:
     if spec.type == CHOICE and spec.choices:
         return spec.choices.label(value, lang)
     if spec.type == MULTI and spec.choices:
-        sep = "、" if lang == "zh" else ", "
-        return sep.join(spec.choices.label(v, lang) for v in value)
+        return W.list_sep(lang).join(spec.choices.label(v, lang) for v in value)
     if spec.type == BOOL:
-        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+        return (W.yes if value else W.no)(lang)
     if spec.type in (INT, FLOAT):
         return number(value) + (spec.unit or "")
     return str(value)
@@ -72,6 +72,19 @@ def to_raw(spec: FieldSpec, value: Any) -> Any:
 
 def status_label(code: str, lang: str = "zh") -> str:
     return STATUS.label(code, lang)
+
+
+#: History actions as the laptop (`submitted`) and the registry (`submit`) name them.
+_ACTIONS = {"create": "create", "edit": "edit", "update": "edit", "delete": "delete",
+            "submit": "submit", "submitted": "submit", "approve": "approve",
+            "approved": "approve", "return": "return", "returned": "return",
+            "withdraw": "withdraw", "draft": "withdraw"}
+
+
+def action_label(action: str, lang: str = "zh") -> str:
+    """A history entry's action as a person says it ("提交审核", not "submit")."""
+    key = _ACTIONS.get(action)
+    return W[f"act_{key}"](lang) if key else action
 
 
 def short_time(iso: str | None) -> str:

@@ -1,14 +1,19 @@
-"""The TUI's own words in Chinese (default) and English.
+"""The TUI's own words in Chinese (default) and English: one table for every screen.
 
-Field labels and choice labels are NOT here: they come from `FieldSpec.label()` and
-`ChoiceSet.label()` so a field is named the same way in the form, the list and an export.
+Each entry is a `fieldapp.i18n.Msg`, registered in the app-wide catalogue, so `t(key, lang)`
+finds it from a screen, a widget or the status bar's key hints. Field labels and choice labels
+are NOT here: they come from `FieldSpec.label()` and `ChoiceSet.label()` so a field is named the
+same way in the form, the list and an export. New screens add their words here (or with their
+own `words(...)` call); a key registered twice must say the same thing.
 """
 
 from __future__ import annotations
 
-LANGS = ("zh", "en")
+from fieldapp.i18n import LANGS, Msg, t, words
 
-_T: dict[str, tuple[str, str]] = {
+__all__ = ["LANGS", "Msg", "W", "keys", "t"]
+
+W = words(**{
     "app_title": ("社区嵌入式服务设施 现场采集", "Community service facilities: field tool"),
     # navigation and actions
     "home": ("首页", "Home"),
@@ -74,6 +79,7 @@ _T: dict[str, tuple[str, str]] = {
     "form_edit": ("编辑{kind}", "Edit {kind}"),
     "choose": ("请选择", "Choose"),
     "yes": ("是", "Yes"),
+    "list_sep": ("、", ", "),
     "no": ("否", "No"),
     "saved_draft": ("已存为草稿", "Saved as draft"),
     "submitted": ("已提交", "Submitted"),
@@ -158,7 +164,8 @@ _T: dict[str, tuple[str, str]] = {
     "help_palette": ("命令面板: 所有操作", "Command palette: every action"),
     "help_multi": ("空格: 勾选多选项", "Space: tick a multi-choice item"),
     "help_footer": ("Esc 关闭", "Esc closes"),
-    "switch_user": ("切换用户", "Switch user to"),
+    "switch_user": ("切换用户", "Switch user"),
+    "switch_user_to": ("切换用户: {name}", "Switch user to {name}"),
     "conflicts_n": ("冲突", "Conflicts"),
     "user_switched": ("当前用户: {name}", "Now working as {name}"),
     # review (supervisors)
@@ -168,14 +175,87 @@ _T: dict[str, tuple[str, str]] = {
     "review_select": ("选择", "Select"),
     "review_bulk": ("批量通过", "Approve selected"),
     "review_kind": ("类型", "Kind"),
-}
-
-
-def t(key: str, lang: str = "zh", **values: object) -> str:
-    zh, en = _T[key]
-    text = zh if lang == "zh" else en
-    return text.format(**values) if values else text
+    # review queue (fieldapp/ui/screens/review.py)
+    "rq_title": ("审核队列(已提交,先到先审)", "Review queue (submitted, oldest first)"),
+    "rq_grids": ("各网格待审", "Waiting per grid"),
+    "rq_changed": ("自上次审核以来的变更", "Changed since the last review"),
+    "rq_never": ("首次审核: 全部字段", "First review: every field"),
+    "rq_empty": ("没有待审核的记录", "Nothing waits for review"),
+    "rq_comment_title": ("退回意见(必填)", "Why is it returned? (required)"),
+    "rq_confirm_bulk": ("确认通过 {n} 条记录?", "Approve {n} records?"),
+    "ok": ("确定", "OK"),
+    "rq_approved_n": ("已通过 {n} 条", "Approved {n}"),
+    "rq_returned": ("已退回", "Returned"),
+    "col_kind": ("类型", "Kind"),
+    "col_grid": ("网格", "Grid"),
+    "col_author": ("采集人", "Worker"),
+    "col_submitted": ("提交时间", "Submitted"),
+    "col_title": ("地址/名称", "Address / name"),
+    # sync screen (fieldapp/ui/screens/sync.py)
+    "sync_now": ("立即同步", "Sync now"),
+    "retry": ("重新发送", "Send again"),
+    "resolve": ("解决冲突", "Resolve"),
+    "outbox_title": ("待发送 / 被拒", "Waiting / refused"),
+    "conflicts_title": ("冲突", "Conflicts"),
+    "nothing_waiting": ("没有待同步的内容", "Nothing waits to sync"),
+    "no_conflicts": ("没有冲突", "No conflicts"),
+    "state_pending": ("待发送", "waiting"),
+    "state_parked": ("被拒", "refused"),
+    "mine": ("本机", "Mine"),
+    "theirs": ("对方", "Theirs"),
+    "new_value": ("新值", "New value"),
+    "save": ("保存", "Save"),
+    "deleted_here": ("本机已删除,他人已修改:仍要删除?", "Deleted here, edited elsewhere: delete?"),
+    "deleted_there": ("他人已删除,本机已修改:保留为新记录?",
+                      "Deleted elsewhere, edited here: keep as a new record?"),
+    "sync_summary": ("用户 {user} · 待发送 {pending} · 被拒 {parked} · 冲突 {conflicts} · "
+                     "上次同步 {last}", "User {user} · waiting {pending} · refused {parked} · "
+                     "conflicts {conflicts} · last sync {last}"),
+    "sync_result": ("同步结果: {text}", "Sync: {text}"),
+    # coverage screen (fieldapp/ui/screens/coverage.py)
+    "cov_title": ("15分钟社区生活圈 覆盖分析", "15-minute life circle coverage"),
+    "cov_grid": ("网格", "Grid"),
+    "cov_street": ("街镇", "Street"),
+    "cov_hh": ("户数", "Households"),
+    "cov_per100": ("㎡/百户", "m²/100 hh"),
+    "cov_summary": ("{grids} 个网格 · 标准: {norms} · 不达标综合体 {bad} 个",
+                    "{grids} grids · norms: {norms} · complexes failing the test: {bad}"),
+    "cov_built_in": ("内置", "built-in"),
+    "cov_lacking_title": ("{grid} 缺少{fn}({radius:g} 米内无设施)—— 可承载的存量资源:",
+                          "{grid} lacks {fn} (no facility within {radius:g} m) — sites that "
+                          "could host it:"),
+    "cov_none_near": ("附近没有可承载的存量资源", "no idle site nearby could host it"),
+    "cov_excluded": ("另有 {n} 处不符合条件已排除:", "{n} more excluded by the rules:"),
+    "cov_covered_title": ("{grid} 已覆盖{fn}({radius:g} 米内):",
+                          "{grid} has {fn} within {radius:g} m:"),
+    "cov_no_coords": ("(无坐标,按所在网格计)", "(no coordinates, counted in its grid)"),
+    "cov_grid_title": ("{grid}: 缺少 {missing}", "{grid}: lacking {missing}"),
+    "cov_nothing_missing": ("各项功能均已覆盖", "every function is covered"),
+    "cov_filter_on": ("只显示缺少{fn}的网格 ({n} 个)", "only grids lacking {fn} ({n})"),
+    "cov_chart_functions": ("覆盖网格数(共 {n} 个)", "grids covered (of {n})"),
+    "cov_chart_status": ("存量资源状态", "sites by status"),
+    "cov_no_grids": ("此范围内没有网格", "no grids in this area"),
+    "cov_error": ("无法分析: {e}", "cannot analyse: {e}"),
+    "cov_computing": ("正在计算……", "computing…"),
+    "cov_hint": ("方向键选格子,回车查看可承载的存量资源;m 只看缺此功能的网格;"
+                 "c 图表;r 重算;Esc 返回",
+                 "Arrows pick a cell, Enter shows sites that could host it; m only grids "
+                 "lacking this function; c chart; r recompute; Esc back"),
+    "cov_lacking": ("只看缺项", "Lacking only"),
+    "cov_chart": ("图表", "Chart"),
+    "cov_recompute": ("重算", "Recompute"),
+    "cov_drill": ("可承载的资源", "Sites for it"),
+    # history and field names the envelope carries
+    "act_create": ("创建", "created"),
+    "act_edit": ("修改", "edited"),
+    "act_delete": ("删除", "deleted"),
+    "act_submit": ("提交审核", "submitted"),
+    "act_approve": ("审核通过", "approved"),
+    "act_return": ("退回", "returned"),
+    "act_withdraw": ("撤回为草稿", "withdrawn to draft"),
+    "field_deleted": ("删除", "Deleted"),
+})
 
 
 def keys() -> list[str]:
-    return list(_T)
+    return list(W)

@@ -20,33 +20,8 @@ from textual.widgets import DataTable, Footer, Static
 from fieldapp.domain.catalog import BY_CODE, scene_of
 from fieldapp.domain.choices import STATUS
 from fieldapp.domain.coverage import SCENE_CODES, SCENE_SHORT, Analysis
-
-WORDS = {
-    "title": ("15分钟社区生活圈 覆盖分析", "15-minute life circle coverage"),
-    "grid": ("网格", "Grid"), "street": ("街镇", "Street"), "hh": ("户数", "Households"),
-    "per100": ("㎡/百户", "m²/100 hh"),
-    "summary": ("{grids} 个网格 · 标准: {norms} · 不达标综合体 {bad} 个",
-                "{grids} grids · norms: {norms} · complexes failing the test: {bad}"),
-    "built-in": ("内置", "built-in"),
-    "hint": ("方向键选格子,回车查看可承载的存量资源;m 只看缺此功能的网格;c 图表;r 重算;Esc 返回",
-             "Arrows pick a cell, Enter shows sites that could host it; m only grids lacking "
-             "this function; c chart; r recompute; Esc back"),
-    "lacking_title": ("{grid} 缺少{fn}({radius:g} 米内无设施)—— 可承载的存量资源:",
-                      "{grid} lacks {fn} (no facility within {radius:g} m) — sites that could "
-                      "host it:"),
-    "none_near": ("附近没有可承载的存量资源", "no idle site nearby could host it"),
-    "excluded": ("另有 {n} 处不符合条件已排除:", "{n} more excluded by the rules:"),
-    "covered_title": ("{grid} 已覆盖{fn}({radius:g} 米内):", "{grid} has {fn} within {radius:g} m:"),
-    "no_coords": ("(无坐标,按所在网格计)", "(no coordinates, counted in its grid)"),
-    "grid_title": ("{grid}: 缺少 {missing}", "{grid}: lacking {missing}"),
-    "nothing_missing": ("各项功能均已覆盖", "every function is covered"),
-    "filter_on": ("只显示缺少{fn}的网格 ({n} 个)", "only grids lacking {fn} ({n})"),
-    "chart_functions": ("覆盖网格数(共 {n} 个)", "grids covered (of {n})"),
-    "chart_status": ("存量资源状态", "sites by status"),
-    "no_grids": ("此范围内没有网格", "no grids in this area"),
-    "error": ("无法分析: {e}", "cannot analyse: {e}"),
-    "computing": ("正在计算……", "computing…"),
-}
+from fieldapp.i18n import LANGS, as_msg, norm_lang
+from fieldapp.ui.i18n import t
 
 
 class CoverageScreen(Screen):
@@ -77,7 +52,7 @@ class CoverageScreen(Screen):
         opens on the grids lacking it."""
         super().__init__()
         self.store = store
-        self.lang = lang if lang in ("zh", "en") else "zh"
+        self.lang = norm_lang(lang)
         self.area = area
         self.result: Analysis | None = None
         # Scene whose lacking grids alone are listed.
@@ -87,8 +62,7 @@ class CoverageScreen(Screen):
         self.last_drill: tuple[str, str] | None = None
 
     def t(self, key: str, **kw) -> str:
-        zh, en = WORDS[key]
-        return (zh if self.lang == "zh" else en).format(**kw)
+        return t("cov_" + key.replace("-", "_"), self.lang, **kw)
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -168,7 +142,7 @@ class CoverageScreen(Screen):
     def relabel(self) -> None:
         """Show everything in the app's language after the user switched it."""
         lang = getattr(self.app, "lang", self.lang)
-        if lang not in ("zh", "en") or lang == self.lang:
+        if lang not in LANGS or lang == self.lang:
             return
         self.lang = lang
         self.query_one("#cov-hint", Static).update(self.t("hint"))
@@ -190,13 +164,12 @@ class CoverageScreen(Screen):
     def fill_table(self) -> None:
         table = self.query_one("#cov-table", DataTable)
         table.clear(columns=True)
-        i = 0 if self.lang == "zh" else 1
         table.add_column(self.t("grid"), key="grid")
         table.add_column(self.t("street"), key="street")
         table.add_column(self.t("hh"), key="hh")
         table.add_column(self.t("per100"), key="per100")
         for scene in SCENE_CODES:
-            table.add_column(SCENE_SHORT[scene][i], key=scene)
+            table.add_column(as_msg(SCENE_SHORT[scene])(self.lang), key=scene)
         if self.result is None:
             return
         names, minimum = self.result.names, self.result.norms.area_min_per_100
@@ -281,7 +254,6 @@ class CoverageScreen(Screen):
         rollup = next((r for r in self.result.streets if r.code == street), None)
         if rollup is None:
             return
-        i = 0 if self.lang == "zh" else 1
         name = self.result.names.get(street, street)
         functions = self.query_one("#cov-chart-functions", PlotextPlot)
         plt = functions.plt
@@ -304,7 +276,7 @@ class CoverageScreen(Screen):
         plt.bar(list(letters[:len(codes)]), [counts.get(c, 0) for c in codes])
         plt.title(self.t("chart_status"))
         status.refresh()
-        legend = "  ".join(f"{n}.{SCENE_SHORT[s][i]} {rollup.covered[s]}"
+        legend = "  ".join(f"{n}.{as_msg(SCENE_SHORT[s])(self.lang)} {rollup.covered[s]}"
                            for n, s in enumerate(SCENE_CODES, 1))
         legend_status = "  ".join(f"{letters[k]}.{STATUS.label(c, self.lang)} {counts.get(c, 0)}"
                                   for k, c in enumerate(codes))

@@ -20,7 +20,7 @@ from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.records import FIELD_INDEX, GRID, SECTIONS, SPECS
 from fieldapp.store import lookups
 from fieldapp.store.records import Record
-from fieldapp.ui.format import display, fit, short_time, status_label
+from fieldapp.ui.format import action_label, display, fit, short_time, status_label
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.status_bar import StatusBar
@@ -121,7 +121,7 @@ class RecordDetailScreen(BaseScreen):
             specs = [s for s in SPECS[record.kind] if s.section == section]
             if not specs:
                 continue
-            table.add_row(Text(labels[0] if lang == "zh" else labels[1], style="bold"), "")
+            table.add_row(Text(labels(lang), style="bold"), "")
             for spec in specs:
                 value = display(spec, record.data.get(spec.name), lang)
                 if spec.type == GRID and value:
@@ -154,11 +154,7 @@ class RecordDetailScreen(BaseScreen):
         for row in history:
             changes = json.loads(row["changes"] or "{}")
             action = row["action"]
-            label = status_label(action, self.lang) if action in (
-                "submitted", "returned", "approved", "draft") else {
-                "create": ("创建", "created"), "edit": ("修改", "edited"),
-                "delete": ("删除", "deleted")}.get(action, (action, action))[
-                0 if self.lang == "zh" else 1]
+            label = action_label(action, self.lang)
             names = [fields[k].label(self.lang) for k in changes if k in fields]
             text.append(f"{short_time(row['at'])}  {row['who'] or ''}  ", style="dim")
             text.append(label, style="bold")

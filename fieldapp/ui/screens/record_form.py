@@ -25,6 +25,7 @@ from fieldapp.domain.geo import normalise_coordinates, wgs84_to_gcj02
 from fieldapp.domain.records import FIELD_INDEX, SECTIONS, SPECS
 from fieldapp.domain.validation import FieldError, check_record
 from fieldapp.domain.workflow import TransitionError
+from fieldapp.i18n import other_lang
 from fieldapp.store import lookups
 from fieldapp.store.db import StoreError
 from fieldapp.store.records import Record, ValidationFailed
@@ -111,7 +112,7 @@ class RecordFormScreen(BaseScreen):
                           if spec.section == section and self._shown(spec.name)]
                 if not fields:
                     continue
-                title = Static(labels[0] if lang == "zh" else labels[1], classes="section-title")
+                title = Static(labels(lang), classes="section-title")
                 block = Vertical(title, *fields, classes="form-section")
                 # The first section paints at once; the rest mount right after it.
                 yield block if number == 0 else Lazy(block)
@@ -229,7 +230,7 @@ class RecordFormScreen(BaseScreen):
 
     def _by_field(self, errors: list[FieldError]) -> dict[str, str]:
         # Both languages: the one on screen first, the other after it for whoever helps.
-        other = "en" if self.lang == "zh" else "zh"
+        other = other_lang(self.lang)
         found: dict[str, str] = {}
         for error in errors:
             found.setdefault(error.field, f"{error.message(self.lang)}  ·  "

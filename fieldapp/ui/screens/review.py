@@ -33,38 +33,9 @@ from fieldapp.store.review import (
 )
 from fieldapp.store.scope import ScopeError, scope_grids
 from fieldapp.ui.format import display, fit, pad, short_time
+from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.status_bar import StatusBar
-
-WORDS = {
-    "title": ("审核队列(已提交,先到先审)", "Review queue (submitted, oldest first)"),
-    "grids": ("各网格待审", "Waiting per grid"),
-    "all": ("全部网格", "All grids"),
-    "changed": ("自上次审核以来的变更", "Changed since the last review"),
-    "never": ("首次审核: 全部字段", "First review: every field"),
-    "empty": ("没有待审核的记录", "Nothing waits for review"),
-    "approve": ("通过", "Approve"),
-    "return": ("退回", "Return"),
-    "bulk": ("批量通过已选", "Approve selected"),
-    "select": ("选择", "Select"),
-    "kind": ("类型", "Kind"),
-    "comment_title": ("退回意见(必填)", "Why is it returned? (required)"),
-    "confirm_bulk": ("确认通过 {n} 条记录?", "Approve {n} records?"),
-    "yes": ("确定", "OK"),
-    "no": ("取消", "Cancel"),
-    "approved_n": ("已通过 {n} 条", "Approved {n}"),
-    "returned": ("已退回", "Returned"),
-    "col_kind": ("类型", "Kind"),
-    "col_grid": ("网格", "Grid"),
-    "col_author": ("采集人", "Worker"),
-    "col_at": ("提交时间", "Submitted"),
-    "col_title": ("地址/名称", "Address / name"),
-}
-
-
-def w(key: str, lang: str, **kwargs) -> str:
-    zh, en = WORDS[key]
-    return (zh if lang == "zh" else en).format(**kwargs)
 
 
 class QueueLoaded(Message):
@@ -92,8 +63,8 @@ class CommentModal(ModalScreen[str | None]):
             yield Label(self.prompt)
             yield Input(id="comment")
             with Horizontal():
-                yield Button(w("yes", self.lang), id="ok", variant="primary")
-                yield Button(w("no", self.lang), id="cancel")
+                yield Button(t("ok", self.lang), id="ok", variant="primary")
+                yield Button(t("cancel", self.lang), id="cancel")
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
@@ -121,8 +92,8 @@ class ConfirmModal(ModalScreen[bool]):
         with Vertical():
             yield Label(self.question)
             with Horizontal():
-                yield Button(w("yes", self.lang), id="ok", variant="primary")
-                yield Button(w("no", self.lang), id="cancel")
+                yield Button(t("ok", self.lang), id="ok", variant="primary")
+                yield Button(t("cancel", self.lang), id="cancel")
 
     @on(Button.Pressed, "#ok")
     def action_ok(self) -> None:
@@ -163,10 +134,10 @@ class ReviewScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         lang = self.lang
-        yield Static(w("title", lang), classes="screen-title", id="review-title")
+        yield Static(t("rq_title", lang), classes="screen-title", id="review-title")
         with Horizontal(id="review-body"):
             with Vertical(id="review-grids"):
-                yield Static(w("grids", lang), classes="section-title")
+                yield Static(t("rq_grids", lang), classes="section-title")
                 yield OptionList(id="review-grid-list")
             with Vertical():
                 table = DataTable(id="review-queue", cursor_type="row", zebra_stripes=True)
@@ -178,8 +149,8 @@ class ReviewScreen(BaseScreen):
         lang = self.lang
         table = self.query_one("#review-queue", DataTable)
         table.add_column("✓", key="sel", width=1)
-        for key in ("col_kind", "col_grid", "col_author", "col_at", "col_title"):
-            table.add_column(w(key, lang), key=key)
+        for key in ("col_kind", "col_grid", "col_author", "col_submitted", "col_title"):
+            table.add_column(t(key, lang), key=key)
 
     def reload(self) -> None:
         self.load()
@@ -205,7 +176,8 @@ class ReviewScreen(BaseScreen):
         self.selected &= {r.id for r in self.records}
         grids = self.query_one("#review-grid-list", OptionList)
         grids.clear_options()
-        grids.add_option(Option(f"{w('all', lang)}  ({sum(message.counts.values())})", id="*"))
+        total = sum(message.counts.values())
+        grids.add_option(Option(f"{t('all_grids', lang)}  ({total})", id="*"))
         for code, n in message.counts.items():
             grids.add_option(Option(f"{pad(self.app.grid_name(code) or code, 24)} {n:>4}",
                                     id=code))
@@ -215,11 +187,11 @@ class ReviewScreen(BaseScreen):
             table.add_row("●" if r.id in self.selected else "",
                           RECORD_KIND.label(r.kind, lang), r.grid_code or "", r.author or "",
                           short_time(r.updated_at), fit(r.title, 40), key=r.id)
-        title = w("title", lang) + (f" — {RECORD_KIND.label(self.filter.kind, lang)}"
+        title = t("rq_title", lang) + (f" — {RECORD_KIND.label(self.filter.kind, lang)}"
                                     if self.filter.kind else "")
         self.query_one("#review-title", Static).update(title)
         if not self.records:
-            self.query_one("#review-changes", Static).update(w("empty", lang))
+            self.query_one("#review-changes", Static).update(t("rq_empty", lang))
         else:
             self.show_changes(self.records[min(table.cursor_row, len(self.records) - 1)])
 
@@ -240,7 +212,7 @@ class ReviewScreen(BaseScreen):
         changes = changed_since_last_review(self.app.store, record.id)
         reviewed = any(h["action"] in ("approved", "returned")
                        for h in self.app.store.history(record.id))
-        lines = [f"[b]{w('changed', lang) if reviewed else w('never', lang)}[/b]"]
+        lines = [f"[b]{t('rq_changed' if reviewed else 'rq_never', lang)}[/b]"]
         specs = FIELD_INDEX[record.kind]
         for name, (old, new) in list(changes.items())[:12]:
             spec = specs.get(name)
@@ -266,7 +238,7 @@ class ReviewScreen(BaseScreen):
         try:
             action()
         except TransitionError as exc:
-            self.notify(exc.zh if self.lang == "zh" else exc.en, severity="error")
+            self.notify(exc.message(self.lang), severity="error")
             return False
         except ValidationFailed as exc:
             self.notify("; ".join(e.message(self.lang) for e in exc.errors[:3]),
@@ -279,7 +251,7 @@ class ReviewScreen(BaseScreen):
     def action_approve(self) -> None:
         record = self.current()
         if record and self._decide(lambda: approve(self.app.store, [record.id])):
-            self.notify(w("approved_n", self.lang, n=1))
+            self.notify(t("rq_approved_n", self.lang, n=1))
 
     def action_send_back(self) -> None:
         record = self.current()
@@ -289,9 +261,9 @@ class ReviewScreen(BaseScreen):
         def done(comment: str | None) -> None:
             if comment is not None and self._decide(
                     lambda: send_back(self.app.store, record.id, comment)):
-                self.notify(w("returned", self.lang))
+                self.notify(t("rq_returned", self.lang))
 
-        self.app.push_screen(CommentModal(self.lang, w("comment_title", self.lang)), done)
+        self.app.push_screen(CommentModal(self.lang, t("rq_comment_title", self.lang)), done)
 
     def action_toggle(self) -> None:
         record = self.current()
@@ -309,11 +281,11 @@ class ReviewScreen(BaseScreen):
 
         def done(yes: bool | None) -> None:
             if yes and self._decide(lambda: approve(self.app.store, ids)):
-                self.notify(w("approved_n", self.lang, n=len(ids)))
+                self.notify(t("rq_approved_n", self.lang, n=len(ids)))
                 self.selected.clear()
 
-        self.app.push_screen(ConfirmModal(self.lang, w("confirm_bulk", self.lang, n=len(ids))),
-                             done)
+        self.app.push_screen(
+            ConfirmModal(self.lang, t("rq_confirm_bulk", self.lang, n=len(ids))), done)
 
     def action_cycle_kind(self) -> None:
         kinds = [None, "site", "facility", "inspection"]

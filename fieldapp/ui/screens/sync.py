@@ -16,46 +16,19 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from fieldapp.domain.records import FIELD_INDEX
-from fieldapp.ui import i18n
+from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.status_bar import StatusBar
 from sync import conflicts, outbox
-
-# This screen's words, added to the app's table so the status bar can show its keys too.
-WORDS = {
-    "sync_now": ("立即同步", "Sync now"),
-    "retry": ("重新发送", "Send again"),
-    "discard": ("放弃", "Discard"),
-    "resolve": ("解决冲突", "Resolve"),
-    "outbox_title": ("待发送 / 被拒", "Waiting / refused"),
-    "conflicts_title": ("冲突", "Conflicts"),
-    "nothing_waiting": ("没有待同步的内容", "Nothing waits to sync"),
-    "no_conflicts": ("没有冲突", "No conflicts"),
-    "state_pending": ("待发送", "waiting"),
-    "state_parked": ("被拒", "refused"),
-    "mine": ("本机", "Mine"),
-    "theirs": ("对方", "Theirs"),
-    "new_value": ("新值", "New value"),
-    "save": ("保存", "Save"),
-    "cancel": ("取消", "Cancel"),
-    "deleted_here": ("本机已删除,他人已修改:仍要删除?", "Deleted here, edited elsewhere: delete?"),
-    "deleted_there": ("他人已删除,本机已修改:保留为新记录?",
-                      "Deleted elsewhere, edited here: keep as a new record?"),
-    "sync_summary": ("用户 {user} · 待发送 {pending} · 被拒 {parked} · 冲突 {conflicts} · "
-                     "上次同步 {last}", "User {user} · waiting {pending} · refused {parked} · "
-                     "conflicts {conflicts} · last sync {last}"),
-    "sync_result": ("同步结果: {text}", "Sync: {text}"),
-}
-i18n._T.update({k: v for k, v in WORDS.items() if k not in i18n._T})
-t = i18n.t
 
 
 def field_label(kind: str, name: str, lang: str) -> str:
     spec = FIELD_INDEX.get(kind, {}).get(name)
     if spec:
         return spec.label(lang)
-    return {"status": ("状态", "Status"), "review_comment": ("审核意见", "Review comment"),
-            "_deleted": ("删除", "Deleted")}.get(name, (name, name))[0 if lang == "zh" else 1]
+    key = {"status": "status", "review_comment": "review_comment",
+           "_deleted": "field_deleted"}.get(name)
+    return t(key, lang) if key else name
 
 
 class SyncLoaded(Message):
@@ -230,7 +203,7 @@ class ConflictScreen(ModalScreen[bool]):
         try:
             conflicts.resolve(self.app.store, self.conflict_id, self.choices())
         except (conflicts.ResolveError, TransitionError) as exc:
-            self.query_one("#conflict-error", Static).update(exc.zh if lang == "zh" else exc.en)
+            self.query_one("#conflict-error", Static).update(exc.message(lang))
             return
         except ValidationFailed as exc:
             self.query_one("#conflict-error", Static).update(
