@@ -43,7 +43,8 @@ def load(config_dir: Path) -> dict:
 def _write(config_dir: Path, data: dict) -> None:
     config_dir = Path(config_dir)
     config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(config_dir, 0o700)
+    if os.name == "posix":  # NTFS ignores mode bits; the folder is already per-user there
+        os.chmod(config_dir, 0o700)
     target = path(config_dir)
     tmp = target.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -51,7 +52,8 @@ def _write(config_dir: Path, data: dict) -> None:
         json.dump(data, fh, ensure_ascii=False, indent=1)
         fh.flush()
         os.fsync(fh.fileno())
-    os.chmod(tmp, 0o600)  # O_CREAT's mode is cut by umask and ignored for an existing file
+    if os.name == "posix":  # O_CREAT's mode is cut by umask and ignored for an existing file
+        os.chmod(tmp, 0o600)
     os.replace(tmp, target)
 
 

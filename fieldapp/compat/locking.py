@@ -58,17 +58,19 @@ class FileLock:
 
 
 def _lock_windows(fh) -> None:  # noqa: ANN001
-    import msvcrt
+    if IS_WINDOWS:
+        import msvcrt
 
-    fh.seek(0)  # always the first byte, whatever the file's length (past EOF is allowed)
-    msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        fh.seek(0)  # always the first byte, whatever the file's length (past EOF is allowed)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
 
 
 def _unlock_windows(fh) -> None:  # noqa: ANN001
-    import msvcrt
+    if IS_WINDOWS:
+        import msvcrt
 
-    fh.seek(0)
-    msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+        fh.seek(0)
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
 
 
 def _lock_posix(fh) -> None:  # noqa: ANN001
