@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.cells import cell_len
 
+from fieldapp import localtime
 from fieldapp.domain.choices import STATUS
 from fieldapp.domain.records import BOOL, CHOICE, FLOAT, GRID, INT, MULTI, FieldSpec
 from fieldapp.ui.i18n import W
@@ -88,7 +89,6 @@ def action_label(action: str, lang: str = "zh") -> str:
 
 
 def short_time(iso: str | None) -> str:
-    """`2025-03-04T09:15:00.000+00:00` → `2025-03-04 09:15` (UTC, as stored)."""
-    if not iso:
-        return ""
-    return iso[:16].replace("T", " ")
+    """A stored UTC time in local time: `2025-03-04T09:15:00+00:00` → `2025-03-04 17:15` in
+    Shanghai (see fieldapp.localtime for the zone and the zone-named form)."""
+    return localtime.show(iso)

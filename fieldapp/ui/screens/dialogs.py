@@ -31,7 +31,7 @@ class RestoreDraftModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(t("restore_title", self.lang), classes="dialog-title")
-            yield Static(t("restore_body", self.lang, when=short_time(self.saved_at) + " UTC"))
+            yield Static(t("restore_body", self.lang, when=short_time(self.saved_at)))
             with Horizontal(classes="buttons"):
                 yield Button(t("restore", self.lang), variant="primary", id="restore")
                 yield Button(t("discard", self.lang), id="discard")

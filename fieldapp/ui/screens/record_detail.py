@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from fieldapp import localtime
 from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.records import FIELD_INDEX, GRID, SECTIONS, SPECS
 from fieldapp.store import lookups
@@ -128,8 +129,8 @@ class RecordDetailScreen(BaseScreen):
                     value = f"{value}  {self.app.grid_name(value)}"
                 table.add_row(spec.label(lang), value or "—")
         table.add_row(Text(t("author", lang), style="bold"), record.author or "")
-        table.add_row(t("created", lang), short_time(record.created_at))
-        table.add_row(t("updated", lang), short_time(record.updated_at))
+        table.add_row(t("created", lang), localtime.show(record.created_at, zone=True))
+        table.add_row(t("updated", lang), localtime.show(record.updated_at, zone=True))
         return table
 
     def _show_inspections(self, inspections: list[Record], applies: bool) -> None:

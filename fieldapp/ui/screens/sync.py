@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Select, Static
 
+from fieldapp import localtime
 from fieldapp.domain.records import FIELD_INDEX
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
@@ -72,7 +73,7 @@ class SyncScreen(BaseScreen):
                        "pending": sum(e.state == "pending" for e in entries),
                        "parked": sum(e.state == "parked" for e in entries),
                        "conflicts": len(items),
-                       "last": (store.setting("last_sync_at") or "-")[:19].replace("T", " ")}
+                       "last": localtime.show(store.setting("last_sync_at"), zone=True) or "-"}
         self.post_message(SyncLoaded(entries, items, summary))
 
     def on_sync_loaded(self, message: SyncLoaded) -> None:

@@ -11,9 +11,10 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
+from fieldapp import localtime
 from fieldapp.domain.records import SPECS, FieldSpec
 from fieldapp.store.records import Record
-from fieldapp.ui.format import display, fit, short_time, status_label
+from fieldapp.ui.format import display, fit, status_label
 from fieldapp.ui.i18n import t
 
 PAGE_SIZE = 100
@@ -52,7 +53,7 @@ class RecordTable(DataTable):
                      WIDTHS.get(spec.name, 12)) for spec in self.specs]
         cells.append(Text(status_label(record.status, self.lang),
                           style=STATUS_STYLE.get(record.status, "")))
-        cells.append(short_time(record.updated_at)[:10])
+        cells.append(localtime.show(record.updated_at, date_only=True))
         return cells
 
     def show(self, records: list[Record], cursor_row: int = 0) -> None:

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from fieldapp.ui.format import short_time
+from fieldapp import localtime
 from fieldapp.ui.i18n import t
 
 _STATE_STYLE = {"online": "bold green", "offline": "bold yellow", "syncing": "bold cyan",
@@ -45,7 +45,7 @@ class StatusBar(Static):
         if app.conflicts:
             status.append(f"│ {t('conflicts_n', lang)} {app.conflicts} ", style="bold red")
         if app.last_sync_at:
-            status.append(f"│ {t('last_sync', lang)} {short_time(app.last_sync_at)[5:]} ")
+            status.append(f"│ {t('last_sync', lang)} {localtime.show_short(app.last_sync_at)} ")
         user = app.store.user or t("no_user", lang)
         status.append(f"│ {t('user', lang)} {user} ")
         grid = Table.grid(expand=True)
