@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "fieldapp.cli.coverage_cmds",
     "fieldapp.cli.attach_cmds",
     "fieldapp.cli.settings_cmds",
+    "fieldapp.cli.report_cmds",
 ]
 
 

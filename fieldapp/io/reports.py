@@ -77,10 +77,8 @@ def write_three_lists(store: RecordStore, path: str | os.PathLike, area: str) ->
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    needs, report.coverage = _needs(store, areas, area, grids)
-    sheets = (("需求清单", needs), ("资源清单", _resources(store, areas, grids)),
-              ("项目清单", _projects(store, areas, grids)))
-    for title, rows in sheets:
+    sheets, report.coverage = three_list_rows(store, area, grids, areas)
+    for title, rows in sheets.items():
         sheet = book.create_sheet(title)
         from openpyxl.utils import get_column_letter
 
@@ -94,6 +92,17 @@ def write_three_lists(store: RecordStore, path: str | os.PathLike, area: str) ->
     return report
 
 
+def three_list_rows(store: RecordStore, area: str, grids: set[str],
+                    areas: _Areas | None = None, analysis=None,
+                    ) -> tuple[dict[str, list[list]], bool]:
+    """The three lists as rows (a header row first) for the `grids` below `area`, and whether
+    the coverage analysis ran; the workbook above and the PDF area report print these."""
+    areas = areas or _Areas(store)
+    needs, coverage_ok = _needs(store, areas, area, grids, analysis)
+    return {"需求清单": needs, "资源清单": _resources(store, areas, grids),
+            "项目清单": _projects(store, areas, grids)}, coverage_ok
+
+
 def _where(areas: _Areas, grid: str) -> list[str]:
     return [areas.name(areas.up(grid, "street")), areas.name(areas.up(grid, "community")),
             grid, areas.name(grid)]
@@ -102,12 +111,12 @@ def _where(areas: _Areas, grid: str) -> list[str]:
 WHERE = ["街镇", "居委", "网格编码", "网格"]
 
 
-def _needs(store: RecordStore, areas: _Areas, area: str, grids: set[str]
+def _needs(store: RecordStore, areas: _Areas, area: str, grids: set[str], analysis=None
            ) -> tuple[list[list], bool]:
     rows: list[list] = [[*WHERE, "类别", "缺少的服务场景 / 问题", "涉及对象", "检查日期", "说明"]]
     coverage_ok = True
     try:
-        missing = _missing_scenes(store, area, grids)
+        missing = _missing_scenes(store, area, grids, analysis)
     except Exception as exc:  # noqa: BLE001 - a broken analysis must not cost the other lists
         missing, coverage_ok = {}, False
         rows.append(["", "", "", "", "说明", "覆盖分析未能运行,本表只列出巡查发现的问题",
@@ -134,12 +143,13 @@ def _needs(store: RecordStore, areas: _Areas, area: str, grids: set[str]
     return rows, coverage_ok
 
 
-def _missing_scenes(store: RecordStore, area: str, grids: set[str]) -> dict[str, list[str]]:
+def _missing_scenes(store: RecordStore, area: str, grids: set[str], analysis=None
+                    ) -> dict[str, list[str]]:
     # The analysis takes in facilities just over the area's edge: they serve its grids too.
     # Only the grids in scope are reported, so no record outside the scope is named.
     from fieldapp.store.coverage_load import analyse_store
 
-    analysis = analyse_store(store, area)
+    analysis = analysis or analyse_store(store, area)
     order = [s.code for s in SCENES]
     return {g.grid.code: sorted(g.missing, key=order.index) for g in analysis.grids
             if g.grid.code in grids}

@@ -1,0 +1,209 @@
+"""The printed page: an A4 PDF with Chinese text that reads anywhere, and the few building
+blocks reports are made of (headings, label/value rows, tables, notes).
+
+The font ships with fieldapp (WenQuanYi Micro Hei, Apache-2.0, `fonts/`) and is embedded as
+a subset of the glyphs used, so the file prints correctly on a machine with no Chinese fonts
+and stays small. fpdf2 (pure Python) writes the PDF; nothing here touches a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.fonts import FontFace
+
+FONT_FILE = Path(__file__).with_name("fonts") / "wqy-microhei.ttc"
+FAMILY = "cjk"
+MARGIN = 14.0
+INK = (30, 30, 30)
+MUTED = (110, 110, 110)
+ACCENT = (20, 80, 150)
+RULE = (190, 190, 190)
+
+#: Report progress: (fraction done 0..1, what is being done).
+Progress = Callable[[float, str], None]
+
+
+def local_time(iso: str | None, with_zone: bool = False) -> str:
+    """A stored UTC time as the laptop's local time, e.g. `2025-03-04 17:15 (UTC+08:00)`."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso[:16].replace("T", " ")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone()
+    text = local.strftime("%Y-%m-%d %H:%M")
+    if with_zone:
+        offset = local.strftime("%z")
+        text += f" (UTC{offset[:3]}:{offset[3:]})"
+    return text
+
+
+def save_pdf(pdf: FPDF, path: str | os.PathLike) -> None:
+    """Write to a temporary name first: a failed run never leaves half a PDF behind."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        pdf.output(str(partial))
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+class ReportPDF(FPDF):
+    """A4 portrait, the CJK font loaded, a running header and page numbers."""
+
+    def __init__(self, title: str, lang: str = "zh", subtitle: str = "") -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.report_lang = lang
+        self.report_title = title
+        self.subtitle = subtitle
+        self.made_at = local_time(datetime.now(UTC).isoformat(), with_zone=True)
+        self.set_margins(MARGIN, MARGIN + 4, MARGIN)
+        self.set_auto_page_break(True, margin=MARGIN + 2)
+        self.add_font(FAMILY, fname=str(FONT_FILE), collection_font_number=0)
+        self.set_font(FAMILY, size=10)
+        self.set_text_color(*INK)
+        self.set_title(title)
+        self.set_creator("fieldapp")
+        self.set_lang("zh-CN" if lang == "zh" else "en")
+
+    @property
+    def content_width(self) -> float:
+        return self.w - self.l_margin - self.r_margin
+
+    # -- page furniture --------------------------------------------------------------------
+    def header(self) -> None:
+        with self.local_context(text_color=MUTED, font_size_pt=8):
+            self.set_xy(self.l_margin, 8)
+            self.cell(self.content_width / 2, 5, self.report_title)
+            self.cell(self.content_width / 2, 5, self.subtitle, align="R")
+        with self.local_context(draw_color=RULE, line_width=0.2):
+            self.line(self.l_margin, 13.5, self.w - self.r_margin, 13.5)
+        self.set_xy(self.l_margin, MARGIN + 4)
+
+    def footer(self) -> None:
+        self.set_y(-11)
+        with self.local_context(text_color=MUTED, font_size_pt=8):
+            made = "制表时间" if self.report_lang == "zh" else "Made"
+            self.cell(self.content_width / 2, 5, f"{made} {self.made_at} · fieldapp")
+            page = (f"第 {self.page_no()} / {{nb}} 页" if self.report_lang == "zh"
+                    else f"page {self.page_no()} of {{nb}}")
+            self.cell(self.content_width / 2, 5, page, align="R")
+
+    # -- blocks ----------------------------------------------------------------------------
+    def bold_text(self) -> object:
+        """Headings in a face with no bold: fill and stroke the glyphs (a thin outline)."""
+        return self.local_context(text_mode="FILL_STROKE", line_width=0.18,
+                                  draw_color=self.text_color.colors255
+                                  if hasattr(self.text_color, "colors255") else INK)
+
+    def h1(self, text: str, sub: str = "") -> None:
+        self.ensure_space(24)
+        with self.local_context(font_size_pt=17, text_color=ACCENT):
+            with self.bold_text():
+                self.multi_cell(0, 9, text, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN,
+                                new_y=YPos.NEXT)
+        if sub:
+            with self.local_context(font_size_pt=9, text_color=MUTED):
+                self.multi_cell(0, 5, sub, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN,
+                                new_y=YPos.NEXT)
+        self.ln(2)
+
+    def h2(self, text: str) -> None:
+        self.ensure_space(20)
+        self.ln(2)
+        y = self.get_y()
+        with self.local_context(fill_color=ACCENT):
+            self.rect(self.l_margin, y + 1, 1.4, 5, style="F")
+        self.set_x(self.l_margin + 3)
+        with self.local_context(font_size_pt=12, text_color=ACCENT):
+            with self.bold_text():
+                self.cell(0, 7, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+
+    def h3(self, text: str) -> None:
+        self.ensure_space(14)
+        with self.local_context(font_size_pt=10.5, text_color=INK):
+            with self.bold_text():
+                self.cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def note(self, text: str) -> None:
+        with self.local_context(font_size_pt=8.5, text_color=MUTED):
+            self.multi_cell(0, 4.6, text, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN,
+                            new_y=YPos.NEXT)
+
+    def paragraph(self, text: str, size: float = 10) -> None:
+        with self.local_context(font_size_pt=size):
+            self.multi_cell(0, size * 0.52, text, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN,
+                            new_y=YPos.NEXT)
+
+    def ensure_space(self, height: float) -> None:
+        """Start a new page unless `height` mm fit below the cursor (keeps a heading with
+        what follows it)."""
+        if self.get_y() + height > self.h - self.b_margin:
+            self.add_page()
+
+    def fields(self, rows: Sequence[tuple[str, str]], label_width: float = 42,
+               columns: int = 2) -> None:
+        """Label/value pairs, `columns` pairs to a row, values wrapping by character."""
+        if not rows:
+            return
+        widths: list[float] = []
+        value_width = self.content_width / columns - label_width
+        for _ in range(columns):
+            widths += [label_width, value_width]
+        label_face = FontFace(color=MUTED, fill_color=(245, 246, 248))
+        with self.local_context(font_size_pt=9):
+            with self.table(col_widths=widths, width=self.content_width, line_height=5,
+                            first_row_as_headings=False, wrapmode=WrapMode.CHAR,
+                            text_align="LEFT", borders_layout="HORIZONTAL_LINES",
+                            padding=(0.8, 1.2)) as table:
+                # Long values (notes, conditions) get a whole row; short ones sit in pairs.
+                pending: list[tuple[str, str]] = []
+
+                def flush() -> None:
+                    if pending:
+                        row = table.row()
+                        for label, value in pending + [("", "")] * (columns - len(pending)):
+                            row.cell(label, style=label_face)
+                            row.cell(value or ("—" if label else ""))
+                        pending.clear()
+
+                for label, value in rows:
+                    if len(value or "") > 24 and columns > 1:
+                        flush()
+                        row = table.row()
+                        row.cell(label, style=label_face)
+                        row.cell(value, colspan=2 * columns - 1)
+                        continue
+                    pending.append((label, value))
+                    if len(pending) == columns:
+                        flush()
+                flush()
+
+    def grid_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]],
+                   widths: Sequence[float], size: float = 8.5,
+                   align: Sequence[str] | None = None) -> None:
+        """A table with its heading row repeated on every page."""
+        heading = FontFace(color=(255, 255, 255), fill_color=ACCENT)
+        with self.local_context(font_size_pt=size):
+            with self.table(col_widths=list(widths), width=self.content_width,
+                            line_height=size * 0.5, headings_style=heading,
+                            wrapmode=WrapMode.CHAR, text_align=tuple(align or ["LEFT"] *
+                                                                     len(widths)),
+                            repeat_headings=1, borders_layout="SINGLE_TOP_LINE",
+                            cell_fill_color=(246, 248, 251), cell_fill_mode="ROWS",
+                            padding=(0.6, 1.0)) as table:
+                table.row([str(h) for h in headers])
+                for cells in rows:
+                    table.row(["" if c is None else str(c) for c in cells])
