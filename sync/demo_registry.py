@@ -136,7 +136,9 @@ class DemoRegistry:
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
-        self.port = _free_port(PREFERRED_PORT)
+        # Bound now and handed to uvicorn, so no other process can take the port in between.
+        self.socket = _bind_loopback(PREFERRED_PORT)
+        self.port = self.socket.getsockname()[1]
         self.server = None
         self.thread: threading.Thread | None = None
 
@@ -154,7 +156,7 @@ class DemoRegistry:
                                 access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="demo-registry",
-                                       daemon=True)
+                                       kwargs={"sockets": [self.socket]}, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
@@ -177,14 +179,15 @@ class DemoRegistry:
             self.server = None
 
 
-def _free_port(preferred: int) -> int:
+def _bind_loopback(preferred: int) -> socket.socket:
     for port in (preferred, 0):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return s.getsockname()[1]
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            sock.close()
+            continue
+        return sock
     raise RuntimeError("no free port on loopback")
 
 

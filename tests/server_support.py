@@ -71,10 +71,13 @@ def running_server(url: str) -> Iterator[str]:
     from sync.server.app import create_app
 
     app = create_app(url)
-    port = free_port()
+    # Bound here and handed to uvicorn: a port probed free can be taken before uvicorn binds it.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
                                            access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
