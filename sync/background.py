@@ -49,6 +49,11 @@ class BackgroundSync:
                 self.stop_event.wait(self.enroll_check_every)
         return False
 
+    def poke(self) -> None:
+        """Sync now (e.g. the registry just came up); a no-op until the engine is open."""
+        if self.engine is not None:
+            self.engine.poke()
+
     def stop(self) -> None:
         self.stop_event.set()
         if self.engine is not None:

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from fieldapp.store.db import transaction
@@ -163,13 +164,21 @@ class DemoRegistry:
             if not self.thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the demo registry did not start on port {self.port}")
             time.sleep(0.02)
-        # The port may differ from the last run: point the demo users' credentials here.
+        self.point_credentials()
+        return self.url
+
+    def point_credentials(self) -> None:
+        """The port may differ from the last run: point the demo users' credentials here.
+
+        Done before the app starts as well as after the server is up, so the background sync
+        never opens its client on last run's address and stays offline."""
         config_dir = self.folder / "config"
         data = credentials.load(config_dir)
+        if not data["users"] or all(e.get("server") == self.url for e in data["users"].values()):
+            return
         for entry in data["users"].values():
             entry["server"] = self.url
         credentials._write(config_dir, data)
-        return self.url
 
     def stop(self) -> None:
         if self.server is not None:
@@ -198,6 +207,9 @@ class _Starting:
         self.folder = Path(folder)
         self.registry = DemoRegistry(folder)
         self.error: str | None = None
+        #: Called (from this thread) once the registry answers, e.g. to wake background sync
+        #: out of its offline backoff.
+        self.on_ready: Callable[[], None] | None = None
         self._stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="demo-registry-start",
                                        daemon=True)
@@ -217,6 +229,8 @@ class _Starting:
                 store.conn.close()
             if not self._stopped.is_set():
                 self.registry.start()
+                if self.on_ready is not None:
+                    self.on_ready()
         except Exception as exc:  # noqa: BLE001  (the demo must open even without a registry)
             self.error = f"{type(exc).__name__}: {exc}"
             log_path = self.folder / "demo-registry.log"
@@ -234,5 +248,9 @@ class _Starting:
 def start_in_background(folder: Path) -> _Starting:
     """Seed (first time) and serve the demo registry without delaying the app."""
     starting = _Starting(folder)
+    try:
+        starting.registry.point_credentials()
+    except Exception:  # noqa: BLE001 - unreadable credentials: the seeding thread says why
+        pass
     starting.thread.start()
     return starting

@@ -4,6 +4,7 @@ resolve, user switch, and the demo's own registry."""
 from __future__ import annotations
 
 import json
+import socket
 import stat
 import time
 
@@ -143,3 +144,25 @@ def test_demo_registry_makes_sync_work_with_no_setup(tmp_path, capsys):
         starting.stop()
     code, out, _ = run(capsys, "--data-dir", str(home), "user", "list")
     assert "wangfang" in out and "lisupervisor" in out
+
+    # The next start finds last run's port taken: the registry moves, and background sync
+    # (opened at once, as the app does) must follow it rather than stay offline.
+    old_port = starting.registry.port
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
+        squatter.bind(("127.0.0.1", old_port))
+        starting = start_in_background(home)
+        assert starting.registry.port != old_port
+        states.clear()
+        syncing = BackgroundSync(ctx, lambda status, **_: states.append(status),
+                                 enroll_check_every=0.2)
+        starting.on_ready = syncing.poke
+        syncing.start()
+        try:
+            deadline = time.monotonic() + 30
+            while "online" not in states:
+                assert time.monotonic() < deadline, (states, starting.error)
+                time.sleep(0.05)
+        finally:
+            syncing.stop()
+            starting.stop()

@@ -99,3 +99,20 @@ async def test_team_laptop_switches_user_and_records_who_decided(registry, lapto
     store = open_store(laptop.home)
     assert [h["who"] for h in store.history(site.id)] == ["wangfang", "lisupervisor"]
     assert store.setting("current_user") == "lisupervisor"
+
+
+async def test_switching_language_on_the_review_queue_keeps_it_working(demo):
+    """Ctrl+L rebuilt the screen without its columns and the next load crashed the app."""
+    as_supervisor(demo)
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(pilot)
+        rows = screen.query_one("#review-queue", DataTable).row_count
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        table = screen.query_one("#review-queue", DataTable)
+        assert app.screen is screen and table.row_count == rows
+        assert [c.label.plain for c in table.columns.values()][1:3] == ["Kind", "Grid"]
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert screen.query_one("#review-queue", DataTable).row_count == rows

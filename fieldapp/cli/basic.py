@@ -43,7 +43,8 @@ def context(args: argparse.Namespace) -> AppContext:
     return AppContext.create(args.data_dir, args.lang)
 
 
-def cmd_open(args: argparse.Namespace) -> int:
+def cmd_open(args: argparse.Namespace, registry=None) -> int:  # noqa: ANN001
+    """Run the app; exit code 1 if it stopped on an error (Textual has printed why)."""
     from fieldapp.ui.app import FieldApp
     from sync.background import BackgroundSync
 
@@ -55,12 +56,14 @@ def cmd_open(args: argparse.Namespace) -> int:
         apply_plain(app)
     # Waits until the laptop is enrolled; the app restarts it when the user is switched.
     app.background = BackgroundSync(ctx, app.set_sync_status)
+    if registry is not None:
+        registry.on_ready = app.poke_sync  # wake sync out of its offline backoff at once
     app.background.start()
     try:
         app.run()
     finally:
         app.background.stop()
-    return 0
+    return app.return_code or 0
 
 
 def demo_dir(args: argparse.Namespace):
@@ -106,7 +109,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     registry = start_in_background(folder)  # sync works with no setup; never blocks the app
     try:
-        return cmd_open(args)
+        return cmd_open(args, registry)
     finally:
         registry.stop()
         if registry.error:

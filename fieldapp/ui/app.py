@@ -284,6 +284,12 @@ class FieldApp(App):
         if isinstance(self.screen, HomeScreen):
             self.screen.reload()
 
+    def poke_sync(self) -> None:
+        """Ask background sync for a cycle now; safe from any thread."""
+        background = getattr(self, "background", None)
+        if background is not None:
+            background.poke()
+
     @work(thread=True, exclusive=True, group="background-sync")
     def restart_background_sync(self) -> None:
         background = getattr(self, "background", None)

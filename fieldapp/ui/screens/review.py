@@ -140,17 +140,14 @@ class ReviewScreen(BaseScreen):
                 yield Static(t("rq_grids", lang), classes="section-title")
                 yield OptionList(id="review-grid-list")
             with Vertical():
+                # Columns are made with the table, so a recompose (Ctrl+L) rebuilds them too.
                 table = DataTable(id="review-queue", cursor_type="row", zebra_stripes=True)
+                table.add_column("✓", key="sel", width=1)
+                for key in ("col_kind", "col_grid", "col_author", "col_submitted", "col_title"):
+                    table.add_column(t(key, lang), key=key)
                 yield table
                 yield Static("", id="review-changes")
         yield StatusBar()
-
-    def on_mount(self) -> None:
-        lang = self.lang
-        table = self.query_one("#review-queue", DataTable)
-        table.add_column("✓", key="sel", width=1)
-        for key in ("col_kind", "col_grid", "col_author", "col_submitted", "col_title"):
-            table.add_column(t(key, lang), key=key)
 
     def reload(self) -> None:
         self.load()
