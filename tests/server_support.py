@@ -64,13 +64,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(url: str) -> Iterator[str]:
+def running_server(url: str, **options) -> Iterator[str]:
     """The real app under uvicorn in a background thread; yields its base URL."""
     import uvicorn
 
     from sync.server.app import create_app
 
-    app = create_app(url)
+    app = create_app(url, **options)
     # Bound here and handed to uvicorn: a port probed free can be taken before uvicorn binds it.
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -1,39 +1,157 @@
-"""Registry schema: migrations make exactly the tables the models describe, run once, are
-safe to run again and refuse a database newer than the program."""
+"""Registry schema under Alembic: revisions make exactly the schema the models describe
+(`alembic check`), run once, adopt a database made by the pre-Alembic runner without loss,
+let several processes start at once and refuse a database newer than the program."""
 
 from __future__ import annotations
 
+import threading
+
+import legacy_registry_schema as legacy
 import pytest
-from server_support import BACKENDS, database_url
-from sqlalchemy import inspect, text
+from alembic import command
+from server_support import BACKENDS, client, database_url, mutation, push, running_server, site
+from sqlalchemy import column, func, inspect, select, table, text
 from sqlmodel import SQLModel
 
 import sync.server.models  # noqa: F401  (registers the tables)
+from sync.server import admin
 from sync.server.db import make_engine, normalise_url
-from sync.server.migrations import LATEST, SchemaTooNew, migrate
+from sync.server.migrations import SchemaTooNew, config, current, head, migrate
+
+TABLES = ("fa_user", "device_credential", "area", "record", "history", "applied_mutation",
+          "change_feed", "attachment", "seq_counter")
+
+
+def enroll_with(base: str, token: str):  # noqa: ANN201
+    with client(base) as c:
+        r = c.post("/api/v1/enroll", json={"token": token, "device_id": "d", "device_name": "x"})
+    return client(base, r.json()["credential"])
+
+
+def alembic_check(engine) -> None:  # noqa: ANN001
+    """`alembic check`: autogenerate finds nothing between the models and the database."""
+    with engine.connect() as conn:
+        command.check(config(conn))
+
+
+def snapshot(engine) -> dict:  # noqa: ANN001
+    with engine.connect() as conn:
+        return {name: sorted(tuple(r) for r in conn.execute(select(table(name, *[
+            column(c["name"]) for c in inspect(conn).get_columns(name)])))) for name in TABLES}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_migrations_make_the_model_schema_once(backend, tmp_path):
+def test_revisions_make_the_model_schema_once(backend, tmp_path):
     with database_url(backend, tmp_path) as url:
         engine = make_engine(url)
         try:
-            assert migrate(engine) == LATEST
+            assert migrate(engine) == 3
             assert migrate(engine) == 0
+            with engine.connect() as conn:
+                assert current(conn) == head()
+            alembic_check(engine)
             found = inspect(engine)
-            tables = set(found.get_table_names())
-            for name, table in SQLModel.metadata.tables.items():
-                assert name in tables, f"migration lacks table {name}"
+            for name, model_table in SQLModel.metadata.tables.items():
                 columns = {c["name"] for c in found.get_columns(name)}
-                assert columns == {c.name for c in table.columns}, name
+                assert columns == {c.name for c in model_table.columns}, name
             with engine.begin() as conn:
                 assert conn.execute(text("SELECT value FROM seq_counter")).scalar_one() == 0
-                conn.execute(text("INSERT INTO schema_version (version, applied_at) "
-                                  "VALUES (:v, 'later')"), {"v": LATEST + 1})
-            with pytest.raises(SchemaTooNew, match="please upgrade"):
-                migrate(engine)
         finally:
             engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_database_made_before_alembic_is_adopted_without_loss(backend, tmp_path):
+    with database_url(backend, tmp_path) as url:
+        old = make_engine(url)
+        assert legacy.migrate(old) == 2  # what fieldapp did before Alembic
+        old.dispose()
+        # Fill it through the server code of today, on the old schema (no migration):
+        # users, a device, areas, records, history, the change feed, applied mutations.
+        admin._engines[url] = make_engine(url, pool_size=2)
+        admin.load_demo_areas(url)
+        token = admin.add_user(url, "wangfang", "worker", "310104003")
+        with running_server(url, migrate_schema=False) as base:
+            worker = enroll_with(base, token)
+            results = push(worker, mutation(fields=site()), mutation(fields=site()))
+            assert [r["outcome"] for r in results] == ["applied", "applied"]
+            worker.close()
+        admin.dispose_all()
+
+        engine = make_engine(url)
+        try:
+            before = snapshot(engine)
+            assert sum(len(rows) for rows in before.values()) > 10
+            assert migrate(engine) == 1  # stamped at 0002, then 0003
+            assert snapshot(engine) == before
+            alembic_check(engine)
+            with pytest.raises(legacy.SchemaTooNew):  # the old program now refuses it
+                legacy.migrate(engine)
+        finally:
+            engine.dispose()
+
+
+def test_a_first_schema_database_gets_the_attachment_table(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v1.sqlite3'}"
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(write=True) as conn, conn.begin():
+            for statement in legacy._statements(legacy.MIGRATION_1, "sqlite"):
+                conn.execute(text(statement))
+            legacy.current_version(conn)
+            conn.execute(text("INSERT INTO schema_version VALUES (1, 'then')"))
+            conn.execute(text("INSERT INTO area (code, name, level) VALUES "
+                              "('310104', '徐汇区', 'district')"))
+        assert migrate(engine) == 2
+        assert inspect(engine).has_table("attachment")
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(table("area"))
+                                ).scalar_one() == 1
+        alembic_check(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_workers_starting_at_once_migrate_once(backend, tmp_path):
+    with database_url(backend, tmp_path) as url:
+        engines = [make_engine(url) for _ in range(4)]
+        applied, errors = [], []
+        gate = threading.Barrier(len(engines))
+
+        def start(engine) -> None:  # noqa: ANN001
+            try:
+                gate.wait()
+                applied.append(migrate(engine))
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start, args=(e,)) for e in engines]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        try:
+            assert not errors, errors
+            assert sorted(applied) == [0, 0, 0, 3]
+            alembic_check(engines[0])
+        finally:
+            for e in engines:
+                e.dispose()
+
+
+def test_a_newer_database_is_refused_and_left_alone(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    try:
+        migrate(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'from_the_future'"))
+        with pytest.raises(SchemaTooNew, match="please upgrade"):
+            migrate(engine)
+        with engine.connect() as conn:
+            assert current(conn) == "from_the_future"
+    finally:
+        engine.dispose()
 
 
 def test_database_urls_are_normalised(tmp_path):

@@ -58,12 +58,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def database_url(args: argparse.Namespace) -> str:
-    url = getattr(args, "database_url", None) or os.environ.get("FIELDAPP_DATABASE_URL")
+    """--database-url, else FIELDAPP_DATABASE_URL, else registry.sqlite3 in the data dir."""
+    url = getattr(args, "database_url", None)
     if url:
         return url
     from fieldapp import paths
+    from sync.server.settings import settings
 
-    return f"sqlite:///{paths.data_dir(args.data_dir) / 'registry.sqlite3'}"
+    return settings().url_or(f"sqlite:///{paths.data_dir(args.data_dir) / 'registry.sqlite3'}")
 
 
 def _admin(func, *a):  # noqa: ANN001, ANN202
@@ -90,8 +92,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1 and url.startswith("sqlite"):
         print("fieldapp: 注意 SQLite 多进程写入会排队 / note: several workers on SQLite queue "
               "for one writer; use PostgreSQL for real load", file=sys.stderr)
-    os.environ["FIELDAPP_SERVER_DATABASE_URL"] = url
-    if args.blob_dir:  # workers are separate processes: they read it from the environment
+    # Workers are separate processes: they read these (sync/server/settings.py).
+    os.environ["FIELDAPP_DATABASE_URL"] = url
+    if args.blob_dir:
         os.environ["FIELDAPP_BLOB_DIR"] = str(Path(args.blob_dir).expanduser().resolve())
     # Migrate once here so workers start on a ready schema and errors reach the user plainly.
     from sync.server.admin import engine_for

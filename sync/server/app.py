@@ -28,6 +28,7 @@ from sync.server.db import make_engine, normalise_url, reading, writing
 from sync.server.migrations import migrate
 from sync.server.pull import history_dict, pull
 from sync.server.push import HISTORY, RECORDS, load_record, push, record_dict
+from sync.server.settings import settings
 
 #: Routes that return dicts are checked against their protocol model and written with the keys
 #: they set (no defaults added). Push and pull answers skip FastAPI's encoder for speed (their
@@ -160,9 +161,10 @@ def _replay(body: bytes):  # noqa: ANN202
     return receive
 
 
-def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int = 5,
+def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int | None = None,
                blob_dir: str | None = None, max_attachment: int | None = None) -> FastAPI:
-    engine = make_engine(database_url, pool_size=pool_size)
+    """The app on `database_url`; options not given come from sync/server/settings.py."""
+    engine = make_engine(database_url, pool_size=pool_size or settings().pool_size)
     if migrate_schema:
         migrate(engine)
     app = FastAPI(title="fieldapp registry", version=f"protocol {PROTOCOL}",

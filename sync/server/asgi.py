@@ -1,16 +1,18 @@
-"""The ASGI app for uvicorn workers: `fieldapp serve` passes the database URL by environment.
+"""The ASGI app for uvicorn workers: `fieldapp serve` passes its options by environment.
 
-uvicorn starts each worker by import string, so the URL cannot be an argument; the schema is
-already migrated by `fieldapp serve` before the workers start.
+uvicorn starts each worker by import string, so the URL cannot be an argument: every worker
+reads sync/server/settings.py (FIELDAPP_DATABASE_URL, ...). The schema is already migrated by
+`fieldapp serve` before the workers start; workers started by hand migrate it themselves,
+one at a time (sync/server/migrations).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 from sync.server.app import create_app
+from sync.server.settings import settings
 
 # Each uvicorn worker is a fresh process: set up the request log line here, not in the parent.
 _log = logging.getLogger("fieldapp.server")
@@ -21,5 +23,4 @@ if not _log.handlers:
     _log.setLevel(logging.INFO)
     _log.propagate = False
 
-app = create_app(os.environ.get("FIELDAPP_SERVER_DATABASE_URL", "sqlite:///registry.sqlite3"),
-                 migrate_schema=True)
+app = create_app(settings().url_or("sqlite:///registry.sqlite3"), migrate_schema=True)

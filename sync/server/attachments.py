@@ -27,6 +27,7 @@ from sync.server.auth import Principal, utcnow
 from sync.server.db import reading, writing
 from sync.server.models import Attachment
 from sync.server.push import FEED, RECORDS
+from sync.server.settings import settings
 
 ATTACHMENTS = Attachment.__table__
 BLOB_PREFIX = "/api/v1/blobs/"
@@ -36,7 +37,7 @@ DRAIN_LIMIT = 64 * 1024 * 1024  # read and discard an over-limit body up to this
 def blob_dir_for(database_url: str, blob_dir: str | Path | None = None) -> Path:
     """`blob_dir`, else FIELDAPP_BLOB_DIR, else `blobs/` beside a SQLite file, else the user
     data folder (a PostgreSQL deployment should say where, on a disk that is backed up)."""
-    chosen = blob_dir or os.environ.get("FIELDAPP_BLOB_DIR")
+    chosen = blob_dir or settings().blob_dir
     if chosen:
         return Path(chosen).expanduser().resolve()
     if database_url.startswith("sqlite:///") and len(database_url) > len("sqlite:///"):
@@ -49,8 +50,7 @@ def blob_dir_for(database_url: str, blob_dir: str | Path | None = None) -> Path:
 
 
 def max_size_default() -> int:
-    value = os.environ.get("FIELDAPP_MAX_ATTACHMENT_BYTES", "")
-    return int(value) if value.isdigit() else types.MAX_SIZE
+    return settings().max_attachment_bytes
 
 
 def attachment_dict(row) -> dict:  # noqa: ANN001

@@ -1,137 +1,195 @@
-"""The registry's tables as SQLModel classes: what the server code reads and writes.
+"""The registry's tables as SQLModel classes: what the server reads and writes, and the schema.
 
-These classes describe the current schema for queries; they never create it. The schema is made
-by `sync.server.migrations` (explicit DDL per version), and a test checks the two agree.
+These classes are the schema's one definition: Alembic revisions (sync/server/alembic/) are
+generated from them (`alembic revision --autogenerate`), and `alembic check` in CI fails when a
+class and the revisions disagree. Types, lengths, index names and server defaults are spelled
+out so that a database made by the pre-Alembic migrations matches them exactly.
 Hot paths use the SQLAlchemy tables (`Model.__table__`) with Core statements for speed.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import (
+    REAL,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Double,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlmodel import Field, SQLModel
+
+from fieldapp.domain.areas import LEVELS
+from fieldapp.domain.attachment_types import KINDS as ATTACHMENT_KINDS
+from fieldapp.domain.records import KINDS
+from fieldapp.domain.workflow import ROLES
+
+#: An auto-numbered key: a rowid alias on SQLite, an identity column on PostgreSQL.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+#: Doubles: REAL on SQLite, DOUBLE PRECISION on PostgreSQL.
+Real = Double().with_variant(REAL(), "sqlite")
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name)
+
+
+def _auto_id() -> Column:
+    return Column(AutoId, Identity(), primary_key=True)
+
+
+def _flag() -> Column:
+    return Column(Boolean, nullable=False, server_default=false())
 
 
 class User(SQLModel, table=True):
     __tablename__ = "fa_user"
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True, max_length=60)
-    role: str  # worker | supervisor | admin
-    scopes: str  # comma-separated area codes, or "*" for the whole city
-    revoked: bool = False
-    created_at: str
+    __table_args__ = (_one_of("role", ROLES, "fa_user_role"),)
+    id: int | None = Field(default=None, sa_column=_auto_id())
+    name: str = Field(sa_column=Column(String(60), nullable=False, unique=True))
+    role: str = Field(max_length=20)  # worker | supervisor | admin
+    scopes: str = Field(sa_type=Text)  # comma-separated area codes, or "*" for the whole city
+    revoked: bool = Field(default=False, sa_column=_flag())
+    created_at: str = Field(max_length=40)
 
 
 class EnrollmentToken(SQLModel, table=True):
     __tablename__ = "enrollment_token"
-    token_hash: str = Field(primary_key=True)  # sha256 hex: the token itself is never stored
-    user_id: int = Field(foreign_key="fa_user.id")
-    expires_at: str
-    used_at: str | None = None
+    token_hash: str = Field(primary_key=True, max_length=64)  # sha256 hex, never the token
+    user_id: int = Field(sa_column=Column(BigInteger, ForeignKey("fa_user.id"), nullable=False))
+    expires_at: str = Field(max_length=40)
+    used_at: str | None = Field(default=None, max_length=40)
 
 
 class DeviceCredential(SQLModel, table=True):
     __tablename__ = "device_credential"
-    credential_hash: str = Field(primary_key=True)
-    user_id: int = Field(foreign_key="fa_user.id", index=True)
-    device_id: str
-    device_name: str = ""
-    created_at: str
-    revoked_at: str | None = None
+    __table_args__ = (Index("device_credential_user", "user_id"),)
+    credential_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(sa_column=Column(BigInteger, ForeignKey("fa_user.id"), nullable=False))
+    device_id: str = Field(max_length=100)
+    device_name: str = Field(default="", sa_column=Column(String(100), nullable=False,
+                                                          server_default=""))
+    created_at: str = Field(max_length=40)
+    revoked_at: str | None = Field(default=None, max_length=40)
 
 
 class EnrollFailure(SQLModel, table=True):
     """Failed enrolment attempts per client address, shared by every server process."""
     __tablename__ = "enroll_failure"
-    id: int | None = Field(default=None, primary_key=True)
-    client: str = Field(index=True)
-    at: float  # unix time: compared, never shown
+    __table_args__ = (Index("enroll_failure_client", "client", "at"),)
+    id: int | None = Field(default=None, sa_column=_auto_id())
+    client: str = Field(max_length=100)
+    at: float = Field(sa_column=Column(Real, nullable=False))  # unix time: compared, not shown
 
 
 class Area(SQLModel, table=True):
     __tablename__ = "area"
-    code: str = Field(primary_key=True)
-    name: str
-    level: str
-    parent_code: str | None = None
-    lat: float | None = None
-    lng: float | None = None
+    __table_args__ = (_one_of("level", LEVELS, "area_level"), Index("area_parent", "parent_code"),
+                      Index("area_seq", "seq"))
+    code: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=60)
+    level: str = Field(max_length=20)
+    parent_code: str | None = Field(default=None, max_length=40)
+    lat: float | None = Field(default=None, sa_type=Real)
+    lng: float | None = Field(default=None, sa_type=Real)
     households: int | None = None
-    seq: int = 0  # the change-feed seq of its last change, so pulls send only changed areas
+    # The change-feed seq of its last change, so pulls send only changed areas.
+    seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class Record(SQLModel, table=True):
     __tablename__ = "record"
-    id: str = Field(primary_key=True)
-    kind: str
-    grid_code: str
-    street_code: str | None = None
-    district_code: str | None = None
-    status: str = "draft"
-    review_comment: str | None = None
-    data: str  # JSON of the field dict defined by fieldapp.domain.records
-    version: int = 1
-    deleted: bool = False
-    created_at: str
-    updated_at: str
-    author: str
-    device_id: str
+    __table_args__ = (_one_of("kind", KINDS, "record_kind"), Index("record_grid", "grid_code"))
+    id: str = Field(primary_key=True, max_length=36)
+    kind: str = Field(max_length=20)
+    grid_code: str = Field(max_length=40)
+    street_code: str | None = Field(default=None, max_length=40)
+    district_code: str | None = Field(default=None, max_length=40)
+    status: str = Field(default="draft", sa_column=Column(String(20), nullable=False,
+                                                          server_default="draft"))
+    review_comment: str | None = Field(default=None, sa_type=Text)
+    data: str = Field(sa_type=Text)  # JSON of the field dict defined by fieldapp.domain.records
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False,
+                                                     server_default="1"))
+    deleted: bool = Field(default=False, sa_column=_flag())
+    created_at: str = Field(max_length=40)
+    updated_at: str = Field(max_length=40)
+    author: str = Field(max_length=60)
+    device_id: str = Field(max_length=100)
 
 
 class History(SQLModel, table=True):
     __tablename__ = "history"
-    id: int | None = Field(default=None, primary_key=True)
-    record_id: str
+    __table_args__ = (Index("history_record_version", "record_id", "version"),)
+    id: int | None = Field(default=None, sa_column=_auto_id())
+    record_id: str = Field(max_length=36)
     version: int
-    seq: int
-    at: str
-    who: str
-    device_id: str
-    action: str
-    changes: str  # JSON {field: [old, new]}
-    comment: str | None = None
-    mutation_id: str | None = None
+    seq: int = Field(sa_type=BigInteger)
+    at: str = Field(max_length=40)
+    who: str = Field(max_length=60)
+    device_id: str = Field(max_length=100)
+    action: str = Field(max_length=20)
+    changes: str = Field(sa_type=Text)  # JSON {field: [old, new]}
+    comment: str | None = Field(default=None, sa_type=Text)
+    mutation_id: str | None = Field(default=None, max_length=36)
 
 
 class AppliedMutation(SQLModel, table=True):
     __tablename__ = "applied_mutation"
-    mutation_id: str = Field(primary_key=True)
-    content_hash: str
-    result: str  # JSON of the Result answered the first time
+    mutation_id: str = Field(primary_key=True, max_length=36)
+    content_hash: str = Field(max_length=64)
+    result: str = Field(sa_type=Text)  # JSON of the Result answered the first time
 
 
 class ChangeFeed(SQLModel, table=True):
     """One row per (change, scope code it touches); pulls read it by code and seq."""
     __tablename__ = "change_feed"
-    code: str = Field(primary_key=True)
-    seq: int = Field(primary_key=True)
-    record_id: str
+    code: str = Field(primary_key=True, max_length=40)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    record_id: str = Field(max_length=36)
 
 
 class SeqCounter(SQLModel, table=True):
     """One row. Each writing transaction raises it and holds its lock until commit."""
     __tablename__ = "seq_counter"
-    id: int = Field(primary_key=True)
-    value: int = 0
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False,
+                                                   server_default="0"))
 
 
 class Attachment(SQLModel, table=True):
     """A photo or document of a record; its content is the blob file named by sha256."""
     __tablename__ = "attachment"
-    id: str = Field(primary_key=True)
-    record_id: str = Field(index=True)
-    sha256: str = Field(index=True)
-    name: str
-    kind: str  # photo | document
-    mime: str
-    size: int
-    caption: str = ""
-    created_at: str  # the laptop's, shown only
-    author: str
-    device_id: str
-    uploaded_at: str
-    deleted: bool = False
+    __table_args__ = (_one_of("kind", ATTACHMENT_KINDS, "attachment_kind"),
+                      Index("ix_attachment_record_id", "record_id"),
+                      Index("ix_attachment_sha256", "sha256"))
+    id: str = Field(primary_key=True, max_length=36)
+    record_id: str = Field(max_length=36)
+    sha256: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)  # photo | document
+    mime: str = Field(max_length=100)
+    size: int = Field(sa_type=BigInteger)
+    caption: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: str = Field(max_length=40)  # the laptop's, shown only
+    author: str = Field(max_length=60)
+    device_id: str = Field(max_length=100)
+    uploaded_at: str = Field(max_length=40)
+    deleted: bool = Field(default=False, sa_column=_flag())
 
 
 class SchemaVersion(SQLModel, table=True):
+    """The pre-Alembic migration log. Kept so that an older fieldapp, which reads it, refuses a
+    database this one manages ("newer than this program") instead of damaging it."""
     __tablename__ = "schema_version"
-    version: int = Field(primary_key=True)
-    applied_at: str
+    version: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    applied_at: str = Field(max_length=40)
+

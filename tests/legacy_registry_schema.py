@@ -1,4 +1,9 @@
-"""Registry schema migrations: an append-only list of explicit DDL, applied at start.
+"""FROZEN: the registry's pre-Alembic migration runner, exactly as fieldapp shipped it.
+
+tests/test_server_schema.py builds databases with it to prove that sync/server/migrations adopts
+them without loss. Never edit it. What follows is its original docstring.
+
+Registry schema migrations: an append-only list of explicit DDL, applied at start.
 
 Each migration is frozen text, so editing `models.py` later never changes what an old
 migration does; a schema change is a new entry at the end of MIGRATIONS. The runner records
