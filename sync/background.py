@@ -93,14 +93,13 @@ class BackgroundSync:
 
     def _watch(self) -> None:
         from fieldapp.store.db import connect
+        from fieldapp.store.sync_state import unsent_marker
 
         conn = connect(self.ctx.database_path, migrate_schema=False)
         try:
             last = None
             while not self.stop_event.wait(self.watch_every):
-                row = conn.execute("SELECT max(seq), count(*) FROM outbox "
-                                   "WHERE state = 'pending' AND sealed = 0").fetchone()
-                marker = tuple(row)
+                marker = unsent_marker(conn)
                 # Unsent entries that are new since the last look: a save happened. A spurious
                 # poke costs one cycle; a missed one would leave the save waiting.
                 if marker != last and marker[1] and self.engine:

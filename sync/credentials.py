@@ -40,7 +40,7 @@ def load(config_dir: Path) -> dict:
     return data
 
 
-def _write(config_dir: Path, data: dict) -> None:
+def save(config_dir: Path, data: dict) -> None:
     config_dir = Path(config_dir)
     config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if os.name == "posix":  # NTFS ignores mode bits; the folder is already per-user there
@@ -89,7 +89,7 @@ def switch(config_dir: Path, store: RecordStore, name: str) -> dict:
         raise NotEnrolled(f"用户 {name} 未在本机登记", f"user {name} is not enrolled on this "
                           f"laptop", ", ".join(sorted(data["users"])))
     data["current"] = name
-    _write(config_dir, data)
+    save(config_dir, data)
     _select_in_store(store, entry)
     return entry
 
@@ -109,7 +109,7 @@ def enroll(config_dir: Path, store: RecordStore, server: str, token: str,
     data = load(config_dir)
     data["users"][entry["user"]] = entry
     data["current"] = entry["user"]
-    _write(config_dir, data)
+    save(config_dir, data)
     _select_in_store(store, entry)
     return entry
 

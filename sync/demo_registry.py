@@ -8,7 +8,6 @@ the laptop starts with are already on the registry (nothing waits to sync).
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fieldapp.store.db import transaction
-from fieldapp.store.records import RecordStore
+from fieldapp.store.records import Record, RecordStore
 from sync import credentials
 
 DEMO_USERS = (("wangfang", "worker", "310104003"), ("lisupervisor", "supervisor", "310104"))
@@ -69,13 +68,13 @@ def _save_credential(config_dir: Path, entry: dict) -> None:
     data = credentials.load(config_dir)
     data["users"][entry["user"]] = entry
     data["current"] = data.get("current") or entry["user"]
-    credentials._write(config_dir, data)
+    credentials.save(config_dir, data)
 
 
 def _push_records(engine, who, store: RecordStore) -> int:  # noqa: ANN001
     """Push the laptop's records in batches of 500, streaming (a 100,000-record demo must not
     sit in memory), and after each batch make the laptop hold what the registry now holds."""
-    from fieldapp.store import remote
+    from fieldapp.store import sync_state
     from sync.protocol import Mutation
     from sync.server.push import push
 
@@ -86,25 +85,21 @@ def _push_records(engine, who, store: RecordStore) -> int:  # noqa: ANN001
         batch = [Mutation(**m) for m in pending[:n]]
         del pending[:n]
         latest: dict[str, dict] = {}
-        for m, result in zip(batch, push(engine, who, batch)):
+        for m, result in zip(batch, push(engine, who, batch), strict=True):
             if result["outcome"] in ("applied", "already_applied") and result.get("record"):
                 latest[m.record_id] = result["record"]
-        with transaction(store.conn):
-            for record_id, rec in latest.items():
-                store.conn.execute("DELETE FROM outbox WHERE record_id = ?", (record_id,))
-                remote.apply_remote(store, rec, force=True)
+        sync_state.replace_with_remote(
+            store, [sync_state.RemoteRecord.of(rec) for rec in latest.values()])
         taken.update(latest)
 
     last_rid = 0
     while True:
-        rows = store.conn.execute(
-            "SELECT rid, id, kind, status, review_comment, data FROM record "
-            "WHERE deleted = 0 AND rid > ? ORDER BY rid LIMIT 200", (last_rid,)).fetchall()
-        if not rows:
+        records = store.live_after(last_rid, 200)
+        if not records:
             break
-        last_rid = rows[-1]["rid"]
-        for row in rows:
-            pending.extend(_mutations_for(row))
+        last_rid = records[-1].rid
+        for record in records:
+            pending.extend(_mutations_for(record))
         while len(pending) >= 500:
             send(500)
     if pending:
@@ -112,23 +107,22 @@ def _push_records(engine, who, store: RecordStore) -> int:  # noqa: ANN001
     return len(taken)
 
 
-def _mutations_for(row) -> list[dict]:  # noqa: ANN001
-    data = json.loads(row["data"])
-    out = [_mutation(row, "create", 0, {**data, "status": "draft"})]
-    for n, step in enumerate(STEPS.get(row["status"], []), start=1):
+def _mutations_for(record: Record) -> list[dict]:
+    out = [_mutation(record, "create", 0, {**record.data, "status": "draft"})]
+    for n, step in enumerate(STEPS.get(record.status, []), start=1):
         fields = {"status": step}
         if step == "returned":
-            fields["review_comment"] = row["review_comment"] or "请补充材料"
-        out.append(_mutation(row, "update", n, fields))
+            fields["review_comment"] = record.review_comment or "请补充材料"
+        out.append(_mutation(record, "update", n, fields))
     return out
 
 
-def _mutation(row, op: str, step: int, fields: dict) -> dict:
+def _mutation(record: Record, op: str, step: int, fields: dict) -> dict:
     # Ids derived from the record make a seeding cut short by the app's exit safe to repeat:
     # the registry answers "already applied" for what it has. base_version 0 never conflicts
     # with the seeding device's own history.
-    mutation_id = uuid.uuid5(uuid.NAMESPACE_URL, f"fieldapp-demo:{row['id']}:{step}")
-    return {"mutation_id": str(mutation_id), "record_id": row["id"], "kind": row["kind"],
+    mutation_id = uuid.uuid5(uuid.NAMESPACE_URL, f"fieldapp-demo:{record.id}:{step}")
+    return {"mutation_id": str(mutation_id), "record_id": record.id, "kind": record.kind,
             "op": op, "base_version": 0, "fields": fields}
 
 
@@ -178,7 +172,7 @@ class DemoRegistry:
             return
         for entry in data["users"].values():
             entry["server"] = self.url
-        credentials._write(config_dir, data)
+        credentials.save(config_dir, data)
 
     def stop(self) -> None:
         if self.server is not None:

@@ -19,20 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fieldapp.compat.locking import FileLock
-from fieldapp.store import attachments as store_attachments
-from fieldapp.store import remote
+from fieldapp.store import sync_state as state
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore
-from sync import attachment_sync, conflicts, outbox, protocol
-from sync.client import PUSH_LIMIT, Offline, RegistryClient, ServerError, SyncError
+from sync import attachment_sync, protocol
+from sync.client import PUSH_LIMIT, Offline, RegistryClient, SyncError
 
 PULL_LIMIT = 500
 MAX_PAGES = 100_000  # a runaway server must not keep a cycle alive forever
-
-
-def cursor_key(user: str) -> str:
-    # One cursor per enrolled user: a team laptop's users have different scopes.
-    return f"sync_cursor:{user}"
 
 
 @dataclass
@@ -126,7 +120,7 @@ class SyncEngine:
     def push(self, report: SyncReport) -> None:
         """Send pending outbox entries in order, in batches, until none is left."""
         while True:
-            batch = outbox.seal_batch(self.store, self.push_limit)
+            batch = state.seal_batch(self.store, self.push_limit)
             if not batch:
                 return
             results = self.client.push([e.mutation() for e in batch])
@@ -134,87 +128,42 @@ class SyncEngine:
             if len(batch) < self.push_limit:
                 return
 
-    def _apply_results(self, batch: list[outbox.OutboxEntry], results: list[protocol.Result],
+    def _apply_results(self, batch: list[state.OutboxEntry], results: list[protocol.Result],
                        report: SyncReport) -> None:
+        """Each answer to its entry, all in one local transaction."""
         store = self.store
-        with transaction(store.conn):
+        with state.batch(store):
             for entry, result in zip(batch, results, strict=True):
                 outcome = effective_outcome(result)
                 if outcome == "applied":
-                    store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
-                    if result.record:
-                        self._apply_record(result.record.model_dump())
+                    state.ack(store, entry, result.record)
                     report.pushed += 1
                 elif outcome == "conflict":
-                    self._conflict(entry, result)
+                    version = result.version or (result.record.version if result.record else 0)
+                    fields = {k: v.model_dump() for k, v in (result.conflicts or {}).items()}
+                    state.take_conflict(store, entry, version, result.record, fields)
                     report.conflicts += 1
-                elif outcome == "rejected":
-                    reason = result.reason.model_dump(exclude_unset=True)
-                    outbox.park(store, entry.seq, reason)
-                    entry.last_error = reason
+                else:
+                    state.park(store, entry, result.reason.model_dump(exclude_unset=True))
                     report.rejected.append({
                         "record_id": entry.record_id, "op": entry.op, "seq": entry.seq,
                         "reason_zh": entry.reason("zh"), "reason_en": entry.reason("en")})
-                else:
-                    raise ServerError("服务器的回复无法理解", "the server's answer is not "
-                                      "understood", f"outcome {outcome!r}")
-
-    def _apply_record(self, rec: dict) -> str:
-        keep = remote.unpushed_fields(self.store, rec["id"])
-        return self.store.apply_remote(rec, keep)
-
-    def _conflict(self, entry: outbox.OutboxEntry,
-                  result: protocol.Conflicted | protocol.AlreadyApplied) -> None:
-        store = self.store
-        local = store.get(entry.record_id, include_deleted=True)
-        mine = local.content() if local else dict(entry.fields)
-        store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
-        rec = result.record.model_dump() if result.record else None
-        version = int(result.version or (rec or {}).get("version") or 0)
-        fields = {k: v.model_dump() for k, v in (result.conflicts or {}).items()}
-        conflicts.record_conflict(store, entry.record_id, entry.kind, entry.mutation_id,
-                                  fields, version, mine)
-        if rec:
-            # Force: the laptop may already be at this version (it pulled before pushing) yet
-            # show its own values; until the user resolves, it must show the registry's.
-            keep = remote.unpushed_fields(store, rec["id"])
-            remote.apply_remote(store, rec, keep, force=True)
 
     # -- pull ---------------------------------------------------------------------------------
     def pull(self, report: SyncReport) -> None:
         """Fetch pages of changes until the feed is exhausted, each committed with its cursor."""
-        key = cursor_key(self.store.user)
         for _ in range(MAX_PAGES):
-            page = self.client.pull(self.store.setting(key), self.pull_limit)
+            page = self.client.pull(state.cursor(self.store), self.pull_limit)
             self.apply_page(page, report)
             if not page.more:
                 return
 
     def apply_page(self, page: protocol.PullPage, report: SyncReport | None = None) -> None:
-        report = report or SyncReport()
-        store = self.store
-        with transaction(store.conn):
-            if page.areas:
-                store.upsert_areas(remote.areas_from_wire([a.model_dump() for a in page.areas]))
-            for change in page.changes:
-                rec = change.record.model_dump() if change.record else {}
-                record_id = change.record_id
-                op = change.op
-                if op == "evict":
-                    if remote.evict(store, record_id):
-                        report.evicted += 1
-                    continue
-                if op == "delete" and rec:
-                    rec = {**rec, "deleted": True}
-                if not rec:
-                    continue
-                outcome = self._apply_record(rec)
-                report.pulled += outcome in ("inserted", "updated", "deleted")
-                report.deleted += outcome == "deleted"
-            for entry in page.history:
-                remote.add_history(store, entry.model_dump())
-            store_attachments.apply_remote(store, [a.model_dump() for a in page.attachments])
-            store.set_setting(cursor_key(store.user), page.cursor)
+        counts = state.apply_page(self.store, page, page.cursor)
+        if report is not None:
+            report.pulled += counts.pulled
+            report.deleted += counts.deleted
+            report.evicted += counts.evicted
 
     # -- background ---------------------------------------------------------------------------
     def poke(self) -> None:
@@ -264,8 +213,8 @@ class _ProcessLock:
     Windows, flock elsewhere (`fieldapp.compat.locking`)."""
 
     def __init__(self, store: RecordStore) -> None:
-        row = store.conn.execute("PRAGMA database_list").fetchone()
-        self.lock = FileLock(f"{row[2]}.sync-lock") if row and row[2] else None
+        path = store.path
+        self.lock = FileLock(f"{path}.sync-lock") if path else None
 
     def __enter__(self) -> bool:
         return self.lock.acquire() if self.lock else True

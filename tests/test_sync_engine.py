@@ -6,8 +6,9 @@ PostgreSQL; tests of the laptop's own behaviour (`sqlite_only`) run on one backe
 
 from __future__ import annotations
 
+from fieldapp.store import sync_state as outbox
 from fieldapp.store.records import Query
-from sync import conflicts, outbox
+from sync import conflicts
 from sync.engine import SyncReport
 from tests.conftest import GRID, complete_site
 from tests.sync_helpers import laptops, live, registry, sqlite_only  # noqa: F401  (fixtures)

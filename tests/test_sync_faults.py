@@ -17,9 +17,9 @@ import pytest
 
 from fieldapp.store.db import connect
 from fieldapp.store.records import RecordStore
+from fieldapp.store.sync_state import cursor_key
 from sync import conflicts
 from sync.client import RegistryClient, UpgradeRequired
-from sync.engine import cursor_key
 from sync.server import admin
 from tests.conftest import GRID, complete_site
 from tests.faultproxy import FaultProxy

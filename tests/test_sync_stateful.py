@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from fieldapp.domain.workflow import TransitionError
+from fieldapp.store import sync_state as outbox
 from fieldapp.store.records import ValidationFailed
-from sync import conflicts, outbox
+from sync import conflicts
 from sync.engine import effective_outcome
 from tests.conftest import complete_site
 from tests.faultproxy import FaultProxy
@@ -77,7 +78,7 @@ class SyncMachine(RuleBasedStateMachine):
 
         def apply_results(batch, results, report):
             self.last_batch = [e.mutation() for e in batch]
-            for entry, result in zip(batch, results):
+            for entry, result in zip(batch, results, strict=True):
                 if effective_outcome(result) == "applied":
                     self.acknowledged.add(entry.mutation_id)
             return original(batch, results, report)

@@ -205,7 +205,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    from sync import outbox
+    from fieldapp.store import sync_state as outbox
 
     store = _ctx(args).open_store()
     if args.retry is not None or args.discard is not None:

@@ -65,7 +65,7 @@ def iter_records(store: RecordStore, kind: str, *, status: str | None = None,
 
     `grids` narrows to those grid codes; with `scoped` the user's scope always applies too.
     """
-    where, params = store._where(Query(kind=kind, status=status, grid_code=grid))
+    where, params = store.where_sql(Query(kind=kind, status=status, grid_code=grid))
     allowed = scope_grids(store) if scoped else None
     if grids is not None:
         allowed = grids if allowed is None else allowed & grids

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fieldapp.domain.normalize import normalise_address
@@ -159,6 +160,12 @@ class RecordStore:
                SELECT code FROM sub WHERE level = 'grid'""", (code,)).fetchall()
         return [r[0] for r in rows] or [code]
 
+    @property
+    def path(self) -> Path | None:
+        """The database file (None for an in-memory database)."""
+        row = self.conn.execute("PRAGMA database_list").fetchone()
+        return Path(row[2]) if row and row[2] else None
+
     # -- reading ----------------------------------------------------------------------------
     def get(self, record_id: str, include_deleted: bool = False) -> Record | None:
         row = self.conn.execute("SELECT * FROM record WHERE id = ?", (record_id,)).fetchone()
@@ -169,7 +176,8 @@ class RecordStore:
             "SELECT count(*) FROM outbox WHERE record_id = ?", (record_id,)).fetchone()[0]
         return record
 
-    def _where(self, q: Query) -> tuple[str, list[Any]]:
+    def where_sql(self, q: Query) -> tuple[str, list[Any]]:
+        """The WHERE clause (alias r) and parameters of a query, for lists and exports."""
         clauses, params = ["r.kind = ?", "r.deleted = 0"], [q.kind]
         if q.grid_code:
             grids = self.area_codes_below(q.grid_code)
@@ -209,7 +217,7 @@ class RecordStore:
         index (fast for any query); another sort orders every match first.
         """
         source, source_params, searching = self._source(q)
-        where, params = self._where(q)
+        where, params = self.where_sql(q)
         sort = q.sort if q.sort in SORTABLE else "updated_at"
         direction = "DESC" if q.descending else "ASC"
         if searching and sort == "updated_at" and q.descending:
@@ -224,7 +232,7 @@ class RecordStore:
     def count(self, q: Query, cap: int | None = None) -> int:
         """How many records match; stops counting at `cap` (show it as "cap+")."""
         source, source_params, _ = self._source(q)
-        where, params = self._where(q)
+        where, params = self.where_sql(q)
         inner = f"SELECT 1 FROM {source}{where}" + (" LIMIT ?" if cap else "")
         all_params = [*source_params, *params] + ([cap] if cap else [])
         return self.conn.execute(f"SELECT count(*) FROM ({inner})", all_params).fetchone()[0]
@@ -247,6 +255,12 @@ class RecordStore:
     def pending_count(self) -> int:
         return self.conn.execute(
             "SELECT count(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+
+    def live_after(self, rid: int, limit: int) -> list[Record]:
+        """Records not deleted, in storage order after `rid` (walks every record in pages)."""
+        rows = self.conn.execute("SELECT * FROM record WHERE deleted = 0 AND rid > ? "
+                                 "ORDER BY rid LIMIT ?", (rid, limit)).fetchall()
+        return [Record.from_row(r) for r in rows]
 
     def history(self, record_id: str) -> list[sqlite3.Row]:
         return self.conn.execute(
@@ -308,7 +322,7 @@ class RecordStore:
                 server_version=existing.server_version if existing else 0,
                 base_data=existing.base_data if existing else None,
             )
-            record.rid = self._write_row(record, existing)
+            record.rid = self.write_row(record, existing)
             self._enqueue(record, "update" if existing else "create",
                           {k: v[1] for k, v in changes.items()}, now)
             action = "create" if not existing else (
@@ -324,13 +338,13 @@ class RecordStore:
             if existing.status == "approved" and self.role == "worker":
                 raise TransitionError("已通过的记录不能删除", "an approved record cannot be deleted")
             now = utcnow()
-            self._fts_delete(existing.rid, existing.kind, existing.data)
-            self.conn.execute("UPDATE record SET deleted = 1, updated_at = ? WHERE id = ?",
-                              (now, record_id))
+            self.tombstone(existing, now)
             self._enqueue(existing, "delete", {}, now)
             self._history(record_id, "delete", {}, None, now)
 
-    def _write_row(self, record: Record, existing: Record | None) -> int:
+    def write_row(self, record: Record, existing: Record | None) -> int:
+        """Write the record's row and its search terms (inside the caller's transaction);
+        no outbox entry and no history: for saves, and for the registry's copies (sync_state)."""
         text = search_text(record.kind, record.data)
         address = record.data.get("address")
         values = (record.kind, record.grid_code, record.status, record.title,
@@ -353,6 +367,28 @@ class RecordStore:
                 (*values, record.id, record.created_at, record.author)).lastrowid
         self._fts_insert(rid, text)
         return rid
+
+    def tombstone(self, record: Record, updated_at: str) -> None:
+        """Mark a record deleted (inside the caller's transaction): it leaves lists and the
+        search index, and its row stays so that an older copy never brings it back."""
+        if not record.deleted:  # a tombstone's terms already left the index
+            self._fts_delete(record.rid, record.kind, record.data)
+        self.conn.execute("UPDATE record SET deleted = 1, updated_at = ? WHERE rid = ?",
+                          (updated_at, record.rid))
+
+    def purge(self, record_id: str) -> bool:
+        """Remove a record from this laptop altogether, with its search terms (inside the
+        caller's transaction): the one hard delete. A delete the user makes is a tombstone
+        (`delete`), which syncs; this is for records the laptop must forget (never sent, or
+        out of its scope). False if there was none."""
+        row = self.conn.execute("SELECT rid, kind, data, deleted FROM record WHERE id = ?",
+                                (record_id,)).fetchone()
+        if row is None:
+            return False
+        if not row["deleted"]:  # a tombstone's terms already left the index
+            self._fts_delete(row["rid"], row["kind"], json.loads(row["data"]))
+        self.conn.execute("DELETE FROM record WHERE rid = ?", (row["rid"],))
+        return True
 
     def _fts_insert(self, rid: int, text: str) -> None:
         uni, bi = index_terms(text)
@@ -377,7 +413,7 @@ class RecordStore:
         if open_entry and op == "delete" and open_entry["op"] == "create":
             # Never left the laptop: forget it entirely.
             self.conn.execute("DELETE FROM outbox WHERE record_id = ?", (record.id,))
-            self.conn.execute("DELETE FROM record WHERE id = ?", (record.id,))
+            self.purge(record.id)
             return
         if op == "create":
             fields = {**record.data, STATUS_FIELD: record.status,
@@ -395,13 +431,6 @@ class RecordStore:
             "VALUES (?,?,?,?,?,?,?)",
             (record_id, now, self.user, self.device_id, action,
              json.dumps(changes, ensure_ascii=False), comment))
-
-    # -- sync (fieldapp/store/remote.py holds the rules) -----------------------------------
-    def apply_remote(self, rec: dict, keep: set[str] | None = None) -> str:
-        """Apply the registry's Record inside the caller's transaction; see remote.apply_remote."""
-        from fieldapp.store import remote
-
-        return remote.apply_remote(self, rec, keep)
 
     # -- bulk loading (demo, import, benchmarks) --------------------------------------------
     def load_areas(self, areas: Iterable) -> int:

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 
 from fieldapp.context import AppContext
 from fieldapp.i18n import norm_lang, other_lang
+from fieldapp.store import sync_state
 from fieldapp.store.db import connect
 from fieldapp.store.records import Record, RecordStore
 from fieldapp.ui.commands import FieldCommands
@@ -141,8 +142,7 @@ class FieldApp(App):
     def refresh_pending(self) -> None:
         with self.reading("count") as store:
             n = store.pending_count()
-            conflicts = store.conn.execute(
-                "SELECT count(*) FROM conflict WHERE resolved_at IS NULL").fetchone()[0]
+            conflicts = sync_state.open_conflict_count(store)
             last = store.setting("last_sync_at")
         self.post_message(PendingCounted(n, conflicts, last))
 

@@ -17,10 +17,11 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 
 from fieldapp import localtime
 from fieldapp.domain.records import FIELD_INDEX
+from fieldapp.store import sync_state as outbox
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.status_bar import StatusBar
-from sync import conflicts, outbox
+from sync import conflicts
 
 
 def field_label(kind: str, name: str, lang: str) -> str:

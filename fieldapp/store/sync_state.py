@@ -1,0 +1,510 @@
+"""The laptop's sync state, one owner: the outbox, conflicts, the pull cursor, and the
+registry's view of records written into the local store.
+
+The sync engine (sync/engine.py) talks to the registry and decides; every read and write of
+this state is here, so `sync/` holds no SQL. Functions that change several rows run inside the
+caller's transaction (the engine commits a push answer, or a pulled page with its cursor, as
+one), except those that say they commit.
+
+Records from the registry are read by attribute (`rec.id`, `rec.data`, ...): the protocol's
+Record (sync/protocol.py) or a `RemoteRecord` here; history entries, areas and attachment rows
+likewise. The store does not import the protocol, so the TUI never pays for pydantic.
+
+Rules that keep the user's work safe:
+- a sealed outbox row never changes again, so a batch resent after a lost answer carries the
+  same mutation ids and content, and the registry answers "already applied";
+- a pulled change never overwrites a field an unpushed entry still carries;
+- nothing is ordered by a clock: the registry's versions and feed sequence decide.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fieldapp.domain.areas import Area
+from fieldapp.domain.records import title_of
+from fieldapp.store.db import transaction
+from fieldapp.store.records import COMMENT_FIELD, STATUS_FIELD, Record, RecordStore, utcnow
+
+ALL_FIELDS = "*"  # in unpushed_fields: an unpushed create, every field is the laptop's
+DELETED = "_deleted"  # the pseudo-field of a delete, in outbox fields and conflicts
+MINE, THEIRS = "mine", "theirs"
+
+
+def cursor_key(user: str) -> str:
+    # One cursor per enrolled user: a team laptop's users have different scopes.
+    return f"sync_cursor:{user}"
+
+
+@contextmanager
+def batch(store: RecordStore) -> Iterator[None]:
+    """One local transaction for a push answer or a pulled page."""
+    with transaction(store.conn):
+        yield
+
+
+# -- the outbox ------------------------------------------------------------------------------
+@dataclass
+class OutboxEntry:
+    seq: int
+    mutation_id: str
+    record_id: str
+    kind: str
+    op: str
+    base_version: int
+    fields: dict
+    created_at: str
+    state: str
+    sealed: bool
+    attempts: int
+    last_error: dict | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> OutboxEntry:
+        return cls(row["seq"], row["mutation_id"], row["record_id"], row["kind"], row["op"],
+                   row["base_version"], json.loads(row["fields"]), row["created_at"],
+                   row["state"], bool(row["sealed"]), row["attempts"],
+                   json.loads(row["last_error"]) if row["last_error"] else None)
+
+    def mutation(self) -> dict:
+        """The wire form (PROTOCOL.md, Mutation)."""
+        return {"mutation_id": self.mutation_id, "record_id": self.record_id,
+                "kind": self.kind, "op": self.op, "base_version": self.base_version,
+                "fields": self.fields, "client_time": self.created_at}
+
+    def reason(self, lang: str = "zh") -> str:
+        """The bilingual reason a parked entry was refused."""
+        err = self.last_error or {}
+        head = err.get("message_zh") if lang == "zh" else err.get("message")
+        details = [e.get("zh" if lang == "zh" else "en", "") for e in err.get("errors") or []]
+        return "; ".join(x for x in [head or err.get("code", ""), *details] if x)
+
+
+def entries(store: RecordStore, state: str | None = None) -> list[OutboxEntry]:
+    sql, params = "SELECT * FROM outbox", ()
+    if state:
+        sql, params = sql + " WHERE state = ?", (state,)
+    return [OutboxEntry.from_row(r) for r in store.conn.execute(sql + " ORDER BY seq", params)]
+
+
+def unsent_marker(conn: sqlite3.Connection) -> tuple:
+    """(highest seq, count) of entries not sent yet: it changes when someone saves."""
+    return tuple(conn.execute("SELECT max(seq), count(*) FROM outbox "
+                              "WHERE state = 'pending' AND sealed = 0").fetchone())
+
+
+def seal_batch(store: RecordStore, limit: int) -> list[OutboxEntry]:
+    """The next pending entries in order, sealed in a committed transaction before sending."""
+    with transaction(store.conn):
+        _fold_edited_parked(store)
+        rows = store.conn.execute(
+            "SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?",
+            (limit,)).fetchall()
+        store.conn.executemany(
+            "UPDATE outbox SET sealed = 1, attempts = attempts + 1 WHERE seq = ?",
+            [(r["seq"],) for r in rows])
+    return [OutboxEntry.from_row(r) for r in rows]
+
+
+def _fold_edited_parked(store: RecordStore) -> None:
+    """A parked entry whose record the user edited since is replaced by that newer entry.
+
+    The refused mutation was never applied, so its fields (and a create's op and base)
+    move into the unsent entry that the edit opened; the edit usually fixed what was refused.
+    """
+    parked = store.conn.execute(
+        "SELECT p.seq AS pseq, p.op AS pop, p.fields AS pfields, p.base_version AS pbase, "
+        "n.seq AS nseq, n.op AS nop, n.fields AS nfields FROM outbox p JOIN outbox n "
+        "ON n.record_id = p.record_id AND n.seq > p.seq AND n.sealed = 0 "
+        "AND n.state = 'pending' WHERE p.state = 'parked' ORDER BY p.seq").fetchall()
+    for row in parked:
+        if not store.conn.execute("SELECT 1 FROM outbox WHERE seq = ?", (row["nseq"],)).fetchone():
+            continue
+        store.conn.execute("DELETE FROM outbox WHERE seq = ?", (row["pseq"],))
+        if row["nop"] == "delete":
+            if row["pop"] == "create":  # the registry never had it: nothing to delete there
+                record_id = store.conn.execute("SELECT record_id FROM outbox WHERE seq = ?",
+                                               (row["nseq"],)).fetchone()[0]
+                store.conn.execute("DELETE FROM outbox WHERE seq = ?", (row["nseq"],))
+                _forget_unsent(store, record_id)
+            continue
+        fields = {**json.loads(row["pfields"]), **json.loads(row["nfields"])}
+        op = "create" if row["pop"] == "create" else row["nop"]
+        base = row["pbase"] if row["pop"] == "create" else None
+        store.conn.execute(
+            "UPDATE outbox SET fields = ?, op = ?, base_version = coalesce(?, base_version), "
+            "last_error = NULL WHERE seq = ?",
+            (json.dumps(fields, ensure_ascii=False), op, base, row["nseq"]))
+
+
+def _forget_unsent(store: RecordStore, record_id: str) -> None:
+    """Remove a record the registry never accepted and nothing in the outbox still needs."""
+    if store.conn.execute("SELECT 1 FROM outbox WHERE record_id = ?", (record_id,)).fetchone():
+        return
+    row = store.conn.execute("SELECT server_version FROM record WHERE id = ?",
+                             (record_id,)).fetchone()
+    if row is not None and row["server_version"] == 0:
+        store.purge(record_id)
+
+
+def ack(store: RecordStore, entry: OutboxEntry, record: Any | None = None) -> None:
+    """The registry applied the entry: it leaves the outbox; its answer's record (if any)
+    becomes the laptop's copy, keeping fields that later entries still carry."""
+    store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
+    if record is not None:
+        apply_remote(store, record, unpushed_fields(store, record.id))
+
+
+def park(store: RecordStore, entry: OutboxEntry, reason: dict) -> None:
+    """The registry refused the entry: it waits, with the reason, for the user."""
+    store.conn.execute("UPDATE outbox SET state = 'parked', last_error = ? WHERE seq = ?",
+                       (json.dumps(reason, ensure_ascii=False), entry.seq))
+    entry.state, entry.last_error = "parked", reason
+
+
+def retry(store: RecordStore, seq: int) -> bool:
+    """Send a parked entry again (the admin fixed the scope, say); False if there is none.
+    Commits."""
+    with transaction(store.conn):
+        return store.conn.execute(
+            "UPDATE outbox SET state = 'pending' WHERE seq = ? AND state = 'parked'",
+            (seq,)).rowcount > 0
+
+
+def discard(store: RecordStore, seq: int) -> bool:
+    """Give up a parked entry: the record goes back to what the registry last said. Commits.
+
+    A record the registry never had disappears; otherwise its content returns to the last
+    server copy unless later entries still carry the user's newer edits.
+    """
+    with transaction(store.conn):
+        row = store.conn.execute("SELECT * FROM outbox WHERE seq = ? AND state = 'parked'",
+                                 (seq,)).fetchone()
+        if row is None:
+            return False
+        store.conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+        record_id = row["record_id"]
+        if store.conn.execute("SELECT 1 FROM outbox WHERE record_id = ?",
+                              (record_id,)).fetchone():
+            return True
+        rec = store.conn.execute("SELECT * FROM record WHERE id = ?", (record_id,)).fetchone()
+        if rec is None:
+            return True
+        if rec["server_version"] == 0:
+            _forget_unsent(store, record_id)
+        elif rec["base_data"]:
+            base = json.loads(rec["base_data"])
+            data = {k: v for k, v in base.items() if k not in (STATUS_FIELD, COMMENT_FIELD)}
+            apply_remote(store, RemoteRecord(
+                id=record_id, kind=rec["kind"], data=data, status=base.get(STATUS_FIELD),
+                review_comment=base.get(COMMENT_FIELD), version=rec["server_version"],
+                updated_at=rec["updated_at"], device_id=rec["device_id"]), force=True)
+        return True
+
+
+def unpushed_fields(store: RecordStore, record_id: str) -> set[str]:
+    """Fields that outbox entries of the record still carry (pending, in flight or parked).
+
+    Contains DELETED for an unpushed delete and ALL_FIELDS for an unpushed create.
+    """
+    fields: set[str] = set()
+    for op, raw in store.conn.execute(
+            "SELECT op, fields FROM outbox WHERE record_id = ?", (record_id,)):
+        if op == "create":
+            fields.add(ALL_FIELDS)
+        elif op == "delete":
+            fields.add(DELETED)
+        fields.update(json.loads(raw))
+    return fields
+
+
+def seal_open_entry(store: RecordStore, record_id: str) -> None:
+    """Close the record's unsent entry, so the next save gets an entry of its own (based on
+    the server's current version) instead of folding into it. Commits."""
+    with transaction(store.conn):
+        store.conn.execute("UPDATE outbox SET sealed = 1 WHERE record_id = ? AND sealed = 0",
+                           (record_id,))
+
+
+# -- conflicts -------------------------------------------------------------------------------
+@dataclass
+class Conflict:
+    """One or more fields (or DELETED) this laptop and someone else both changed since the
+    same version; the record shows the registry's values until the user resolves it."""
+    id: int
+    record_id: str
+    kind: str
+    mutation_id: str
+    fields: dict[str, dict[str, Any]]  # {field: {"mine": v, "theirs": v}}
+    mine: dict  # the laptop's whole content when the conflict arose
+    server_version: int
+    created_at: str
+    resolved_at: str | None = None
+    resolution: dict | None = None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Conflict:
+        return cls(row["id"], row["record_id"], row["kind"], row["mutation_id"],
+                   json.loads(row["fields"]), json.loads(row["mine"]), row["server_version"],
+                   row["created_at"], row["resolved_at"],
+                   json.loads(row["resolution"]) if row["resolution"] else None)
+
+    @property
+    def is_delete(self) -> bool:
+        return DELETED in self.fields
+
+    def describe(self, lang: str = "zh") -> str:
+        """One line for lists: which fields, or which side deleted the record."""
+        if self.is_delete:
+            if self.fields[DELETED].get(MINE):
+                return "本机已删除,他人已修改" if lang == "zh" else "deleted here, edited elsewhere"
+            return "本机已修改,他人已删除" if lang == "zh" else "edited here, deleted elsewhere"
+        return ", ".join(sorted(self.fields))
+
+
+def take_conflict(store: RecordStore, entry: OutboxEntry, version: int, record: Any | None,
+                  fields: dict[str, dict[str, Any]]) -> int:
+    """The registry answered the entry with a conflict: keep it for the user, and show the
+    registry's values meanwhile. Returns the conflict's id."""
+    local = store.get(entry.record_id, include_deleted=True)
+    mine = local.content() if local else dict(entry.fields)
+    store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
+    conflict_id = store.conn.execute(
+        "INSERT INTO conflict(record_id, kind, mutation_id, fields, mine, server_version, "
+        "created_at) VALUES (?,?,?,?,?,?,?)",
+        (entry.record_id, entry.kind, entry.mutation_id, json.dumps(fields, ensure_ascii=False),
+         json.dumps(mine, ensure_ascii=False), version, utcnow())).lastrowid
+    if record is not None:
+        # Force: the laptop may already be at this version (it pulled before pushing) yet
+        # show its own values; until the user resolves, it must show the registry's.
+        apply_remote(store, record, unpushed_fields(store, record.id), force=True)
+    return conflict_id
+
+
+def open_conflicts(store: RecordStore, record_id: str | None = None) -> list[Conflict]:
+    sql, params = "SELECT * FROM conflict WHERE resolved_at IS NULL", []
+    if record_id:
+        sql += " AND record_id = ?"
+        params.append(record_id)
+    return [Conflict.from_row(r) for r in store.conn.execute(sql + " ORDER BY id", params)]
+
+
+def open_conflict_count(store: RecordStore) -> int:
+    return store.conn.execute(
+        "SELECT count(*) FROM conflict WHERE resolved_at IS NULL").fetchone()[0]
+
+
+def get_conflict(store: RecordStore, conflict_id: int) -> Conflict | None:
+    row = store.conn.execute("SELECT * FROM conflict WHERE id = ?", (conflict_id,)).fetchone()
+    return Conflict.from_row(row) if row else None
+
+
+def mark_resolved(store: RecordStore, conflict_id: int, picked: dict) -> None:
+    """Commits."""
+    with transaction(store.conn):
+        store.conn.execute("UPDATE conflict SET resolved_at = ?, resolution = ? WHERE id = ?",
+                           (utcnow(), json.dumps(picked, ensure_ascii=False), conflict_id))
+
+
+# -- the registry's view ---------------------------------------------------------------------
+@dataclass
+class RemoteRecord:
+    """A record as the registry holds it, when it does not come off the wire (same attributes
+    as the protocol's Record)."""
+    id: str
+    kind: str
+    data: dict
+    status: str | None = "draft"
+    review_comment: str | None = None
+    version: int = 0
+    deleted: bool = False
+    grid_code: str | None = None
+    author: str | None = None
+    device_id: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+
+    @classmethod
+    def of(cls, wire: dict) -> RemoteRecord:
+        return cls(**{k: wire.get(k) for k in cls.__dataclass_fields__ if k in wire})
+
+
+@dataclass
+class PageCounts:
+    pulled: int = 0  # records inserted, updated or deleted
+    deleted: int = 0
+    evicted: int = 0
+
+
+def cursor(store: RecordStore) -> str | None:
+    return store.setting(cursor_key(store.user))
+
+
+def apply_page(store: RecordStore, page: Any, new_cursor: str) -> PageCounts:
+    """Apply one pulled page (protocol PullPage: changes, history, areas, attachments) and
+    move the cursor to `new_cursor`, all in one transaction: a crash never leaves the cursor
+    ahead of the data. Commits."""
+    from fieldapp.store import attachments
+
+    counts = PageCounts()
+    with transaction(store.conn):
+        if page.areas:
+            store.upsert_areas(Area(code=a.code, name=a.name, level=a.level,
+                                    parent_code=a.parent_code, lat=a.lat, lng=a.lng,
+                                    households=a.households) for a in page.areas)
+        for change in page.changes:
+            if change.op == "evict":
+                counts.evicted += evict(store, change.record_id)
+                continue
+            rec = change.record
+            if rec is None:
+                continue
+            if change.op == "delete" and not rec.deleted:
+                rec = _as_deleted(rec)
+            outcome = apply_remote(store, rec, unpushed_fields(store, rec.id))
+            counts.pulled += outcome in ("inserted", "updated", "deleted")
+            counts.deleted += outcome == "deleted"
+        for entry in page.history:
+            add_history(store, entry)
+        attachments.apply_remote(store, [_attachment_dict(a) for a in page.attachments])
+        store.set_setting(cursor_key(store.user), new_cursor)
+    return counts
+
+
+def _as_deleted(rec: Any) -> RemoteRecord:
+    values = {k: getattr(rec, k, None) for k in RemoteRecord.__dataclass_fields__}
+    values["deleted"] = True
+    return RemoteRecord(**values)
+
+
+_ATTACHMENT_KEYS = ("id", "record_id", "sha256", "name", "kind", "mime", "size", "caption",
+                    "created_at", "author", "uploaded_at", "deleted")
+
+
+def _attachment_dict(row: Any) -> dict:
+    return row if isinstance(row, dict) else {k: getattr(row, k, None) for k in _ATTACHMENT_KEYS}
+
+
+def server_content(rec: Any) -> dict:
+    """The registry record's content as the laptop compares it: fields plus status/comment."""
+    data = {k: v for k, v in (rec.data or {}).items() if v is not None}
+    return {**data, STATUS_FIELD: rec.status or "draft", COMMENT_FIELD: rec.review_comment}
+
+
+def apply_remote(store: RecordStore, rec: Any, keep: set[str] | None = None, *,
+                 force: bool = False) -> str:
+    """Make the local copy of `rec` (the registry's record) match it, keeping unpushed edits.
+
+    `keep` is `unpushed_fields` of the record: those fields keep the laptop's value (the push
+    will meet the server's conflict rule). Returns what happened: inserted, updated, deleted,
+    kept (a local delete or create is waiting) or stale (older than what the laptop has).
+    `force` rewrites the record even at the version it has (undoing a discarded local edit).
+    """
+    keep = keep or set()
+    version = int(rec.version or 0)
+    row = store.conn.execute("SELECT * FROM record WHERE id = ?", (rec.id,)).fetchone()
+    existing = Record.from_row(row) if row else None
+    if existing and (existing.server_version > version
+                     or existing.server_version == version and not keep and not force):
+        # A version names one content: the laptop has this one already (often its own push
+        # coming back through the feed), or a newer one.
+        return "stale"
+    theirs = server_content(rec)
+    base_json = json.dumps(theirs, ensure_ascii=False)
+
+    if rec.deleted:
+        if existing is None:
+            return "stale"  # never here: nothing to bury
+        if keep:
+            # An unpushed edit meets the `_deleted` conflict on the server; until then the
+            # laptop keeps its record (and its old base, so the push does meet it).
+            return "kept"
+        store.tombstone(existing, rec.updated_at or existing.updated_at)
+        _set_base(store, existing.rid, version, base_json)
+        return "deleted"
+
+    if existing is not None and ({DELETED, ALL_FIELDS} & keep):
+        # The laptop deleted it, or created it and has not heard back: its version stands.
+        _set_base(store, existing.rid, version, base_json)
+        return "kept"
+
+    mine = existing.content() if existing else {}
+    merged = {**theirs, **{k: mine.get(k) for k in keep if k in mine or k in theirs}}
+    data = {k: v for k, v in merged.items()
+            if k not in (STATUS_FIELD, COMMENT_FIELD) and v is not None}
+    if existing and not existing.deleted and existing.content() == {
+            **data, STATUS_FIELD: merged.get(STATUS_FIELD),
+            COMMENT_FIELD: merged.get(COMMENT_FIELD)}:
+        _set_base(store, existing.rid, version, base_json)
+        return "updated"
+    record = Record(
+        id=rec.id, kind=rec.kind, status=merged.get(STATUS_FIELD) or "draft", data=data,
+        grid_code=data.get("grid_code"), title=title_of(rec.kind, data),
+        review_comment=merged.get(COMMENT_FIELD),
+        created_at=existing.created_at if existing else (rec.created_at or ""),
+        updated_at=(existing.updated_at if existing and keep else rec.updated_at or ""),
+        author=existing.author if existing else rec.author,
+        device_id=rec.device_id)
+    rid = store.write_row(record, existing)
+    _set_base(store, rid, version, base_json)
+    return "updated" if existing else "inserted"
+
+
+def _set_base(store: RecordStore, rid: int, version: int, base_json: str) -> None:
+    store.conn.execute("UPDATE record SET server_version = ?, base_data = ? WHERE rid = ?",
+                       (version, base_json, rid))
+
+
+def evict(store: RecordStore, record_id: str) -> bool:
+    """Remove a record that left this laptop's scope, with its history and conflicts; False
+    if it must stay.
+
+    A record with outbox entries stays: dropping them would lose the user's work, and their
+    push will be refused by scope and parked where the user can see it.
+    """
+    if store.conn.execute("SELECT 1 FROM outbox WHERE record_id = ? LIMIT 1",
+                          (record_id,)).fetchone():
+        return False
+    if store.purge(record_id):
+        store.conn.execute("DELETE FROM history WHERE record_id = ?", (record_id,))
+        store.conn.execute("DELETE FROM conflict WHERE record_id = ?", (record_id,))
+    return True
+
+
+def add_history(store: RecordStore, entry: Any) -> bool:
+    """Keep one history entry from the registry; False if the laptop already has it.
+
+    The laptop wrote its own entries when it saved; the server's copies of those (same
+    device, a mutation id) would show every change twice.
+    """
+    record_id, seq = entry.record_id, entry.seq
+    if not record_id or (entry.device_id == store.device_id and entry.mutation_id):
+        return False
+    if store.conn.execute("SELECT 1 FROM record WHERE id = ?", (record_id,)).fetchone() is None:
+        return False
+    action = entry.action or "edit"
+    if store.conn.execute(
+            "SELECT 1 FROM history WHERE record_id = ? AND server_seq IS ? AND action = ? "
+            "AND mutation_id IS ?", (record_id, seq, action, entry.mutation_id)).fetchone():
+        return False
+    store.conn.execute(
+        "INSERT INTO history(record_id, at, who, device_id, action, changes, comment, "
+        "mutation_id, server_seq) VALUES (?,?,?,?,?,?,?,?,?)",
+        (record_id, entry.at or "", entry.who, entry.device_id, action,
+         json.dumps(entry.changes or {}, ensure_ascii=False), entry.comment, entry.mutation_id,
+         seq))
+    return True
+
+
+def replace_with_remote(store: RecordStore, records: Iterable[Any]) -> None:
+    """Take the registry's copies as they are, dropping the records' outbox entries (the demo
+    seeds a registry from this laptop's records). Commits."""
+    with transaction(store.conn):
+        for rec in records:
+            store.conn.execute("DELETE FROM outbox WHERE record_id = ?", (rec.id,))
+            apply_remote(store, rec, force=True)
