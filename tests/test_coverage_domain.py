@@ -118,7 +118,7 @@ def test_complex_that_fails_each_rule_says_why():
     small = check_complex(fac("x", ["elderly", "meal", "health"], area=450, kind="complex"), norms)
     assert [r.en for r in small.failures] == ["building area 450 m² below 600 m²"]
     few = check_complex(fac("y", ["elderly", "meal"], area=900, kind="complex"), norms)
-    assert [r.en for r in few.failures] == ["only 2 functions, fewer than 3"]
+    assert [r.en for r in few.failures] == ["only 2 service scenes, fewer than 3"]
     core = check_complex(fac("z", ["elderly", "party", "culture"], area=700, kind="complex"), norms)
     assert len(core.failures) == 1 and "only 1 of elderly" in core.failures[0].en
     assert "少于 2 项" in core.failures[0].zh

@@ -16,9 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("coverage", help="15-minute life circle: which grids lack which services, "
                                         "and idle sites that could fill the gap")
     p.add_argument("--area", metavar="CODE", help="a district, street, community or grid code")
-    p.add_argument("--function", metavar="CODE",
+    p.add_argument("--function", metavar="NAME",
                    help="list grids lacking this function and ranked candidate sites "
-                        "(e.g. elderly, childcare, meal)")
+                        "(a code, Chinese or English name: elderly, 宝宝屋, 助餐)")
     p.add_argument("--limit", type=int, default=5, metavar="N",
                    help="candidate sites shown per grid (default 5)")
     p.add_argument("--json", action="store_true", help="print the whole result as JSON")
@@ -72,15 +72,15 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     lang = ctx.lang
     if args.norms or args.init_norms:
         return _norms_info(ctx.data_dir, args.init_norms)
-    from fieldapp.domain.catalog import BY_CODE, scene_of
+    from fieldapp.domain.catalog import FunctionNameError, one_function, scene_of
     from fieldapp.store.coverage_load import analyse_store
 
     scene = None
     if args.function:
-        if args.function not in BY_CODE:
-            raise CliError(f"未知功能 {args.function} / unknown function {args.function} "
-                           f"(one of: {', '.join(BY_CODE)})")
-        scene = scene_of(args.function)
+        try:
+            scene = scene_of(one_function(args.function))
+        except FunctionNameError as exc:
+            raise CliError(str(exc)) from None
     store = ctx.open_store()
     lang = ctx.lang
     try:
@@ -127,9 +127,17 @@ def _norms_info(data_dir, init: bool) -> int:
     print(f"步行半径 / walking radius (m): {radii}; life circle {norms.life_circle_m:g}")
     print(f"综合体 / complex: ≥ {norms.complex_min_area:g} m² "
           f"(宜 / preferably {norms.complex_preferred_area:g}), ≥ {norms.complex_min_functions} "
-          f"functions, ≥ {norms.complex_min_core} of {', '.join(norms.complex_core)}")
+          f"scenes (场景), ≥ {norms.complex_min_core} of {', '.join(norms.complex_core)}")
     print(f"面积 / area: ≥ {norms.area_min_per_100:g} m² per 100 households "
           f"(宜 / preferably {norms.area_preferred_per_100:g})")
+    print("场地要求 / what a site needs (floor 1 = ground, -1 = first basement level):")
+    for scene, rule in norms.site_rules.items():
+        floors = ("any floor" if rule.min_floor is None and rule.max_floor is None else
+                  f"floors {'' if rule.min_floor is None else rule.min_floor}.."
+                  f"{'' if rule.max_floor is None else rule.max_floor}")
+        print(f"  {scene:<14} ≥ {rule.min_area:g} m², {floors}"
+              + (f"; {rule.basement_note[0]}" if rule.basement_note else "")
+              + (f"  [{rule.source}]" if rule.source else ""))
     return 0
 
 

@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--grid", metavar="CODE")
     q.add_argument("--author", metavar="USER")
     q.add_argument("--kind", choices=RECORD_KIND.codes())
-    q.add_argument("--function", metavar="CODE")
+    q.add_argument("--function", metavar="NAME",
+                   help="a function: code, Chinese or English name, or the plan's word (宝宝屋)")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_queue)
     a = rsub.add_parser("approve", help="approve records (ids or unique prefixes)")
@@ -64,8 +65,14 @@ def _decide(action):
 def cmd_queue(args) -> int:
     from fieldapp.store.review import QueueFilter, counts_per_grid, queue
 
+    from fieldapp.domain.catalog import FunctionNameError, one_function
+
+    try:
+        function = one_function(args.function) if args.function else None
+    except FunctionNameError as exc:
+        raise CliError(str(exc)) from None
     store = _store(args)
-    f = QueueFilter(args.grid, args.author, args.kind, args.function)
+    f = QueueFilter(args.grid, args.author, args.kind, function)
     records = queue(store, f, limit=500)
     if args.json:
         print(json.dumps([{"id": r.id, "kind": r.kind, "grid_code": r.grid_code,

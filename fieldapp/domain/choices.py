@@ -50,6 +50,12 @@ class ChoiceSet:
         """Code for a code or a label in either language; None when nothing matches."""
         return self._by_any.get(str(text).strip().lower())
 
+    def resolve(self, text: str) -> list[str]:
+        """Every code `text` may mean: one, none, or several when a word names several
+        choices (the function catalog's 养老托育). Subclasses with aliases override it."""
+        code = self.parse(text)
+        return [] if code is None else [code]
+
 
 STATUS = ChoiceSet(
     "status",

@@ -31,7 +31,7 @@ SCENE_SHORT: dict[str, tuple[str, str]] = {
     "party": ("党群", "party"), "elderly": ("养老", "elder"), "childcare": ("托育", "child"),
     "meal": ("助餐", "meal"), "housekeeping": ("家政", "house"), "health": ("健康", "health"),
     "sports": ("体育", "sport"), "culture": ("文化", "cult"), "children_play": ("儿童", "play"),
-    "employment": ("就业", "job"),
+    "employment": ("就业", "job"), "after_school": ("托管", "after"),
 }
 
 
@@ -247,11 +247,18 @@ class Analysis:
         return {g.grid.code: self.candidates(g.grid.code, scene) for g in self.lacking(scene)}
 
 
+def _core_scenes(f: FacilityIn, norms: Norms) -> list[str]:
+    """The facility's scenes among the core ones: 失能失智照护 counts as elderly care here as
+    it does in coverage."""
+    core = {scene_of(c) for c in norms.complex_core}
+    return [s for s in f.scenes if s in core]
+
+
 def passes_complex(f: FacilityIn, norms: Norms) -> bool:
-    functions = set(f.functions)
+    """The national test counts scenes, not services: 助餐 + 长者食堂 is one function."""
     return ((f.building_area or 0.0) >= norms.complex_min_area
-            and len(functions) >= norms.complex_min_functions
-            and len(functions.intersection(norms.complex_core)) >= norms.complex_min_core)
+            and len(f.scenes) >= norms.complex_min_functions
+            and len(_core_scenes(f, norms)) >= norms.complex_min_core)
 
 
 def check_complex(f: FacilityIn, norms: Norms) -> ComplexCheck:
@@ -263,11 +270,12 @@ def check_complex(f: FacilityIn, norms: Norms) -> ComplexCheck:
     elif area < norms.complex_preferred_area:
         advice.append(Reason(f"建筑面积宜达到 {norms.complex_preferred_area:g}㎡",
                              f"building area should reach {norms.complex_preferred_area:g} m²"))
-    n = len(set(f.functions))
+    n = len(f.scenes)
     if n < norms.complex_min_functions:
-        failures.append(Reason(f"仅 {n} 项功能,少于 {norms.complex_min_functions} 项",
-                               f"only {n} functions, fewer than {norms.complex_min_functions}"))
-    core = sorted(set(f.functions) & set(norms.complex_core))
+        failures.append(Reason(f"仅 {n} 类服务场景,少于 {norms.complex_min_functions} 类",
+                               f"only {n} service scenes, fewer than "
+                               f"{norms.complex_min_functions}"))
+    core = _core_scenes(f, norms)
     if len(core) < norms.complex_min_core:
         failures.append(Reason(
             f"养老、托育、儿童托管、助餐中仅有 {len(core)} 项,少于 {norms.complex_min_core} 项",

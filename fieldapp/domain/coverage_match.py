@@ -115,13 +115,24 @@ def _floor_rules(site, rule, scene: str, reasons: list[Reason]) -> list[Reason]:
         if rule.min_floor is not None or rule.max_floor is not None or rule.lift_above_floor:
             reasons.append(Reason("楼层未填", "floor not given", -5))
         return []
+    source = f" ({rule.source})" if rule.source else ""
     if rule.min_floor is not None and floor < rule.min_floor:
+        if floor < 1 and rule.min_floor >= 1:
+            return [Reason(f"地下室不可用于{scene_zh}{source}",
+                           f"a basement cannot host {scene_en}{source}")]
         if floor < 1:
-            return [Reason(f"地下室不可用于{scene_zh}", f"a basement cannot host {scene_en}")]
+            return [Reason(f"{scene_zh}只能设在地下 {-rule.min_floor} 层及以上,此处地下 {-floor} 层"
+                           f"{source}", f"{scene_en} only down to basement level "
+                           f"{-rule.min_floor}, this is basement level {-floor}{source}")]
         return [Reason(f"{floor} 层低于 {rule.min_floor} 层", f"floor {floor} below {rule.min_floor}")]
     if rule.max_floor is not None and floor > rule.max_floor:
-        return [Reason(f"{scene_zh}只能在 {rule.max_floor} 层及以下,此处 {floor} 层",
-                       f"{scene_en} only up to floor {rule.max_floor}, this is floor {floor}")]
+        return [Reason(f"{scene_zh}只能在 {rule.max_floor} 层及以下,此处 {floor} 层{source}",
+                       f"{scene_en} only up to floor {rule.max_floor}, this is floor {floor}"
+                       f"{source}")]
+    if floor < 1 and rule.basement_note:
+        # Allowed in a basement, with the fire code's limits: a supervisor must check them.
+        reasons.append(Reason(f"地下 {-floor} 层: {rule.basement_note[0]}{source}",
+                              f"basement level {-floor}: {rule.basement_note[1]}{source}", -5))
     if rule.lift_above_floor is None:
         return []
     if floor <= rule.lift_above_floor:

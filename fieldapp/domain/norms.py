@@ -34,6 +34,8 @@ class SiteRule:
     min_floor: int | None = None
     max_floor: int | None = None
     lift_above_floor: int | None = None
+    basement_note: tuple[str, str] | None = None  # (zh, en): a fire-code limit in a basement
+    source: str = ""  # where the rule comes from, shown beside it
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,13 @@ def _number(table: dict, key: str, path: str, lo: float, hi: float) -> float:
     return float(value)
 
 
+def _text(table: dict, key: str, path: str) -> str:
+    value = table.get(key, "")
+    if not isinstance(value, str) or len(value) > 500:
+        raise _bad(f"{path}.{key}", "应为不超过 500 字的文字", "must be text of at most 500 characters")
+    return value.strip()
+
+
 def _only(table: object, allowed: set[str] | tuple[str, ...], path: str) -> dict:
     if not isinstance(table, dict):
         raise _bad(path, "应为一个表 [..]", "must be a table [..]")
@@ -146,15 +155,21 @@ def from_dict(raw: dict, source: str = "built-in") -> Norms:
     rules = {}
     for scene, table in _only(raw.get("site", {}), SCENE_CODES, "site").items():
         path = f"site.{scene}"
-        _only(table, {"min_area", "min_floor", "max_floor", "lift_above_floor"}, path)
+        _only(table, {"min_area", "min_floor", "max_floor", "lift_above_floor",
+                      "basement_note", "basement_note_en", "source"}, path)
+        texts = {k: _text(table, k, path) for k in ("basement_note", "basement_note_en",
+                                                     "source")}
         floors = {k: int(_number(table, k, path, -5, 60)) if k in table else None
                   for k in ("min_floor", "max_floor", "lift_above_floor")}
         if (floors["min_floor"] is not None and floors["max_floor"] is not None
                 and floors["min_floor"] > floors["max_floor"]):
             raise _bad(f"{path}.min_floor", "大于 max_floor", "is above max_floor")
+        note = texts["basement_note"] or texts["basement_note_en"]
         rules[scene] = SiteRule(
             min_area=_number(table, "min_area", path, 0, 50000) if "min_area" in table else 0.0,
-            **floors)
+            **floors, source=texts["source"],
+            basement_note=(texts["basement_note"] or note, texts["basement_note_en"] or note)
+            if note else None)
     return Norms(
         life_circle_m=life, radius_m=radius,
         complex_min_area=_number(cx, "min_building_area", "complex", 0, 50000),

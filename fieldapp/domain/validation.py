@@ -58,6 +58,13 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+def _ambiguous(spec: FieldSpec, raw: Any, codes: list[str]) -> InvalidValue:
+    zh = "、".join(f"{spec.choices.label(c, 'zh')} ({c})" for c in codes)
+    en = ", ".join(f"{spec.choices.label(c, 'en')} ({c})" for c in codes)
+    return InvalidValue(f"「{raw}」可指多个: {zh},请选其中一个",
+                        f"{raw!r} may mean several: {en}; choose one")
+
+
 def coerce(spec: FieldSpec, raw: Any) -> Any:
     """The stored value for `raw`, or None for empty; raises InvalidValue with a reason."""
     if raw is None or (isinstance(raw, str) and N.halfwidth(raw) == ""):
@@ -94,21 +101,23 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
             raise InvalidValue("应为 是/否", "must be yes or no")
         return parsed
     if t == CHOICE:
-        code = spec.choices.parse(str(raw)) if spec.choices else None
-        if code is None:
+        found = spec.choices.resolve(str(raw)) if spec.choices else []
+        if len(found) > 1:
+            raise _ambiguous(spec, raw, found)
+        if not found:
             raise InvalidValue(f"不是可选值: {raw}", f"not one of the choices: {raw}")
-        return code
+        return found[0]
     if t == MULTI:
         items = raw if isinstance(raw, (list, tuple)) else re.split(r"[,，、;；/\s]+", str(raw))
         codes = []
         for item in items:
             if _is_empty(item):
                 continue
-            code = spec.choices.parse(str(item)) if spec.choices else None
-            if code is None:
+            # A word naming several choices (养老托育) ticks them all: a list holds several.
+            found = spec.choices.resolve(str(item)) if spec.choices else []
+            if not found:
                 raise InvalidValue(f"不是可选值: {item}", f"not one of the choices: {item}")
-            if code not in codes:
-                codes.append(code)
+            codes.extend(code for code in found if code not in codes)
         return codes or None
     if t == PHONE:
         if not isinstance(raw, (str, int)):

@@ -340,7 +340,7 @@ def _multi_items(spec, text: str) -> list[str]:
     items: list[str] = []
     for piece in re.split(r"[,，、;；/\n]+", text):
         piece = piece.strip()
-        if piece and spec.choices.parse(piece) is not None:
+        if piece and spec.choices.resolve(piece):
             items.append(piece)
         else:
             items.extend(piece.split())

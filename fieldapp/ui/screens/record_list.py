@@ -74,7 +74,8 @@ class RecordListScreen(BaseScreen):
                 yield ChoiceField([(c.label(lang), c.code) for c in SOURCE_TYPE], q.source_type,
                                   prompt=t("all_source", lang), id="f-source")
             yield ChoiceField([(c.label(lang), c.code) for c in FUNCTION_CHOICES], q.function,
-                              prompt=t("all_functions", lang), id="f-function")
+                              prompt=t("all_functions", lang), id="f-function",
+                              resolve=FUNCTION_CHOICES.resolve)
             yield ChoiceField([(t(f"sort_{s}", lang), s) for s in SORTS], q.sort,
                               prompt=t("sort_by", lang), id="f-sort")
         yield Static("", id="list-info")

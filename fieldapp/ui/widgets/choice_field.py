@@ -8,6 +8,7 @@ one widget per field, and the picker is built only when opened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -37,11 +38,13 @@ class ChoicePicker(ModalScreen[Any]):
     ChoicePicker OptionList { height: auto; max-height: 20; }
     """
 
-    def __init__(self, title: str, options: list[tuple[str, Any]], current: Any) -> None:
+    def __init__(self, title: str, options: list[tuple[str, Any]], current: Any,
+                 resolve: Callable[[str], list] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.options = options
         self.current = current
+        self.resolve = resolve  # other names for choices (宝宝屋 → childcare), if any
         self.shown: list[tuple[str, Any]] = options
 
     def compose(self) -> ComposeResult:
@@ -60,8 +63,10 @@ class ChoicePicker(ModalScreen[Any]):
 
     def _fill(self, text: str) -> None:
         needle = text.strip().lower()
+        named = set(self.resolve(text) if self.resolve and needle else ())
         self.shown = [(label, code) for label, code in self.options
-                      if not needle or needle in label.lower() or needle in str(code).lower()]
+                      if not needle or needle in label.lower() or needle in str(code).lower()
+                      or code in named]
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options([Option(label) for label, _ in self.shown])
@@ -116,9 +121,11 @@ class ChoiceField(Widget, can_focus=True):
             return self.choice
 
     def __init__(self, options: list[tuple[str, Any]], value: Any = None, *, prompt: str = "",
-                 title: str = "", id: str | None = None, disabled: bool = False) -> None:
+                 title: str = "", id: str | None = None, disabled: bool = False,
+                 resolve: Callable[[str], list] | None = None) -> None:
         super().__init__(id=id, disabled=disabled)
         self.options = options
+        self.resolve = resolve
         self.prompt = prompt
         self.picker_title = title or prompt
         self.set_reactive(ChoiceField.value, value)
@@ -143,7 +150,8 @@ class ChoiceField(Widget, can_focus=True):
         def chosen(code: Any) -> None:
             if code is not None:
                 self.value = code
-        self.app.push_screen(ChoicePicker(self.picker_title, self.options, self.value), chosen)
+        self.app.push_screen(ChoicePicker(self.picker_title, self.options, self.value,
+                                          self.resolve), chosen)
 
     def action_step(self, step: int) -> None:
         codes = [code for _, code in self.options]

@@ -9,6 +9,7 @@ is what `fieldapp.domain.validation.check_record` and the autosaved draft take.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from textual import on
@@ -37,6 +38,7 @@ class FieldInput(Vertical):
                           margin: 0 0 0 26; }
     FieldInput.-invalid > .error { display: block; }
     FieldInput SelectionList { height: auto; max-height: 14; width: 1fr; }
+    FieldInput .multi-box { height: auto; width: 1fr; }
     FieldInput TextArea { height: 4; width: 1fr; background: $boost; }
     FieldInput Input { width: 1fr; height: 1; background: $boost; }
     FieldInput Input:focus { background: $accent 30%; }
@@ -87,8 +89,12 @@ class FieldInput(Vertical):
                                title=spec.label(lang), id=cid, disabled=self.readonly)
         if spec.type == MULTI and spec.choices:
             chosen = set(raw or [])
-            return SelectionList(*[(c.label(lang), c.code, c.code in chosen)
-                                   for c in spec.choices], id=cid)
+            # A line to type names as the plan writes them (宝宝屋, 养老托育): Enter ticks them.
+            typer = Input(placeholder=t("type_choices", lang), classes="multi-typer",
+                          id=f"type-{spec.name}", compact=True)
+            return Vertical(SelectionList(*[(c.label(lang), c.code, c.code in chosen)
+                                            for c in spec.choices], id=cid),
+                            typer, classes="multi-box")
         if spec.type == BOOL:
             return Checkbox(t("yes", lang), bool(raw), id=cid)
         if spec.type == LONGTEXT:
@@ -142,6 +148,27 @@ class FieldInput(Vertical):
     @property
     def error(self) -> str:
         return self._error
+
+    @on(Input.Submitted, ".multi-typer")
+    def _tick_typed(self, event: Input.Submitted) -> None:
+        """Tick what the words name; leave the words nothing matched in the box, and say so."""
+        event.stop()
+        choices = self.query_one(SelectionList)
+        unknown = []
+        for word in re.split(r"[,，、;；/\s]+", event.value):
+            codes = self.spec.choices.resolve(word) if word else []
+            if word and not codes:
+                unknown.append(word)
+            for code in codes:
+                choices.select(code)
+        event.input.value = " ".join(unknown)
+        if unknown:
+            self.app.notify(t("unknown_choices", self.lang, words="、".join(unknown)),
+                            severity="warning")
+
+    @on(Input.Changed, ".multi-typer")
+    def _typing(self, event: Input.Changed) -> None:
+        event.stop()  # the words are not the field's value until Enter ticks them
 
     @on(Input.Changed)
     @on(ChoiceField.Changed)
