@@ -21,7 +21,7 @@ SCENE_COLOURS: dict[str, tuple[int, int, int]] = {
     "party": (200, 30, 30), "elderly": (230, 120, 0), "childcare": (210, 60, 160),
     "meal": (150, 100, 20), "housekeeping": (90, 90, 90), "health": (0, 150, 90),
     "sports": (30, 110, 200), "culture": (120, 60, 190), "children_play": (0, 160, 170),
-    "employment": (100, 130, 30),
+    "employment": (100, 130, 30), "after_school": (240, 80, 110),
 }
 STATUS_COLOURS: dict[str, tuple[int, int, int]] = {
     "draft": (150, 150, 150), "submitted": (30, 110, 200), "returned": (200, 30, 30),

@@ -225,7 +225,8 @@ def write_area_report(store: RecordStore, area: str | None, path: str | os.PathL
         per100 = "-" if g.area_per_100 is None else f"{g.area_per_100:.1f}"
         rows.append([g.grid.name or g.grid.code, g.grid.households or "-", per100,
                      *("✓" if s in g.covered else "×" for s in SCENE_CODES)])
-    pdf.grid_table(headers, rows, [52, 16, 16, *([9.8] * len(SCENE_CODES))], size=7.5,
+    scene_width = min(9.8, (pdf.content_width - 84) / len(SCENE_CODES))
+    pdf.grid_table(headers, rows, [52, 16, 16, *([scene_width] * len(SCENE_CODES))], size=7.5,
                    align=["LEFT", "RIGHT", "RIGHT", *(["CENTER"] * len(SCENE_CODES))])
 
     step(0.5, "gaps")
