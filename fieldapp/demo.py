@@ -8,28 +8,13 @@ from __future__ import annotations
 
 import random
 import uuid
-import zlib
 from datetime import date, timedelta
 
 from fieldapp.domain.areas import DISTRICTS, Area
 from fieldapp.domain.catalog import SCENES
+from fieldapp.domain.demo_areas import STREETS, demo_areas
 from fieldapp.domain.records import title_of
 from fieldapp.store.records import Record, RecordStore
-
-# district code → [(street code, name, lat, lng)] (approximate centres, WGS-84)
-STREETS: dict[str, list[tuple[str, str, float, float]]] = {
-    "310104": [("310104003", "天平路街道", 31.205, 121.443), ("310104004", "湖南路街道", 31.212, 121.440),
-               ("310104007", "斜土路街道", 31.195, 121.456), ("310104010", "田林街道", 31.175, 121.418),
-               ("310104012", "康健新村街道", 31.165, 121.420), ("310104013", "徐家汇街道", 31.190, 121.435)],
-    "310101": [("310101002", "南京东路街道", 31.238, 121.480), ("310101013", "外滩街道", 31.240, 121.488),
-               ("310101017", "豫园街道", 31.227, 121.488), ("310101019", "五里桥街道", 31.200, 121.480)],
-    "310106": [("310106006", "江宁路街道", 31.240, 121.445), ("310106011", "石门二路街道", 31.235, 121.455),
-               ("310106012", "南京西路街道", 31.228, 121.455), ("310106013", "静安寺街道", 31.222, 121.445),
-               ("310106014", "曹家渡街道", 31.228, 121.430), ("310106021", "彭浦新村街道", 31.302, 121.450)],
-    "310110": [("310110001", "定海路街道", 31.270, 121.545), ("310110006", "平凉路街道", 31.260, 121.525),
-               ("310110008", "四平路街道", 31.280, 121.505), ("310110009", "控江路街道", 31.275, 121.525),
-               ("310110012", "五角场街道", 31.300, 121.510), ("310110013", "殷行街道", 31.315, 121.525)],
-}
 
 ROADS = {
     "310104": ["天平路", "衡山路", "建国西路", "肇嘉浜路", "漕溪北路", "宛平南路", "斜土路", "零陵路",
@@ -40,7 +25,6 @@ ROADS = {
     "310110": ["定海路", "平凉路", "杨树浦路", "四平路", "控江路", "国定路", "政通路", "殷行路", "黄兴路"],
 }
 
-COMMUNITY_NAMES = ["第一居委", "新村居委", "花园居委", "东苑居委", "西苑居委", "南园居委"]
 OWNERS = ["上海{road}物业管理有限公司", "{district}房屋管理局", "{street}集体资产管理中心",
           "上海{road}商贸有限公司", "个人业主", "上海市{district}国资公司"]
 USES = ["空置", "临时仓库", "原便利店", "原餐饮店", "原服装店", "原办公室", "停车库", "自行车棚"]
@@ -48,26 +32,6 @@ NOTES = ["临街门面,采光良好,适合社区助餐", "底层,有无障碍坡
          "需结构加固后使用", "业主愿意低价出租,适合宝宝屋", "消防通道需整改", "可与党群服务站错时使用",
          "周边老年人多,建议养老托育", "层高较高,适合体育健身", ""]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-
-
-def demo_areas() -> list[Area]:
-    areas = [Area(code, name, "district") for code, name in DISTRICTS.items()]
-    for district, streets in STREETS.items():
-        for street_code, street_name, lat, lng in streets:
-            areas.append(Area(street_code, street_name, "street", district, lat, lng))
-            for c in range(3):
-                community_code = f"{street_code}{c + 1:03d}"
-                c_lat, c_lng = lat + (c - 1) * 0.006, lng + (c % 2) * 0.004
-                areas.append(Area(community_code, street_name[:-2] + COMMUNITY_NAMES[c],
-                                  "community", street_code, c_lat, c_lng))
-                for g in range(3):
-                    areas.append(Area(
-                        f"{community_code}G{g + 1:02d}",
-                        f"{street_name[:-2]}{COMMUNITY_NAMES[c][:-2]}{g + 1}号网格",
-                        "grid", community_code,
-                        round(c_lat + (g - 1) * 0.0025, 6), round(c_lng + (g - 1) * 0.002, 6),
-                        households=1200 + zlib.crc32(f"{street_code}{c}{g}".encode()) % 1800))
-    return areas
 
 
 class DemoMaker:

@@ -159,7 +159,8 @@ def download_missing(store: RecordStore, client: RegistryClient, data_dir: Path 
 def after_pull(store: RecordStore, client: RegistryClient, report: AttachmentReport,
                errors: list[str]) -> None:
     """The sync cycle's last step: forget attachments of records that left this laptop's
-    scope, fetch missing files if the user wants them all, and report refusals (each once: a refused row is not sent again until the user retries)."""
+    scope, fetch missing files if the user wants them all, and report refusals (each once: a
+    refused row is not sent again until the user retries)."""
     store_att.forget_orphans(store)
     if store.setting(AUTO_DOWNLOAD, "0") == "1":
         download_missing(store, client, report=report)

@@ -38,8 +38,8 @@ class BackgroundSync:
             self.threads.append(thread)
 
     def _open_engine(self) -> bool:
-        from fieldapp.cli.sync_cmds import open_engine
         from sync.client import SyncError
+        from sync.engine import open_engine
 
         while not self.stop_event.is_set():
             try:

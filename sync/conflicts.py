@@ -46,7 +46,8 @@ def resolve(store: RecordStore, conflict_id: int, choices: dict[str, Any] | None
     picked = {f: choices.get(f, default) for f in conflict.fields}
     for f, choice in picked.items():
         if choice not in (MINE, THEIRS) and not (isinstance(choice, dict) and "value" in choice):
-            raise ResolveError(f"{f}: 请选择 本机/对方/新值", f"{f}: choose mine, theirs or a value")
+            raise ResolveError(f"{f}: 请选择 本机/对方/新值",
+                               f"{f}: choose mine, theirs or a value")
     saved_id = _resolve_delete(store, conflict, picked[DELETED]) if conflict.is_delete else \
         _resolve_fields(store, conflict, picked)
     state.mark_resolved(store, conflict_id, picked)

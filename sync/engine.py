@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fieldapp.compat.locking import FileLock
+from fieldapp.context import AppContext
 from fieldapp.store import sync_state as state
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore
@@ -205,6 +206,20 @@ class SyncEngine:
             left = end - _monotonic()
             if left <= 0 or self._wake.wait(min(left, 0.2)):
                 return
+
+
+def open_engine(ctx: AppContext) -> SyncEngine:
+    """An engine for the laptop's current enrolled user, on its own store connection (the
+    CLI, the sync screen and background sync each open their own). Raises SyncError
+    (credentials.NotEnrolled) when nobody is enrolled."""
+    from sync import credentials
+
+    store = ctx.open_store()
+    enrolled = {u["user"] for u in credentials.users(ctx.config_dir)[1]}
+    entry = credentials.current(ctx.config_dir, store.user if store.user in enrolled else None)
+    if store.user != entry["user"]:
+        store.user, store.role = entry["user"], entry["role"]
+    return SyncEngine(store, credentials.client_for(ctx.config_dir, entry["user"]))
 
 
 class _ProcessLock:

@@ -91,7 +91,7 @@ def test_bucketed_result_equals_all_pairs_on_generated_data():
         expected = {scene for f in facilities for scene in f.scenes
                     if haversine_m(g.grid.lat, g.grid.lng, f.lat, f.lng) <= norms.radius(scene)}
         assert set(g.covered) == expected
-        for scene, (fid, d) in g.covered.items():
+        for scene, (_fid, d) in g.covered.items():
             assert d <= norms.radius(scene)
 
 
@@ -250,7 +250,8 @@ def test_gcj02_offset_in_shanghai_is_a_few_hundred_metres():
 def test_normalise_coordinates_converts_gcj02_input_once():
     wgs = (31.2304, 121.4737)
     gcj = wgs84_to_gcj02(*wgs)
-    out = normalise_coordinates({"lat": str(gcj[0]), "lng": gcj[1], "coord_system": "GCJ-02 (高德/腾讯)"})
+    out = normalise_coordinates({"lat": str(gcj[0]), "lng": gcj[1],
+                                 "coord_system": "GCJ-02 (高德/腾讯)"})
     assert out["coord_system"] == "gcj02"
     assert haversine_m(*wgs, out["lat"], out["lng"]) < 1.0
     plain = {"lat": 31.2, "lng": 121.4, "coord_system": "wgs84"}

@@ -274,8 +274,8 @@ def test_facilities_with_english_headers_are_recognised(store, tmp_path):
     assert centre.data["facility_kind"] == "complex" and centre.data["building_area"] == 850.0
     assert centre.data["functions"] == ["elderly", "meal"]
     changed = write_csv(tmp_path / "fac.csv", [
-        header, ["天平路综合服务中心", GRID, "天平路200号", "complex", "elderly 社区助餐 托育服务(宝宝屋)",
-                 "850"]])
+        header, ["天平路综合服务中心", GRID, "天平路200号", "complex",
+                 "elderly 社区助餐 托育服务(宝宝屋)", "850"]])
     again = import_file(store, changed)
     assert (again.added, again.updated, again.unchanged) == (0, 1, 0)
     assert store.get(centre.id).data["functions"] == ["elderly", "meal", "childcare"]

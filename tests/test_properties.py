@@ -26,7 +26,7 @@ def test_check_record_only_ever_reports_field_errors(kind, status, raw):
     assert all(e.zh and e.en and e.field for e in errors)
     if not errors:
         # What passed is clean: every value has its field's type.
-        for name, value in data.items():
+        for name in data:
             assert name in FIELD_INDEX[kind]
 
 
@@ -55,7 +55,8 @@ def test_search_never_breaks_the_fts_syntax(text, query):
 
 
 @given(query=ANY_TEXT)
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_store_search_accepts_any_query(store, query):
     store.query(Query(kind="site", search=query))
     store.count(Query(kind="site", search=query))

@@ -27,7 +27,7 @@ def test_concurrent_writers_while_pulling(backend, tmp_path):
         writers = [reg.user(f"w{n}", "worker", DISTRICT) for n in range(WRITERS)]
         reader = reg.user("reader", "supervisor", DISTRICT)
         final: dict[str, int] = {}  # record → version the writers were last told
-        lock, done, errors = threading.Lock(), threading.Event(), []
+        lock, errors = threading.Lock(), []
 
         def write(c, n: int) -> None:  # noqa: ANN001
             try:

@@ -246,9 +246,9 @@ def cmd_one(args: argparse.Namespace) -> int:
 
 
 def _fetch(ctx: AppContext, attachment_id: str):  # noqa: ANN202
-    from fieldapp.cli.sync_cmds import open_engine
     from sync import attachment_sync
     from sync.client import SyncError
+    from sync.engine import open_engine
 
     try:
         engine = open_engine(ctx)

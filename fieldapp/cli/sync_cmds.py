@@ -79,19 +79,6 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_engine(ctx: AppContext):
-    """An engine for the current user, on its own store connection."""
-    from sync import credentials
-    from sync.engine import SyncEngine
-
-    store = ctx.open_store()
-    enrolled = {u["user"] for u in credentials.users(ctx.config_dir)[1]}
-    entry = credentials.current(ctx.config_dir, store.user if store.user in enrolled else None)
-    if store.user != entry["user"]:
-        store.user, store.role = entry["user"], entry["role"]
-    return SyncEngine(store, credentials.client_for(ctx.config_dir, entry["user"]))
-
-
 def _print_report(report, lang: str, as_json: bool) -> None:
     if as_json:
         from dataclasses import asdict
@@ -112,6 +99,7 @@ def _print_report(report, lang: str, as_json: bool) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from sync.client import SyncError
+    from sync.engine import open_engine
 
     ctx = _ctx(args)
     try:

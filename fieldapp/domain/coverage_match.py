@@ -124,7 +124,8 @@ def _floor_rules(site, rule, scene: str, reasons: list[Reason]) -> list[Reason]:
             return [Reason(f"{scene_zh}只能设在地下 {-rule.min_floor} 层及以上,此处地下 {-floor} 层"
                            f"{source}", f"{scene_en} only down to basement level "
                            f"{-rule.min_floor}, this is basement level {-floor}{source}")]
-        return [Reason(f"{floor} 层低于 {rule.min_floor} 层", f"floor {floor} below {rule.min_floor}")]
+        return [Reason(f"{floor} 层低于 {rule.min_floor} 层",
+                       f"floor {floor} below {rule.min_floor}")]
     if rule.max_floor is not None and floor > rule.max_floor:
         return [Reason(f"{scene_zh}只能在 {rule.max_floor} 层及以下,此处 {floor} 层{source}",
                        f"{scene_en} only up to floor {rule.max_floor}, this is floor {floor}"

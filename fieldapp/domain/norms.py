@@ -77,7 +77,8 @@ def load(data_dir: Path | str | None = None) -> Norms:
             try:
                 text = path.read_text("utf-8")
             except (OSError, UnicodeDecodeError) as exc:
-                raise NormsError(f"无法读取标准文件 {path}", f"cannot read norms file {path}: {exc}")
+                raise NormsError(f"无法读取标准文件 {path}",
+                                 f"cannot read norms file {path}: {exc}") from exc
             base = merge(base, parse_text(text, str(path)))
             source = str(path)
     return from_dict(base, source)

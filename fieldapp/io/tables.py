@@ -76,8 +76,7 @@ class Table:
             reader = csv.reader(text, delimiter=self.delimiter)
             try:
                 # Rows are counted as Excel shows them: a quoted cell may span several lines.
-                for number, cells in enumerate(reader, start=1):
-                    yield number, cells
+                yield from enumerate(reader, start=1)
             except UnicodeDecodeError as exc:
                 raise TableError(
                     f"第 {reader.line_num + 1} 行附近的文字编码与文件开头不一致({self.encoding}),"

@@ -84,8 +84,8 @@ def write_template(path: str | os.PathLike, kind: str = "site") -> Path:
     sheet.freeze_panes = "A2"
     required = Font(bold=True, color="C00000")
     fill = PatternFill("solid", fgColor="F2F2F2")
-    for index, (spec, width) in enumerate(zip(specs, column_widths([headers, example])),
-                                          start=1):
+    widths = column_widths([headers, example])
+    for index, (spec, width) in enumerate(zip(specs, widths, strict=False), start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = max(width, 12)
         cell = sheet.cell(row=1, column=index)
@@ -119,7 +119,7 @@ def write_template(path: str | os.PathLike, kind: str = "site") -> Path:
     ):
         doc.append([line])
     doc.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFG", (16, 24, 20, 22, 16, 60, 40)):
+    for letter, width in zip("ABCDEFG", (16, 24, 20, 22, 16, 60, 40), strict=True):
         doc.column_dimensions[letter].width = width
     book.save(path)
     return path

@@ -156,7 +156,8 @@ class RecordStore:
         rows = self.conn.execute(
             """WITH RECURSIVE sub(code, level) AS (
                    SELECT code, level FROM area WHERE code = ?
-                   UNION ALL SELECT a.code, a.level FROM area a JOIN sub ON a.parent_code = sub.code)
+                   UNION ALL
+                   SELECT a.code, a.level FROM area a JOIN sub ON a.parent_code = sub.code)
                SELECT code FROM sub WHERE level = 'grid'""", (code,)).fetchall()
         return [r[0] for r in rows] or [code]
 
@@ -248,7 +249,8 @@ class RecordStore:
     def counts_by_kind(self) -> dict[str, dict[str, int]]:
         result: dict[str, dict[str, int]] = {}
         for kind, status, n in self.conn.execute(
-                "SELECT kind, status, count(*) FROM record WHERE deleted = 0 GROUP BY kind, status"):
+                "SELECT kind, status, count(*) FROM record WHERE deleted = 0 "
+                "GROUP BY kind, status"):
             result.setdefault(kind, {})[status] = n
         return result
 
@@ -336,7 +338,8 @@ class RecordStore:
             if existing is None:
                 return
             if existing.status == "approved" and self.role == "worker":
-                raise TransitionError("已通过的记录不能删除", "an approved record cannot be deleted")
+                raise TransitionError("已通过的记录不能删除",
+                                      "an approved record cannot be deleted")
             now = utcnow()
             self.tombstone(existing, now)
             self._enqueue(existing, "delete", {}, now)

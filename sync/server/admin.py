@@ -146,7 +146,7 @@ def load_areas(database_url: str, areas: list[DomainArea]) -> int:
 
 
 def load_demo_areas(database_url: str) -> int:
-    from fieldapp.demo import demo_areas
+    from fieldapp.domain.demo_areas import demo_areas
 
     return load_areas(database_url, demo_areas())
 

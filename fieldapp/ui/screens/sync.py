@@ -127,8 +127,8 @@ class SyncScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, group="sync-now")
     def sync_now(self) -> None:
-        from fieldapp.cli.sync_cmds import open_engine
         from sync.client import SyncError
+        from sync.engine import open_engine
 
         try:
             engine = open_engine(self.app.ctx)
