@@ -63,9 +63,8 @@ def _decide(action):
 
 
 def cmd_queue(args) -> int:
-    from fieldapp.store.review import QueueFilter, counts_per_grid, queue
-
     from fieldapp.domain.catalog import FunctionNameError, one_function
+    from fieldapp.store.review import QueueFilter, counts_per_grid, queue
 
     try:
         function = one_function(args.function) if args.function else None

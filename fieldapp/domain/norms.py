@@ -119,7 +119,8 @@ def _number(table: dict, key: str, path: str, lo: float, hi: float) -> float:
 def _text(table: dict, key: str, path: str) -> str:
     value = table.get(key, "")
     if not isinstance(value, str) or len(value) > 500:
-        raise _bad(f"{path}.{key}", "应为不超过 500 字的文字", "must be text of at most 500 characters")
+        raise _bad(f"{path}.{key}", "应为不超过 500 字的文字",
+                   "must be text of at most 500 characters")
     return value.strip()
 
 
