@@ -120,6 +120,15 @@ class RegistryClient:
     def me(self) -> protocol.UserInfo:
         return self._parse(protocol.UserInfo, self._request("GET", "/api/v1/me"))
 
+    def status(self, report: dict) -> protocol.StatusAnswer | None:
+        """Tell the registry this laptop's version and outbox depth; answers the server's
+        time and generation, or None from a registry that predates the endpoint."""
+        response = self._send("POST", "/api/v1/status", json=report)
+        if response.status_code == 404:
+            return None
+        self._check(response, "/api/v1/status")
+        return self._parse(protocol.StatusAnswer, response.content)
+
     def push(self, mutations: list[dict]) -> list[protocol.Result]:
         """Send a batch of Mutations (wire dicts); one Result per mutation, in order."""
         if len(mutations) > PUSH_LIMIT:

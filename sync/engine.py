@@ -102,6 +102,7 @@ class SyncEngine:
 
     def _cycle(self, report: SyncReport) -> None:
         try:
+            self.report_status()
             self.push(report)
             # Attachment rows go after their records' mutations: the server needs the record.
             report.attachments = attachment_sync.upload_pending(self.store, self.client)
@@ -116,6 +117,23 @@ class SyncEngine:
             if not report.errors:
                 self.store.set_setting("last_sync_at", report.finished_at or _now())
             self.store.set_setting("last_sync_error", "; ".join(report.errors))
+
+    # -- status -------------------------------------------------------------------------------
+    def report_status(self):  # noqa: ANN201  (protocol.StatusAnswer | None)
+        """First call of a cycle: what waits here (for the registry's support view and
+        metrics); the answer carries the registry's clock and generation."""
+        from fieldapp import __version__
+
+        counts = dict(self.store.conn.execute(
+            "SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+        answer = self.client.status({
+            "app_version": __version__, "queued": int(counts.get("pending", 0)),
+            "parked": int(counts.get("parked", 0)), "client_time": _now()})
+        if answer:
+            with transaction(self.store.conn):
+                self.store.set_setting("registry_time_checked",
+                                       f"{_now()} {answer.server_time}")
+        return answer
 
     # -- push ---------------------------------------------------------------------------------
     def push(self, report: SyncReport) -> None:

@@ -40,7 +40,8 @@ from fieldapp.domain.records import KINDS
 VERSION = 1
 HEADER = "X-Fieldapp-Protocol"
 #: Paths answered without the header (load balancers probe health; docs are for people).
-UNGATED = ("/api/v1/health", "/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
+UNGATED = ("/api/v1/health", "/api/v1/health/ready", "/docs", "/redoc", "/openapi.json",
+           "/docs/oauth2-redirect")
 
 MAX_BODY = 5 * 1024 * 1024  # bytes of a request body (blobs excepted)
 MAX_BATCH = 500  # mutations per push
@@ -139,9 +140,33 @@ class AttachmentsRequest(Request):
     attachments: list[Attachment] = Field(max_length=MAX_ATTACHMENT_ROWS)
 
 
+class StatusRequest(BaseModel):
+    """What a laptop reports at the start of each sync. Unlike other requests, keys a later
+    laptop adds are ignored: reporting more must never break an older registry."""
+    model_config = ConfigDict(extra="ignore", str_max_length=MAX_TEXT)
+    app_version: str = Field(default="", max_length=40)
+    queued: int = Field(default=0, ge=0, le=10**9)
+    parked: int = Field(default=0, ge=0, le=10**9)
+    client_time: str = Field(default="", max_length=40)
+
+
 # -- answers ---------------------------------------------------------------------------------
 class Health(Answer):
     ok: bool
+    protocol: int
+
+
+class Ready(Answer):
+    ok: bool
+    database: str
+    schema_version: str  # the Alembic revision
+    blob_store: str
+    protocol: int
+
+
+class StatusAnswer(Answer):
+    server_time: str  # the registry's clock (UTC): laptops show their skew, never order by it
+    generation: str  # changes only when the registry is restored from a backup
     protocol: int
 
 
@@ -343,4 +368,5 @@ MODELS: dict[str, type[BaseModel]] = {
         EnrollRequest, Mutation, PushRequest, Attachment, AttachmentsRequest, Health,
         UserInfo, EnrollAnswer, Record, Reason, Applied, Conflicted, Rejected,
         AlreadyApplied, PushAnswer, Change, HistoryEntry, Area, RemoteAttachment, PullPage,
-        AttachmentResult, AttachmentsAnswer, BlobStored, HistoryAnswer, ErrorBody)}
+        AttachmentResult, AttachmentsAnswer, BlobStored, HistoryAnswer, ErrorBody, Ready,
+        StatusRequest, StatusAnswer)}

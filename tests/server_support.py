@@ -173,10 +173,10 @@ class Registry:
 
 
 @contextmanager
-def registry_for(backend: str, tmp_path) -> Iterator[Registry]:  # noqa: ANN001
+def registry_for(backend: str, tmp_path, **app_options) -> Iterator[Registry]:  # noqa: ANN001
     with database_url(backend, tmp_path) as url:
         admin.load_demo_areas(url)
-        with running_server(url) as base:
+        with running_server(url, **app_options) as base:
             reg = Registry(url, base)
             try:
                 yield reg

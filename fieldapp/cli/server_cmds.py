@@ -24,8 +24,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="load balancer addresses whose X-Forwarded-For is trusted (the client "
                         "address limits failed enrolments); default 127.0.0.1")
     p.add_argument("--blob-dir", metavar="DIR",
-                   help="where photos and documents are kept (default: blobs/ beside a SQLite "
-                        "file; also FIELDAPP_BLOB_DIR)")
+                   help="keep photos and documents in this folder (same as --blob-store "
+                        "dir:DIR; also FIELDAPP_BLOB_DIR)")
+    p.add_argument("--blob-store", metavar="dir:PATH|postgres",
+                   help="where photos and documents are kept: a folder, or the PostgreSQL "
+                        "database itself so several hosts share them (default: postgres on "
+                        "PostgreSQL, blobs/ beside a SQLite file; also FIELDAPP_BLOB_STORE)")
+    p.add_argument("--user-quota", metavar="SIZE",
+                   help="content one user may store, e.g. 10GB, 500MB, 0 for no limit "
+                        "(default 10GB; also FIELDAPP_USER_QUOTA_BYTES)")
+    p.add_argument("--metrics-port", type=int, metavar="PORT",
+                   help="serve Prometheus /metrics on this port (keep it private); or set "
+                        "FIELDAPP_METRICS_TOKEN to serve /metrics on the main port behind "
+                        "that bearer token")
+    p.add_argument("--metrics-host", default="127.0.0.1", metavar="ADDR",
+                   help="address for --metrics-port (default 127.0.0.1)")
+    p.add_argument("--log-format", choices=["text", "json"],
+                   help="request log lines as text (default) or one JSON object each "
+                        "(also FIELDAPP_LOG_FORMAT)")
     p.set_defaults(func=cmd_serve)
 
     admin = sub.add_parser("admin", help="manage the registry: users, tokens, areas")
@@ -52,9 +68,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_load_areas)
     p = asub.add_parser("load-demo-areas", help="load the demo districts, streets and grids")
     p.set_defaults(func=cmd_load_demo_areas)
+    p = asub.add_parser("gc-blobs", help="delete photo/document content that no attachment "
+                                         "uses any more, after a grace period")
+    p.add_argument("--older-than", default="7d", metavar="AGE",
+                   help="only content stored or last asked for before this (7d, 12h; "
+                        "default 7d)")
+    p.add_argument("--dry-run", action="store_true", help="only say what would go")
+    _store_options(p)
+    p.set_defaults(func=cmd_gc_blobs)
     for action in asub.choices.values():
         action.add_argument("--database-url", metavar="URL", default=argparse.SUPPRESS,
                             help="as for serve")
+
+
+def _store_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--blob-store", metavar="dir:PATH|postgres", help="as for serve")
+    p.add_argument("--blob-dir", metavar="DIR", help="as for serve")
 
 
 def database_url(args: argparse.Namespace) -> str:
@@ -76,7 +105,7 @@ def _admin(func, *a):  # noqa: ANN001, ANN202
 
     try:
         return func(*a)
-    except (AdminError, SchemaTooNew, ValueError) as exc:
+    except (AdminError, SchemaTooNew, ValueError, OSError) as exc:
         raise CliError(str(exc)) from None
     except OperationalError as exc:
         reason = " ".join(str(exc.orig).split())  # drivers answer in several lines; CLI: one
@@ -96,16 +125,68 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["FIELDAPP_DATABASE_URL"] = url
     if args.blob_dir:
         os.environ["FIELDAPP_BLOB_DIR"] = str(Path(args.blob_dir).expanduser().resolve())
+    if args.blob_store:
+        os.environ["FIELDAPP_BLOB_STORE"] = args.blob_store
+    if args.user_quota is not None:
+        os.environ["FIELDAPP_USER_QUOTA_BYTES"] = str(parse_size(args.user_quota))
+    if args.log_format:
+        os.environ["FIELDAPP_LOG_FORMAT"] = args.log_format
+    _multiprocess_metrics()
     # Migrate once here so workers start on a ready schema and errors reach the user plainly.
     from sync.server.admin import engine_for
+    from sync.server.blobstore import BlobStoreError, open_store
 
-    _admin(engine_for, url)
-    print(f"fieldapp registry on http://{args.host}:{args.port} ({url.split('://')[0]}); "
-          f"API docs at /docs", file=sys.stderr)
+    engine = _admin(engine_for, url)
+    try:
+        store = open_store(engine, url, args.blob_store, args.blob_dir)
+        store.check()
+    except (BlobStoreError, OSError) as exc:
+        raise CliError(f"附件存储不可用 / blob store unusable: {exc}") from None
+    if args.metrics_port:
+        from sync.server.metrics import available, serve_metrics_port
+
+        if not available():
+            raise CliError("--metrics-port 需要 prometheus-client / needs prometheus-client: "
+                           "pip install 'fieldapp[server]'")
+        serve_metrics_port(engine, args.metrics_host, args.metrics_port)
+        print(f"metrics on http://{args.metrics_host}:{args.metrics_port}/metrics",
+              file=sys.stderr)
+    print(f"fieldapp registry on http://{args.host}:{args.port} ({url.split('://')[0]}, "
+          f"files: {store.describe()}); API docs at /docs", file=sys.stderr)
     uvicorn.run("sync.server.asgi:app", host=args.host, port=args.port, workers=args.workers,
                 access_log=False, log_level="warning", proxy_headers=True,
                 forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
+
+
+def _multiprocess_metrics() -> None:
+    """Counters of every uvicorn worker add up when they write to one folder (emptied here:
+    files of an earlier run would be counted again)."""
+    import shutil
+    import tempfile
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="fieldapp-metrics-")
+
+
+def parse_size(text: str) -> int:
+    """`10GB`, `500MB`, `1.5G`, `0`, a plain number of bytes → bytes (1 GB = 1024³)."""
+    raw = text.strip().upper().replace(" ", "").removesuffix("B").removesuffix("I")
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    factor = units.get(raw[-1:], 1)
+    number = raw[:-1] if raw[-1:] in units else raw
+    try:
+        value = float(number)
+    except ValueError:
+        raise CliError(f"大小应写作 10GB、500MB 或 0 / a size looks like 10GB, 500MB or 0: "
+                       f"{text!r}") from None
+    if value < 0:
+        raise CliError(f"大小不能为负 / a size cannot be negative: {text!r}")
+    return int(value * factor)
 
 
 def cmd_add_user(args: argparse.Namespace) -> int:
@@ -157,4 +238,18 @@ def cmd_load_demo_areas(args: argparse.Namespace) -> int:
 
     n = _admin(load_demo_areas, database_url(args))
     print(f"已导入 {n} 个演示区域 / loaded {n} demo areas")
+    return 0
+
+
+def cmd_gc_blobs(args: argparse.Namespace) -> int:
+    from sync.server.admin import gc_blobs
+
+    r = _admin(gc_blobs, database_url(args), args.older_than, args.dry_run, args.blob_store,
+               args.blob_dir)
+    mb = r.bytes / 1024 / 1024
+    verb = ("将删除 / would delete" if r.dry_run else "已删除 / deleted")
+    print(f"{verb} {r.blobs} 个文件 file(s), {mb:,.1f} MB; "
+          f"{r.uploads} 个中断的上传 abandoned upload(s)")
+    print(f"保留 / kept: {r.kept_referenced} 个仍被附件使用 in use, "
+          f"{r.kept_young} 个未过宽限期 within the grace period")
     return 0

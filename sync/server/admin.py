@@ -151,6 +151,26 @@ def load_demo_areas(database_url: str) -> int:
     return load_areas(database_url, demo_areas())
 
 
+def blob_store(database_url: str, spec: str | None = None, blob_dir: str | None = None):  # noqa: ANN201
+    """The blob store the registry at `database_url` uses (the same rule as `fieldapp serve`)."""
+    from sync.server.blobstore import open_store
+    from sync.server.db import normalise_url
+
+    return open_store(engine_for(database_url), normalise_url(database_url), spec, blob_dir)
+
+
+def gc_blobs(database_url: str, older_than: str = "7d", dry_run: bool = False,
+             spec: str | None = None, blob_dir: str | None = None):  # noqa: ANN201
+    """Collect content no live attachment uses (blobstore.collect); returns its GcReport."""
+    from sync.server.blobstore import collect, parse_age
+
+    try:
+        age = parse_age(older_than)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
+    return collect(blob_store(database_url, spec, blob_dir), age, dry_run)
+
+
 def dispose_all() -> None:
     """Close pooled connections (tests drop their PostgreSQL schema afterwards)."""
     for engine in _engines.values():

@@ -6,8 +6,10 @@ the error handlers that turn every failure into the protocol's JSON error (never
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
+from collections import Counter
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
@@ -22,9 +24,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sync import protocol
 from sync.protocol import HEADER, MAX_BODY, PULL_DEFAULT_LIMIT, PULL_MAX_LIMIT, UNGATED
 from sync.protocol import VERSION as PROTOCOL
-from sync.server import attachments, auth
+from sync.server import attachments, auth, blobstore, ops
 from sync.server.areas import AreaChains
 from sync.server.db import make_engine, normalise_url, reading, writing
+from sync.server.metrics import Metrics
+from sync.server.metrics import available as metrics_available
 from sync.server.migrations import migrate
 from sync.server.pull import history_dict, pull
 from sync.server.push import HISTORY, RECORDS, load_record, push, record_dict
@@ -79,8 +83,8 @@ def fast_json(body: dict) -> Response:
 class Gate:
     """ASGI middleware: log line, protocol header, body size limit — before any route runs."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001
-        self.app = app
+    def __init__(self, app, metrics=None) -> None:  # noqa: ANN001
+        self.app, self.metrics = app, metrics
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         if scope["type"] != "http":
@@ -107,9 +111,15 @@ class Gate:
                 return await early(scope, receive, send_logged)
             await self.app(scope, _replay(body), send_logged)
         finally:
-            ms = (time.perf_counter() - started) * 1000
-            log.info("%s %s %s %.1fms %s", scope["method"], scope["path"], status[0] or 500, ms,
-                     scope["state"].get("user", "-"))
+            seconds = time.perf_counter() - started
+            code, user = status[0] or 500, scope["state"].get("user", "-")
+            log.info("%s %s %s %.1fms %s", scope["method"], scope["path"], code, seconds * 1000,
+                     user, extra={"http": {"method": scope["method"], "path": scope["path"],
+                                           "status": code, "ms": round(seconds * 1000, 1),
+                                           "user": user}})
+            if self.metrics is not None:
+                route = getattr(scope.get("route"), "path", None) or "other"
+                self.metrics.observe(route, scope["method"], code, seconds)
 
     @staticmethod
     def _refuse(scope) -> JSONResponse | None:  # noqa: ANN001
@@ -162,14 +172,22 @@ def _replay(body: bytes):  # noqa: ANN202
 
 
 def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int | None = None,
-               blob_dir: str | None = None, max_attachment: int | None = None) -> FastAPI:
-    """The app on `database_url`; options not given come from sync/server/settings.py."""
+               blob_dir: str | None = None, max_attachment: int | None = None,
+               blob_store: str | None = None, user_quota: int | None = None) -> FastAPI:
+    """The app on `database_url`; options not given come from sync/server/settings.py.
+    `blob_store` is `dir:PATH` or `postgres` (see blobstore.open_store); `user_quota` the
+    bytes of content one user may store (0: no limit)."""
     engine = make_engine(database_url, pool_size=pool_size or settings().pool_size)
     if migrate_schema:
         migrate(engine)
     app = FastAPI(title="fieldapp registry", version=f"protocol {PROTOCOL}",
                   description="Central registry for fieldapp laptops: see sync/PROTOCOL.md.")
     app.state.engine = engine
+    store = blobstore.open_store(engine, normalise_url(database_url), blob_store, blob_dir)
+    app.state.blob_store = store
+    meter = Metrics(engine) if metrics_available() else None
+    app.state.metrics = meter
+    metrics_token = settings().metrics_token or ""
     bearer = HTTPBearer(auto_error=False)
 
     def principal(request: Request,
@@ -187,7 +205,38 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
 
     @app.get("/api/v1/health", response_model=protocol.Health, **SHAPED)
     def health() -> dict:
+        """Liveness: the process answers. Does not touch the database."""
         return {"ok": True, "protocol": PROTOCOL}
+
+    @app.get("/api/v1/health/ready", response_model=protocol.Ready,
+             responses={503: {"model": protocol.ErrorBody}})
+    def health_ready() -> Response:
+        """Readiness for a load balancer: database reachable, schema current, store usable."""
+        try:
+            return fast_json({**ops.ready(engine, store), "protocol": PROTOCOL})
+        except Exception as exc:  # noqa: BLE001  (any failure means: send traffic elsewhere)
+            log.warning("not ready: %s", type(exc).__name__)
+            return error(503, "not_ready", f"not ready: {type(exc).__name__}",
+                         "服务暂不可用", protocol=PROTOCOL)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        # Off the public API: only with the metrics token (or on --metrics-port).
+        given = request.headers.get("authorization", "")
+        if meter is None or not metrics_token or not hmac.compare_digest(
+                given.encode(), f"Bearer {metrics_token}".encode()):
+            raise ApiError(404, "not_found", "Not Found", "请求的地址或方法不对")
+        body, content_type = meter.exposition()
+        return Response(body, media_type=content_type)
+
+    @app.post("/api/v1/status", response_model=protocol.StatusAnswer, **SHAPED)
+    def status(body: protocol.StatusRequest, request: Request,
+               cred: HTTPAuthorizationCredentials | None = Depends(bearer),
+               who: auth.Principal = Depends(principal)) -> dict:
+        client = request.client.host if request.client else None
+        ops.record_status(engine, who, auth.digest(cred.credentials), body.model_dump(), client)
+        return {"server_time": auth.utcnow(), "generation": ops.generation(engine),
+                "protocol": PROTOCOL}
 
     @app.post("/api/v1/enroll", response_model=protocol.EnrollAnswer, **SHAPED)
     def enroll(body: protocol.EnrollRequest, request: Request) -> dict:
@@ -206,6 +255,9 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
                 auth.record_failure(conn, client)
             raise ApiError(401, exc.code, exc.en, exc.zh) from None
         request.state.user = user["name"]
+        ops.log_activity(engine, auth.Principal(0, user["name"], user["role"], (),
+                                                body.device_id), "enroll",
+                         detail=body.device_name)
         return {"credential": credential, "user": user}
 
     @app.get("/api/v1/me", response_model=protocol.UserInfo, **SHAPED)
@@ -217,6 +269,7 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
     @app.post("/api/v1/push", response_model=protocol.PushAnswer, openapi_extra={"requestBody": {
         "required": True, "content": {"application/json": {"schema": push_body}}}})
     def push_batch(body: bytes = Depends(raw_body),
+                   cred: HTTPAuthorizationCredentials | None = Depends(bearer),
                    who: auth.Principal = Depends(principal)) -> Response:
         # pydantic-core parses the JSON itself (half the time of json.loads + validation), and
         # the answer skips FastAPI's encoder: both matter for a 500-mutation batch.
@@ -224,13 +277,24 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
             batch = protocol.PushRequest.model_validate_json(body)
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from None
-        return fast_json({"results": push(engine, who, batch.mutations)})
+        results = push(engine, who, batch.mutations)
+        outcomes = Counter(r["outcome"] for r in results)
+        if meter is not None:
+            for outcome, n in outcomes.items():
+                meter.mutations.labels(outcome).inc(n)
+        ops.log_activity(engine, who, "push", len(results),
+                         ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
+                         credential_hash=auth.digest(cred.credentials))
+        return fast_json({"results": results})
 
     @app.get("/api/v1/pull", response_model=protocol.PullPage)
     def pull_page(cursor: str | None = Query(default=None, max_length=200),
                   limit: int = Query(default=PULL_DEFAULT_LIMIT, ge=1, le=PULL_MAX_LIMIT),
                   who: auth.Principal = Depends(principal)) -> Response:
-        return fast_json(pull(engine, who, cursor, limit))
+        page = pull(engine, who, cursor, limit)
+        if meter is not None:
+            meter.pulled.inc(len(page["changes"]))
+        return fast_json(page)
 
     def visible_record(conn, record_id: str, who: auth.Principal) -> dict:  # noqa: ANN001
         row = conn.execute(select(RECORDS).where(RECORDS.c.id == record_id)).first()
@@ -256,12 +320,16 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
                                 .order_by(HISTORY.c.seq))
             return {"history": [history_dict(h) for h in rows]}
 
+    if user_quota is None:
+        user_quota = settings().user_quota_bytes
     app.include_router(attachments.router(
-        engine, principal, attachments.blob_dir_for(normalise_url(database_url), blob_dir),
-        max_attachment or attachments.max_size_default()))
+        engine, principal, store, max_attachment or attachments.max_size_default(),
+        user_quota, meter, on_stored=lambda who, n: ops.log_activity(
+            engine, who, "attachments", n)))
     install_error_handlers(app)
-    app.add_middleware(Gate)
+    app.add_middleware(Gate, metrics=meter)
     return app
+
 
 
 def install_error_handlers(app: FastAPI) -> None:

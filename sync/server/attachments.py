@@ -1,8 +1,9 @@
 """The registry's photos and documents: blob upload/download by SHA-256 and attachment rows.
 
-Blobs are files under the blob folder (`<blob_dir>/<sha[:2]>/<sha>`), written through a
-temporary file and renamed into place only after the hash checked out, so a cut upload or a
-corrupted one leaves nothing behind and a retry starts clean. Attachment rows are metadata;
+Blob content lives in a blob store (`blobstore.py`: a folder, or the database so that several
+hosts share it), written under a temporary name and committed under its hash only after the
+hash checked out, so a cut upload or a corrupted one leaves nothing behind and a retry starts
+clean. Attachment rows are metadata;
 storing one appends change-feed rows for its record, so every laptop in scope meets the
 record again in its pull and gets the record's attachments with it (sync/PROTOCOL.md).
 """
@@ -10,18 +11,18 @@ record again in its pull and gets the record's attachments with it (sync/PROTOCO
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
 from fieldapp.domain import attachment_types as types
 from sync import protocol
+from sync.server import blobstore
 from sync.server.areas import COUNTER, AreaChains
 from sync.server.auth import Principal, utcnow
 from sync.server.db import reading, writing
@@ -71,57 +72,74 @@ def attachments_of(conn, record_ids: list[str]) -> list[dict]:  # noqa: ANN001
     return out
 
 
-def router(engine: Engine, principal: Callable, blob_dir: Path, max_size: int) -> APIRouter:
+def router(engine: Engine, principal: Callable, store: blobstore.BlobStore, max_size: int,
+           quota: int = 0, metrics=None, on_stored=None) -> APIRouter:  # noqa: ANN001
     from sync.server.app import ApiError  # the app module imports this one
 
     api = APIRouter()
 
-    def path_of(sha: str) -> Path:
+    def check_name(sha: str) -> None:
         if not types.SHA256_RE.match(sha):
             raise ApiError(422, "invalid_hash", "the blob name must be a lowercase SHA-256 hex",
                            "文件校验值格式不对")
-        return blob_dir / sha[:2] / sha
+
+    def over_quota(who: Principal, adding: int) -> None:
+        if not quota:
+            return
+        used = blobstore.usage(engine, who.name)
+        if used + adding > quota:
+            raise ApiError(
+                413, "quota_exceeded",
+                f"your storage quota on the registry is used up ({_mb(used)} of {_mb(quota)} "
+                f"MB): remove attachments you no longer need or ask the registry's admin",
+                f"您在服务器上的存储空间已用完(已用 {_mb(used)} MB,共 {_mb(quota)} MB):"
+                f"请删除不需要的附件,或联系管理员", quota=quota, used=used)
 
     @api.head(BLOB_PREFIX + "{sha256}")
-    def blob_exists(sha256: str, _who: Principal = Depends(principal)) -> Response:
+    async def blob_exists(sha256: str, _who: Principal = Depends(principal)) -> Response:
         # No body and no JSON: HEAD answers carry headers only.
         if not types.SHA256_RE.match(sha256):
             return Response(status_code=422)
-        path = blob_dir / sha256[:2] / sha256
-        if not path.exists():
+        size = await run_in_threadpool(store.size, sha256)
+        if size is None:
             return Response(status_code=404, headers={"x-max-size": str(max_size)})
-        return Response(status_code=200, headers={"x-blob-size": str(path.stat().st_size)})
+        # The laptop will name this content in a row soon: collection must wait for it.
+        await run_in_threadpool(blobstore.touch, engine, sha256)
+        return Response(status_code=200, headers={"x-blob-size": str(size)})
 
     @api.put(BLOB_PREFIX + "{sha256}", response_model=protocol.BlobStored)
     async def put_blob(sha256: str, request: Request,
                        who: Principal = Depends(principal)) -> dict:
-        final = path_of(sha256)
+        check_name(sha256)
         declared = request.headers.get("content-length", "")
-        if final.exists():
+        size = await run_in_threadpool(store.size, sha256)
+        if size is not None:
             await _drain(request, DRAIN_LIMIT)
-            return {"sha256": sha256, "stored": False, "size": final.stat().st_size}
+            await run_in_threadpool(blobstore.touch, engine, sha256)
+            return {"sha256": sha256, "stored": False, "size": size}
         if declared.isdigit() and int(declared) > max_size:
             await _drain(request, DRAIN_LIMIT)
             raise ApiError(413, "too_large", types.too_large(int(declared), max_size)[1],
                            types.too_large(int(declared), max_size)[0], max_size=max_size)
-        tmp = blob_dir / "tmp" / f"{uuid.uuid4().hex}.part"
-        tmp.parent.mkdir(parents=True, exist_ok=True)
-        digest, size, head = hashlib.sha256(), 0, b""
         try:
-            with open(tmp, "wb") as out:
-                async for chunk in request.stream():
-                    size += len(chunk)
-                    if size > max_size:
-                        raise ApiError(413, "too_large", types.too_large(size, max_size)[1],
-                                       types.too_large(size, max_size)[0], max_size=max_size)
-                    if len(head) < types.HEAD_BYTES:
-                        head += chunk[:types.HEAD_BYTES]
-                        if len(head) >= types.HEAD_BYTES and types.sniff(head) is None:
-                            raise _unsupported(ApiError)
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+            await run_in_threadpool(over_quota, who, int(declared) if declared.isdigit() else 0)
+        except ApiError:
+            await _drain(request, DRAIN_LIMIT)
+            raise
+        writer = await run_in_threadpool(store.writer, who.name)
+        digest, size, head, stored = hashlib.sha256(), 0, b"", False
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > max_size:
+                    raise ApiError(413, "too_large", types.too_large(size, max_size)[1],
+                                   types.too_large(size, max_size)[0], max_size=max_size)
+                if len(head) < types.HEAD_BYTES:
+                    head += chunk[:types.HEAD_BYTES]
+                    if len(head) >= types.HEAD_BYTES and types.sniff(head) is None:
+                        raise _unsupported(ApiError)
+                digest.update(chunk)
+                await run_in_threadpool(writer.write, chunk)
             if types.sniff(head) is None:
                 raise _unsupported(ApiError)
             if digest.hexdigest() != sha256:
@@ -129,16 +147,20 @@ def router(engine: Engine, principal: Callable, blob_dir: Path, max_size: int) -
                                "the content does not match its SHA-256: nothing was kept; "
                                "send it again", "文件内容与校验值不符,服务器未保存,请重新上传",
                                received=digest.hexdigest(), size=size)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+            if not declared.isdigit():
+                await run_in_threadpool(over_quota, who, size)
+            stored = await run_in_threadpool(writer.commit, sha256, size)
+        except BaseException:
+            await run_in_threadpool(writer.abort)
+            raise
         request.state.user = who.name
-        return {"sha256": sha256, "stored": True, "size": size}
+        if metrics is not None and stored:
+            metrics.blob_bytes.labels("in").inc(size)
+        return {"sha256": sha256, "stored": stored, "size": size}
 
     @api.get(BLOB_PREFIX + "{sha256}")
-    def get_blob(sha256: str, who: Principal = Depends(principal)) -> FileResponse:
-        path = path_of(sha256)
+    def get_blob(sha256: str, who: Principal = Depends(principal)) -> Response:
+        check_name(sha256)
         with reading(engine) as conn:
             grids = [r.grid_code for r in conn.execute(
                 select(RECORDS.c.grid_code).select_from(
@@ -146,12 +168,18 @@ def router(engine: Engine, principal: Callable, blob_dir: Path, max_size: int) -
                 .where(ATTACHMENTS.c.sha256 == sha256, ATTACHMENTS.c.deleted.is_(False)))]
             chains = AreaChains(conn)
             allowed = any(who.covers(chains.scope_codes(g)) for g in grids)
-        if not grids or not path.exists():
+        size = store.size(sha256) if grids else None
+        if size is None:
             raise ApiError(404, "not_found", "no such file on the registry", "服务器上没有该文件")
         if not allowed:
             raise ApiError(403, "out_of_scope", "this file belongs to records outside your "
                            "scope", "该文件所属记录不在您的负责范围内")
-        return FileResponse(path, media_type="application/octet-stream")
+        if metrics is not None:
+            metrics.blob_bytes.labels("out").inc(size)
+        if store.kind == "dir":
+            return FileResponse(store.path(sha256), media_type="application/octet-stream")
+        return StreamingResponse(store.read(sha256), media_type="application/octet-stream",
+                                 headers={"content-length": str(size)})
 
     @api.post("/api/v1/attachments", response_model=protocol.AttachmentsAnswer,
               response_model_exclude_unset=True)
@@ -165,19 +193,25 @@ def router(engine: Engine, principal: Callable, blob_dir: Path, max_size: int) -
             chains = AreaChains(conn)
             results = []
             for row in body.attachments:
-                outcome = _store_row(conn, chains, who, row, blob_dir, head + 1)
+                outcome = _store_row(conn, chains, who, row, store, head + 1)
                 if outcome["outcome"] == "stored":
                     head += 1
                 results.append(outcome)
             if head != start:
                 conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=head))
+        if on_stored is not None and head != start:
+            on_stored(who, head - start)
         return {"results": results}
 
     return api
 
 
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:,.1f}"
+
+
 def _store_row(conn, chains: AreaChains, who: Principal, row: protocol.Attachment,  # noqa: ANN001
-               blob_dir: Path, seq: int) -> dict:
+               store: blobstore.BlobStore, seq: int) -> dict:
     def rejected(code: str, en: str, zh: str) -> dict:
         return {"id": row.id, "outcome": "rejected",
                 "reason": {"code": code, "message": en, "message_zh": zh}}
@@ -190,7 +224,7 @@ def _store_row(conn, chains: AreaChains, who: Principal, row: protocol.Attachmen
     if not who.covers(chains.scope_codes(record.grid_code)):
         return rejected("out_of_scope", "the record is outside your scope",
                         "该记录不在您的负责范围内")
-    if not row.deleted and not (blob_dir / row.sha256[:2] / row.sha256).exists():
+    if not row.deleted and store.size(row.sha256) is None:
         return rejected("blob_missing", "upload the file before its attachment row",
                         "请先上传文件再提交附件信息")
     existing = conn.execute(select(ATTACHMENTS).where(ATTACHMENTS.c.id == row.id)).first()

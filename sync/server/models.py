@@ -20,6 +20,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     false,
@@ -184,6 +185,71 @@ class Attachment(SQLModel, table=True):
     device_id: str = Field(max_length=100)
     uploaded_at: str = Field(max_length=40)
     deleted: bool = Field(default=False, sa_column=_flag())
+
+
+class RegistryMeta(SQLModel, table=True):
+    """Key/value facts about this registry; `generation` changes when a backup is restored."""
+    __tablename__ = "registry_meta"
+    key: str = Field(primary_key=True, max_length=40)
+    value: str = Field(sa_type=Text)
+
+
+class DeviceStatus(SQLModel, table=True):
+    """What a device reported at its last sync (POST /api/v1/status), for support and metrics."""
+    __tablename__ = "device_status"
+    credential_hash: str = Field(primary_key=True, max_length=64)
+    user_name: str = Field(max_length=60)
+    device_id: str = Field(max_length=100)
+    app_version: str = Field(default="", sa_column=Column(String(40), nullable=False,
+                                                          server_default=""))
+    queued: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    parked: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    client_time: str | None = Field(default=None, max_length=40)  # shown as skew, never trusted
+    last_seen_at: str = Field(max_length=40)
+    last_push_at: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=100)
+
+
+class Activity(SQLModel, table=True):
+    """One line per enrolment, pushed batch and stored attachment rows: who synced what, when."""
+    __tablename__ = "activity"
+    __table_args__ = (Index("activity_at", "at"), Index("activity_user_at", "user_name", "at"))
+    id: int | None = Field(default=None, sa_column=_auto_id())
+    at: str = Field(max_length=40)
+    user_name: str = Field(max_length=60)
+    device_id: str = Field(max_length=100)
+    action: str = Field(max_length=20)  # enroll | push | attachments
+    count: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+class Blob(SQLModel, table=True):
+    """Metadata of stored content (either store): who uploaded it first, when, when last used."""
+    __tablename__ = "blob"
+    __table_args__ = (Index("blob_uploader", "uploader"),)
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int = Field(sa_type=BigInteger)
+    uploader: str = Field(default="", sa_column=Column(String(60), nullable=False,
+                                                       server_default=""))
+    store: str = Field(max_length=10)  # dir | db
+    created_at: str = Field(max_length=40)
+    touched_at: str = Field(max_length=40)  # stored or asked for: collection waits after it
+
+
+class BlobChunk(SQLModel, table=True):
+    """Content of the database blob store, in order; blob_key is the sha256 once complete."""
+    __tablename__ = "blob_chunk"
+    blob_key: str = Field(primary_key=True, max_length=80)
+    n: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    data: bytes = Field(sa_type=LargeBinary)
+
+
+class BlobUpload(SQLModel, table=True):
+    """An upload in progress in the database store (chunks under its id until it checks out)."""
+    __tablename__ = "blob_upload"
+    upload_id: str = Field(primary_key=True, max_length=80)
+    uploader: str = Field(max_length=60)
+    started_at: str = Field(max_length=40)
 
 
 class SchemaVersion(SQLModel, table=True):
