@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.common import Row, build_store
 
-SECTIONS = ["tui", "store", "list", "import", "sync", "coverage", "memory"]
+SECTIONS = ["tui", "store", "list", "import", "sync", "coverage", "memory", "map", "report"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -187,6 +187,13 @@ class FieldApp(App):
 
         self.push_screen(RecordDetailScreen(record_id))
 
+    def open_map(self, area: str | None = None, focus_id: str | None = None,
+                 gap: tuple[str, str] | None = None) -> None:
+        """The map of `area` (default: the user's areas), centred on a record or a gap."""
+        from fieldapp.ui.screens.map import MapScreen
+
+        self.push_screen(MapScreen(area, focus_id, gap))
+
     def open_form(self, kind: str, record_id: str | None = None) -> None:
         from fieldapp.ui.screens.record_form import RecordFormScreen
 

@@ -44,6 +44,7 @@ class CoverageScreen(Screen):
         Binding("m", "toggle_missing", "只看缺项 Lacking"),
         Binding("c", "toggle_chart", "图表 Chart"),
         Binding("r", "recompute", "重算 Recompute"),
+        Binding("g", "map", "地图 Map"),
     ]
 
     def __init__(self, store, lang: str = "zh", area: str | None = None,
@@ -294,6 +295,16 @@ class CoverageScreen(Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_map(self) -> None:
+        """The map around the grid under the cursor; on a gap, its radius and candidates."""
+        cell = self.current_cell()
+        if cell is None or self.result is None or cell[0] not in self.result.by_code:
+            self.app.open_map(self.area)
+            return
+        grid, column = cell
+        missing = column in SCENE_CODES and column in self.result.by_code[grid].missing
+        self.app.open_map(self.area, grid, (grid, column) if missing else None)
 
     def action_recompute(self) -> None:
         self.recompute()

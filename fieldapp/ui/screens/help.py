@@ -21,11 +21,11 @@ KEYS = [
                      ("Ctrl+Q", "quit")]),
     ("help_list", [("↑ ↓", "help_move"), ("Enter", "help_open_row"), ("[  ]", "page_keys"),
                    ("o", "sort_dir"), ("x", "clear_filters"), ("n", "new"),
-                   ("Esc", "back")]),
+                   ("g", "map"), ("Esc", "back")]),
     ("help_form", [("Tab / Shift+Tab", "help_move"), ("Ctrl+S", "save_draft"),
                    ("F9", "submit"), ("Space", "help_multi"), ("Esc", "back")]),
     ("help_detail", [("e", "edit"), ("i", "record_inspection"), ("o", "open_target"),
-                     ("a", "attachments"), ("Esc", "back")]),
+                     ("a", "attachments"), ("g", "map"), ("Esc", "back")]),
 ]
 
 

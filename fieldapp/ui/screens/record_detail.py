@@ -37,13 +37,14 @@ class DetailLoaded(Message):
 
 
 class RecordDetailScreen(BaseScreen):
-    HINTS = [("e", "edit"), ("i", "record_inspection"), ("a", "attachments"), ("Esc", "back"),
-             ("?", "help")]
+    HINTS = [("e", "edit"), ("i", "record_inspection"), ("a", "attachments"), ("g", "map"),
+             ("Esc", "back"), ("?", "help")]
     BINDINGS = [
         Binding("e", "edit", show=False),
         Binding("i", "inspect", show=False),
         Binding("o", "open_target", show=False),
         Binding("a", "attachments", show=False),
+        Binding("g", "map", show=False),
         Binding("escape", "back", show=False),
     ]
 
@@ -193,6 +194,15 @@ class RecordDetailScreen(BaseScreen):
             from fieldapp.ui.screens.attachments import AttachmentsScreen  # loaded on first use
 
             self.app.push_screen(AttachmentsScreen(self.record.id, fit(self.record.title, 40)))
+
+    def action_map(self) -> None:
+        if self.record is None:
+            return
+        focus = self.record.id
+        target = getattr(self, "target", None)
+        if self.record.kind == "inspection" and target is not None:
+            focus = target.id  # an inspection is drawn where what it inspected is
+        self.app.open_map(None, focus)
 
     def action_open_target(self) -> None:
         target = getattr(self, "target", None)

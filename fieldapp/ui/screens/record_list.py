@@ -36,7 +36,8 @@ SORTS = ("updated_at", "created_at", "title", "grid_code", "status")
 class RecordListScreen(BaseScreen):
     AUTO_FOCUS = "#records"
     HINTS = [("/", "search"), ("⏎", "open"), ("n", "new"), ("[ ]", "page_keys"),
-             ("o", "sort_dir"), ("x", "clear_filters"), ("h", "home"), ("?", "help")]
+             ("o", "sort_dir"), ("x", "clear_filters"), ("g", "map"), ("h", "home"),
+             ("?", "help")]
     BINDINGS = [
         Binding("slash", "focus_search", show=False),
         Binding("right_square_bracket,ctrl+pagedown", "page(1)", show=False),
@@ -44,6 +45,7 @@ class RecordListScreen(BaseScreen):
         Binding("o", "toggle_order", show=False),
         Binding("x", "clear_filters", show=False),
         Binding("n", "new", show=False),
+        Binding("g", "map", show=False),
         Binding("escape", "leave_search", show=False),
     ]
 
@@ -81,6 +83,10 @@ class RecordListScreen(BaseScreen):
         yield Static("", id="list-info")
         yield EdgeTable(self.kind, lang, id="records")
         yield StatusBar()
+
+    def action_map(self) -> None:
+        """The map of the grid filtered on (or the user's areas), at the highlighted record."""
+        self.app.open_map(self.q.grid_code or None, self.query_one(EdgeTable).selected_id())
 
     async def on_screen_resume(self, event) -> None:
         await super().on_screen_resume(event)
