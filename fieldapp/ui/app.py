@@ -194,6 +194,27 @@ class FieldApp(App):
 
         self.push_screen(MapScreen(area, focus_id, gap))
 
+    def action_map(self) -> None:
+        self.open_map()
+
+    def open_report(self, kind: str, *, record_ids: list[str] | None = None,
+                    area: str | None = None, name: str = "") -> None:
+        """The dialog that makes a ledger or an area report (PDF) in a worker thread."""
+        from fieldapp.ui.screens.report_dialog import ReportModal, default_path
+
+        stem = f"{t('report_ledger' if kind == 'ledger' else 'report_area', self.lang)}_{name}"
+        self.push_screen(ReportModal(self.lang, kind, record_ids=record_ids, area=area,
+                                     name=name, output=default_path(self.ctx.data_dir, stem)))
+
+    def action_report_area(self) -> None:
+        from fieldapp.reports.area import AreaReportError, default_area
+
+        try:
+            area = default_area(self.store)
+        except AreaReportError:
+            area = None
+        self.open_report("area", area=area, name=area or "")
+
     def open_form(self, kind: str, record_id: str | None = None) -> None:
         from fieldapp.ui.screens.record_form import RecordFormScreen
 

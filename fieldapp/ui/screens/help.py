@@ -25,7 +25,8 @@ KEYS = [
     ("help_form", [("Tab / Shift+Tab", "help_move"), ("Ctrl+S", "save_draft"),
                    ("F9", "submit"), ("Space", "help_multi"), ("Esc", "back")]),
     ("help_detail", [("e", "edit"), ("i", "record_inspection"), ("o", "open_target"),
-                     ("a", "attachments"), ("g", "map"), ("Esc", "back")]),
+                     ("a", "attachments"), ("g", "map"), ("p", "report_ledger"),
+                     ("Esc", "back")]),
 ]
 
 

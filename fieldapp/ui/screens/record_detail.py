@@ -38,13 +38,14 @@ class DetailLoaded(Message):
 
 class RecordDetailScreen(BaseScreen):
     HINTS = [("e", "edit"), ("i", "record_inspection"), ("a", "attachments"), ("g", "map"),
-             ("Esc", "back"), ("?", "help")]
+             ("p", "report_ledger"), ("Esc", "back"), ("?", "help")]
     BINDINGS = [
         Binding("e", "edit", show=False),
         Binding("i", "inspect", show=False),
         Binding("o", "open_target", show=False),
         Binding("a", "attachments", show=False),
         Binding("g", "map", show=False),
+        Binding("p", "print_ledger", show=False),
         Binding("escape", "back", show=False),
     ]
 
@@ -203,6 +204,11 @@ class RecordDetailScreen(BaseScreen):
         if self.record.kind == "inspection" and target is not None:
             focus = target.id  # an inspection is drawn where what it inspected is
         self.app.open_map(None, focus)
+
+    def action_print_ledger(self) -> None:
+        if self.record is not None:
+            self.app.open_report("ledger", record_ids=[self.record.id],
+                                 name=fit(self.record.title, 30))
 
     def action_open_target(self) -> None:
         target = getattr(self, "target", None)
