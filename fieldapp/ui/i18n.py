@@ -272,14 +272,16 @@ W = words(**{
     # PDF reports (fieldapp/ui/screens/report_dialog.py)
     "report_ledger": ("打印台账 (PDF)", "Print ledger (PDF)"),
     "report_area": ("区域报告 (PDF)", "Area report (PDF)"),
-    "report_area_code": ("街镇或区编码(留空为本人范围)", "Street or district code (empty: your own area)"),
+    "report_area_code": ("街镇或区编码(留空为本人范围)",
+                         "Street or district code (empty: your own area)"),
     "report_file": ("保存为", "Save as"),
     "report_make": ("生成", "Make"),
     "report_open": ("打开", "Open"),
     "report_working": ("正在生成……", "Making the PDF…"),
     "report_done": ("已生成", "Done"),
     "report_no_file": ("请填写文件名", "Give a file name"),
-    "report_no_viewer": ("本机没有桌面查看器,文件在:{path}", "No desktop viewer here; the file is at: {path}"),
+    "report_no_viewer": ("本机没有桌面查看器,文件在:{path}",
+                         "No desktop viewer here; the file is at: {path}"),
     # history and field names the envelope carries
     "act_create": ("创建", "created"),
     "act_edit": ("修改", "edited"),
