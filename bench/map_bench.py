@@ -34,7 +34,7 @@ def _measure(data_dir: Path) -> tuple[list[float], int, float]:
             load = time.perf_counter() - opened
             screen = app.screen
             canvas = screen.query_one(MapCanvas)
-            points = len(canvas._placed)
+            points = canvas.index.count
             for key in ["plus"] * 4 + ["0"]:  # warm up, then back to the whole city
                 await pilot.press(key)
             for zoom in (["plus"] * 0, ["plus"] * 4):  # the city, then about a street

@@ -282,3 +282,23 @@ def test_inputs_from_record_content():
                                     ["dementia_care", "meal", "elderly"], "building_area": 700,
                                     "facility_kind": "complex"})
     assert f.scenes == ("elderly", "meal") and f.lat is None and f.building_area == 700.0
+
+
+def test_best_candidate_is_the_first_of_the_ranked_candidates():
+    grids, facilities, sites = synthetic(40, 60, 400)
+    analysis = analyse(grids, facilities, sites)
+    checked = 0
+    for cov in analysis.grids:
+        for scene in cov.missing:
+            ranked = analysis.candidates(cov.grid.code, scene)
+            best = analysis.best_candidate(cov.grid.code, scene)
+            assert (best is None) == (not ranked)
+            if best is not None:
+                assert (best.site.id, best.score) == (ranked[0].site.id, ranked[0].score)
+                assert best.reason("en") == ranked[0].reason("en")
+                checked += 1
+            allowed = {cov.grid.code}
+            only = [c for c in ranked if c.site.grid in allowed]
+            mine = analysis.best_candidate(cov.grid.code, scene, allowed)
+            assert (mine.site.id if mine else None) == (only[0].site.id if only else None)
+    assert checked > 10

@@ -130,3 +130,19 @@ def test_layers_keep_to_the_scope_and_list_what_has_no_point():
     assert [p.id for p in layers.points()] == ["g1", "f1"]
     assert [p.id for p in layers.unplaced] == ["s1"]
     assert layers.facilities[0].scene == "elderly"
+
+
+def test_point_index_shows_what_a_view_can_hold():
+    from fieldapp.domain.mapview import LEVELS_M, PointIndex
+
+    points = [MapPoint(f"s{i}", "site", 31.2 + i * 1e-5, 121.44, "s") for i in range(100)]
+    points.append(MapPoint("f", "facility", 31.2005, 121.44, "f"))
+    points.append(MapPoint("far", "site", 31.3, 121.6, "far"))
+    index = PointIndex(points, (31.2, 121.44))
+    fine = index.visible(-500, 500, -500, 500, 10.0)
+    assert len(fine) == 101  # every point near the origin, none far away
+    coarse = index.visible(-5000, 5000, -5000, 5000, LEVELS_M[2])
+    assert [p.id for *_, p in coarse] == ["f"]  # one per bucket, the facility first
+    found = index.near(31.2005, 121.44, 30)
+    assert found[0].id == "f" and found[1] < 1
+    assert index.near(31.25, 121.5, 100) is None

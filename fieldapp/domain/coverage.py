@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 
 from fieldapp.domain.catalog import scene_of
 from fieldapp.domain.coverage_index import SCENE_CODES, Buckets, SceneIndex
-from fieldapp.domain.coverage_match import Fit, Reason, distance_reason, site_fit
+from fieldapp.domain.coverage_match import (
+    DISTANCE_POINTS,
+    Fit,
+    Reason,
+    distance_reason,
+    site_fit,
+)
 from fieldapp.domain.norms import Norms, load
 
 #: Column headings short enough for a terminal table (zh, en).
@@ -241,6 +247,43 @@ class Analysis:
         out.sort(key=lambda c: (not c.eligible, -c.score,
                                 c.distance_m if c.distance_m is not None else 1e9, c.site.id))
         return out
+
+    def best_candidate(self, grid_code: str, scene: str,
+                       allowed: set[str] | None = None) -> Candidate | None:
+        """The first of `candidates()` (sites in `allowed` grids only, when given), found
+        without building and sorting every candidate: a district report asks this for each
+        of hundreds of gaps."""
+        scene = scene_of(scene)
+        cov = self.by_code.get(grid_code)
+        if cov is None:
+            return None
+        grid, radius = cov.grid, self.norms.radius(scene)
+        pairs: list[tuple[SiteIn, float | None]] = []
+        if _has_point(grid):
+            pairs += self._sites_for(scene).within(grid.lat, grid.lng)
+        if self._sites_by_grid is None:
+            self._sites_by_grid = defaultdict(list)
+            for s in self.sites:
+                self._sites_by_grid[s.grid].append(s)
+        pairs += [(s, None) for s in self._sites_by_grid.get(grid_code, ())
+                  if not (_has_point(s) and _has_point(grid))]
+        best, best_key = None, None
+        for site, d in pairs:
+            if allowed is not None and site.grid not in allowed:
+                continue
+            fit = self.fit(site, scene)
+            if fit is None or not fit.eligible:
+                continue
+            near = 0 if d is None else round(DISTANCE_POINTS * max(0.0, 1 - d / radius))
+            key = (-(fit.score + near), d if d is not None else 1e9, site.id)
+            if best_key is None or key < best_key:
+                best, best_key = (site, d, fit), key
+        if best is None:
+            return None
+        site, d, fit = best
+        near_reason = distance_reason(d, radius)
+        return Candidate(site, scene, True, fit.score + near_reason.points, d,
+                         [*fit.reasons, near_reason])
 
     def match(self, scene: str) -> dict[str, list[Candidate]]:
         """For every grid lacking the scene, its ranked eligible candidate sites."""

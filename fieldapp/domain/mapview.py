@@ -162,3 +162,78 @@ def nearest(points: list[MapPoint], lat: float, lng: float,
     if best is None or (max_m is not None and best_d > max_m):
         return None
     return best, best_d
+
+
+#: Bucket sizes (metres) of the point index, finest first.
+LEVELS_M = (50.0, 200.0, 800.0, 3200.0, 12800.0)
+_PRIORITY = {"facility": 3, "site": 2, "grid": 1}
+
+
+class PointIndex:
+    """Points by metres east/north of an origin, bucketed at several sizes so that a view
+    looks at what it can show, not at every point: at a fine zoom every point of the buckets
+    in view; zoomed out, one point per bucket (a facility before a site before a grid centre)
+    where a terminal cell would hold several anyway. Built once off the UI thread."""
+
+    def __init__(self, points: list[MapPoint], origin: tuple[float, float]) -> None:
+        self.origin = origin
+        self.k = METRES_PER_DEG_LAT * math.cos(math.radians(origin[0]))
+        self.count = len(points)
+        self.levels: list[dict[tuple[int, int], list[tuple[float, float, MapPoint]]]] = []
+        placed = [(*self.metres(p.lat, p.lng), p) for p in points]
+        finest: dict[tuple[int, int], list[tuple[float, float, MapPoint]]] = {}
+        size = LEVELS_M[0]
+        for item in placed:
+            finest.setdefault((int(item[0] // size), int(item[1] // size)), []).append(item)
+        for bucket in finest.values():  # drawn last on top: facilities over sites over grids
+            bucket.sort(key=lambda item: _PRIORITY.get(item[2].kind, 0))
+        self.levels.append(finest)
+        for size in LEVELS_M[1:]:
+            level: dict[tuple[int, int], list[tuple[float, float, MapPoint]]] = {}
+            for item in placed:
+                key = (int(item[0] // size), int(item[1] // size))
+                kept = level.get(key)
+                if kept is None or _PRIORITY.get(item[2].kind, 0) > \
+                        _PRIORITY.get(kept[0][2].kind, 0):
+                    level[key] = [item]
+            self.levels.append(level)
+
+    def metres(self, lat: float, lng: float) -> tuple[float, float]:
+        return ((lng - self.origin[1]) * self.k, (lat - self.origin[0]) * METRES_PER_DEG_LAT)
+
+    def visible(self, e_min: float, e_max: float, n_min: float, n_max: float,
+                metres_per_cell: float) -> list[tuple[float, float, MapPoint]]:
+        """Points to draw in the box (metres), coarsest level whose buckets fit in a cell."""
+        index = 0
+        for i, size in enumerate(LEVELS_M):
+            if size <= metres_per_cell:
+                index = i
+        size, level = LEVELS_M[index], self.levels[index] if self.levels else {}
+        x0, x1 = int(e_min // size), int(e_max // size)
+        y0, y1 = int(n_min // size), int(n_max // size)
+        out: list[tuple[float, float, MapPoint]] = []
+        if (x1 - x0 + 1) * (y1 - y0 + 1) < len(level):
+            for x in range(x0, x1 + 1):
+                for y in range(y0, y1 + 1):
+                    bucket = level.get((x, y))
+                    if bucket:
+                        out += bucket
+        else:
+            for (x, y), bucket in level.items():
+                if x0 <= x <= x1 and y0 <= y <= y1:
+                    out += bucket
+        return out
+
+    def near(self, lat: float, lng: float, max_m: float) -> tuple[MapPoint, float] | None:
+        """The nearest point within `max_m` (facilities and sites before grid centres when
+        as near), looking only at the buckets around."""
+        e, n = self.metres(lat, lng)
+        best, best_key = None, None
+        for item in self.visible(e - max_m, e + max_m, n - max_m, n + max_m, 0.0):
+            d = math.hypot(item[0] - e, item[1] - n)
+            if d > max_m:
+                continue
+            key = (round(d, 1), -_PRIORITY.get(item[2].kind, 0))
+            if best_key is None or key < best_key:
+                best, best_key = (item[2], d), key
+        return best

@@ -93,14 +93,16 @@ def write_three_lists(store: RecordStore, path: str | os.PathLike, area: str) ->
 
 
 def three_list_rows(store: RecordStore, area: str, grids: set[str],
-                    areas: _Areas | None = None, analysis=None,
+                    areas: _Areas | None = None, analysis=None, limit: int | None = None,
                     ) -> tuple[dict[str, list[list]], bool]:
     """The three lists as rows (a header row first) for the `grids` below `area`, and whether
-    the coverage analysis ran; the workbook above and the PDF area report print these."""
+    the coverage analysis ran; the workbook above and the PDF area report print these.
+    `limit` stops the resources and projects lists after that many rows (the PDF prints the
+    first rows and counts the rest itself)."""
     areas = areas or _Areas(store)
     needs, coverage_ok = _needs(store, areas, area, grids, analysis)
-    return {"需求清单": needs, "资源清单": _resources(store, areas, grids),
-            "项目清单": _projects(store, areas, grids)}, coverage_ok
+    return {"需求清单": needs, "资源清单": _resources(store, areas, grids, limit),
+            "项目清单": _projects(store, areas, grids, limit)}, coverage_ok
 
 
 def _where(areas: _Areas, grid: str) -> list[str]:
@@ -155,13 +157,16 @@ def _missing_scenes(store: RecordStore, area: str, grids: set[str], analysis=Non
             if g.grid.code in grids}
 
 
-def _resources(store: RecordStore, areas: _Areas, grids: set[str]) -> list[list]:
+def _resources(store: RecordStore, areas: _Areas, grids: set[str],
+               limit: int | None = None) -> list[list]:
     names = ("address", "source_type", "usable_area", "floor_from", "owner_name",
              "ownership_type", "owner_consent", "authority_consent", "structure_condition",
              "fire_condition", "candidate_functions")
     specs = FIELD_INDEX["site"]
     rows: list[list] = [[*WHERE, *(specs[n].zh for n in names), "状态", "记录ID"]]
     for record in iter_records(store, "site", grids=grids):
+        if limit is not None and len(rows) > limit:
+            break
         if record.status == "approved":
             continue  # approved sites are projects now
         rows.append([*_where(areas, record.grid_code or ""),
@@ -170,12 +175,15 @@ def _resources(store: RecordStore, areas: _Areas, grids: set[str]) -> list[list]
     return rows
 
 
-def _projects(store: RecordStore, areas: _Areas, grids: set[str]) -> list[list]:
+def _projects(store: RecordStore, areas: _Areas, grids: set[str],
+              limit: int | None = None) -> list[list]:
     names = ("address", "usable_area", "owner_name", "owner_consent", "authority_consent")
     specs = FIELD_INDEX["site"]
     rows: list[list] = [[*WHERE, *(specs[n].zh for n in names), "目标功能", "服务场景",
                          "审核意见", "记录ID"]]
     for record in iter_records(store, "site", status="approved", grids=grids):
+        if limit is not None and len(rows) > limit:
+            break
         functions = record.data.get("candidate_functions") or []
         scenes = list(dict.fromkeys(BY_CODE[f].scene for f in functions if f in BY_CODE))
         rows.append([*_where(areas, record.grid_code or ""),

@@ -63,8 +63,9 @@ WORDS = {
     "none_near": ("附近无可承载的存量资源", "no idle site nearby could host it"),
     "no_gaps": ("没有服务缺口。", "No gaps."),
     "lists": ("五、三张清单", "5. The three lists"),
-    "lists_note": ("完整列见 fieldapp export --three-lists 导出的工作簿。",
-                   "All columns: the workbook from fieldapp export --three-lists."),
+    "lists_note": ("完整清单(全部行和列)见 fieldapp export --three-lists 导出的工作簿。",
+                   "Every row and column: the workbook from fieldapp export --three-lists."),
+    "lists_cut": ("只印出前 {shown} 行,共 {n} 行。", "The first {shown} of {n} rows."),
     "empty": ("(无)", "(none)"),
     "facilities": ("服务设施", "Facilities"), "sites": ("存量资源", "Sites"),
     "inspections": ("巡查", "Inspections"),
@@ -84,6 +85,10 @@ LIST_COLUMNS = {
     "项目清单": (["网格", "地址", "可用面积", "权属方", "目标功能", "服务场景", "审核意见"],
              [30, 60, 18, 40, 50, 40, 31]),
 }
+
+
+#: Rows of each list printed: the report is for reading; the workbook holds every row.
+LIST_ROWS = 300
 
 
 class AreaReportError(ValueError):
@@ -237,18 +242,24 @@ def write_area_report(store: RecordStore, area: str | None, path: str | os.PathL
     _gaps(pdf, analysis, gaps, grids, lang)
 
     step(0.65, "lists")
-    lists, _ok = three_list_rows(store, area, grids, analysis=analysis)
+    lists, _ok = three_list_rows(store, area, grids, analysis=analysis, limit=LIST_ROWS)
+    sites = sum(n for (kind, _), n in counts.items() if kind == "site")
+    totals = {"需求清单": len(lists["需求清单"]) - 1,
+              "资源清单": sites - counts.get(("site", "approved"), 0),
+              "项目清单": counts.get(("site", "approved"), 0)}
     pdf.add_page(orientation="L")
     pdf.h2(w("lists", lang))
     pdf.note(w("lists_note", lang))
     for title, table in lists.items():
-        pdf.h3(f"{title}({len(table) - 1})")
+        pdf.h3(f"{title}({totals[title]})")
         wanted, widths = LIST_COLUMNS[title]
         index = [table[0].index(h) for h in wanted if h in table[0]]
-        body = [[_cell(r[k]) for k in index] for r in table[1:]]
+        body = [[_cell(r[k]) for k in index] for r in table[1:LIST_ROWS + 1]]
         if body:
-            pdf.grid_table([table[0][k] for k in index], body,
-                           _scaled(widths[:len(index)], pdf.content_width), size=7)
+            pdf.grid_table([table[0][k] for k in index], body, widths[:len(index)], size=7,
+                           max_lines=2)
+            if totals[title] > len(body):
+                pdf.note(w("lists_cut", lang, shown=len(body), n=totals[title]))
         else:
             pdf.note(w("empty", lang))
         pdf.ln(3)
@@ -268,11 +279,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
-
-
-def _scaled(widths: list[float], total: float) -> list[float]:
-    factor = total / sum(widths)
-    return [x * factor for x in widths]
 
 
 def _grid_filter(grids: set[str]) -> tuple[str, list]:
@@ -362,12 +368,11 @@ def _gaps(pdf: ReportPDF, analysis, gaps, grids: set[str], lang: str) -> None:
         return
     rows = []
     for cov, scene in gaps:
-        ranked = [c for c in analysis.candidates(cov.grid.code, scene) if c.site.grid in grids]
+        best = analysis.best_candidate(cov.grid.code, scene, grids)
         name = cov.grid.name or cov.grid.code
-        if not ranked:
+        if best is None:
             rows.append([name, BY_CODE[scene].label(lang), w("none_near", lang), "", "", ""])
             continue
-        best = ranked[0]
         where = "-" if best.distance_m is None else f"{best.distance_m:.0f} m"
         rows.append([name, BY_CODE[scene].label(lang), best.site.title or best.site.id[:8],
                      f"{best.score:+d}", where, best.reason(lang)])

@@ -76,6 +76,7 @@ class ReportPDF(FPDF):
         self.set_title(title)
         self.set_creator("fieldapp")
         self.set_lang("zh-CN" if lang == "zh" else "en")
+        self._widths: dict[float, dict[str, float]] = {}
 
     @property
     def content_width(self) -> float:
@@ -191,19 +192,83 @@ class ReportPDF(FPDF):
                         flush()
                 flush()
 
-    def grid_table(self, headers: Sequence[str], rows: Sequence[Sequence[str]],
+    def text_width(self, text: str) -> float:
+        """Width in mm at the current size, from a per-character cache (fpdf2's own measure
+        costs tens of µs a call; a district's tables have tens of thousands of cells)."""
+        cache = self._widths.setdefault(self.font_size_pt, {})
+        total = 0.0
+        for ch in text:
+            w = cache.get(ch)
+            if w is None:
+                w = cache[ch] = self.get_string_width(ch)
+            total += w
+        return total
+
+    def wrap(self, text: str, width: float, max_lines: int) -> list[str]:
+        """`text` broken by character into lines of at most `width` mm; the last of
+        `max_lines` ends with an ellipsis when text is left over."""
+        lines, line, used = [], [], 0.0
+        cache = self._widths.setdefault(self.font_size_pt, {})
+        for ch in " ".join(str(text).split()):
+            w = cache.get(ch)
+            if w is None:
+                w = cache[ch] = self.get_string_width(ch)
+            if used + w > width and line:
+                lines.append("".join(line))
+                if len(lines) == max_lines:
+                    last = lines[-1]
+                    while last and self.text_width(last + "…") > width:
+                        last = last[:-1]
+                    lines[-1] = last + "…"
+                    return lines
+                line, used = [], 0.0
+            line.append(ch)
+            used += w
+        if line:
+            lines.append("".join(line))
+        return lines or [""]
+
+    def grid_table(self, headers: Sequence[str], rows: Sequence[Sequence[object]],
                    widths: Sequence[float], size: float = 8.5,
-                   align: Sequence[str] | None = None) -> None:
-        """A table with its heading row repeated on every page."""
-        heading = FontFace(color=(255, 255, 255), fill_color=ACCENT)
+                   align: Sequence[str] | None = None, max_lines: int = 3) -> None:
+        """A table with its heading row repeated on every page; cells wrap by character up
+        to `max_lines` lines. Drawn with plain text and rectangles (fpdf2's table() takes
+        milliseconds a cell, far too slow for a district's lists)."""
+        widths = [w * self.content_width / sum(widths) for w in widths]
+        align = list(align or ["LEFT"] * len(widths))
+        pad, line_h = 1.0, size * 0.42
         with self.local_context(font_size_pt=size):
-            with self.table(col_widths=list(widths), width=self.content_width,
-                            line_height=size * 0.5, headings_style=heading,
-                            wrapmode=WrapMode.CHAR, text_align=tuple(align or ["LEFT"] *
-                                                                     len(widths)),
-                            repeat_headings=1, borders_layout="SINGLE_TOP_LINE",
-                            cell_fill_color=(246, 248, 251), cell_fill_mode="ROWS",
-                            padding=(0.6, 1.0)) as table:
-                table.row([str(h) for h in headers])
-                for cells in rows:
-                    table.row(["" if c is None else str(c) for c in cells])
+            def draw_row(cells: Sequence[object], heading: bool, shade: bool) -> None:
+                wrapped = [self.wrap("" if c is None else str(c), w - 2 * pad, max_lines)
+                           for c, w in zip(cells, widths, strict=False)]
+                height = max(len(lines) for lines in wrapped) * line_h + 1.2
+                if self.get_y() + height > self.h - self.b_margin:
+                    self.add_page(orientation=self.cur_orientation)
+                    if not heading:
+                        draw_row(headers, True, False)
+                y = self.get_y()
+                if heading or shade:
+                    with self.local_context(fill_color=ACCENT if heading else (246, 248, 251)):
+                        self.rect(self.l_margin, y, sum(widths), height, style="F")
+                x = self.l_margin
+                colour = (255, 255, 255) if heading else INK
+                with self.local_context(text_color=colour):
+                    for lines, width, how in zip(wrapped, widths, align, strict=False):
+                        for n, line in enumerate(lines):
+                            if how == "RIGHT":
+                                tx = x + width - pad - self.text_width(line)
+                            elif how == "CENTER":
+                                tx = x + (width - self.text_width(line)) / 2
+                            else:
+                                tx = x + pad
+                            self.text(tx, y + 0.6 + (n + 0.78) * line_h, line)
+                        x += width
+                self.set_y(y + height)
+
+            draw_row(headers, True, False)
+            for index, cells in enumerate(rows):
+                draw_row(cells, False, index % 2 == 1)
+            with self.local_context(draw_color=RULE, line_width=0.2):
+                self.line(self.l_margin, self.get_y(), self.l_margin + sum(widths),
+                          self.get_y())
+        self.set_x(self.l_margin)

@@ -42,31 +42,40 @@ def draw_map(pdf: ReportPDF, layers: MapLayers, height: float, radius_of, lang: 
                 for ring in rings:
                     if len(ring) >= 3:
                         pdf.polygon([at(lat, lng) for lat, lng in ring], style="D")
+        # Grouped by colour: one graphics state per group, not one per mark (a district
+        # has thousands of marks and each state change costs as much as the mark).
+        by_scene: dict[str, list[tuple[float, float]]] = {}
         for f in layers.facilities:
             scene = only_scene if only_scene in f.scenes else (None if only_scene else f.scene)
-            if not scene:
-                continue
+            if scene:
+                by_scene.setdefault(scene, []).append(at(f.lat, f.lng))
+        for scene, points in by_scene.items():
             colour = SCENE_COLOURS.get(scene, (80, 80, 80))
-            x, y = at(f.lat, f.lng)
             r = frame.units(radius_of(scene))
             with pdf.local_context(fill_color=colour, fill_opacity=0.07, draw_color=colour,
                                    stroke_opacity=0.35, line_width=0.15):
-                pdf.circle(x, y, r, style="DF")
-        for g in layers.grids:
-            x, y = at(g.lat, g.lng)
-            with pdf.local_context(draw_color=GRID_COLOUR, line_width=0.2):
+                for x, y in points:
+                    pdf.circle(x, y, r, style="DF")
+        with pdf.local_context(draw_color=GRID_COLOUR, line_width=0.2):
+            for g in layers.grids:
+                x, y = at(g.lat, g.lng)
                 pdf.line(x - 0.9, y, x + 0.9, y)
                 pdf.line(x, y - 0.9, x, y + 0.9)
+        by_status: dict[str, list[tuple[float, float]]] = {}
         for s in layers.sites:
-            x, y = at(s.lat, s.lng)
-            with pdf.local_context(fill_color=STATUS_COLOURS.get(s.status, (90, 90, 90))):
-                pdf.rect(x - 0.6, y - 0.6, 1.2, 1.2, style="F")
+            by_status.setdefault(s.status, []).append(at(s.lat, s.lng))
+        for status, points in by_status.items():
+            with pdf.local_context(fill_color=STATUS_COLOURS.get(status, (90, 90, 90))):
+                for x, y in points:
+                    pdf.rect(x - 0.6, y - 0.6, 1.2, 1.2, style="F")
+        dots: dict[str, list[tuple[float, float]]] = {}
         for f in layers.facilities:
-            x, y = at(f.lat, f.lng)
-            colour = SCENE_COLOURS.get(f.scene, (80, 80, 80))
-            with pdf.local_context(fill_color=colour, draw_color=(255, 255, 255),
-                                   line_width=0.15):
-                pdf.circle(x, y, 0.85, style="DF")
+            dots.setdefault(f.scene, []).append(at(f.lat, f.lng))
+        for scene, points in dots.items():
+            with pdf.local_context(fill_color=SCENE_COLOURS.get(scene, (80, 80, 80)),
+                                   draw_color=(255, 255, 255), line_width=0.15):
+                for x, y in points:
+                    pdf.circle(x, y, 0.85, style="DF")
     _scale_bar(pdf, frame, x0 + 4, y0 + height - 5)
     pdf.set_xy(x0, y0 + height + 1.5)
     _legend(pdf, layers, lang, only_scene)

@@ -22,7 +22,14 @@ from textual.widgets import Static
 
 from fieldapp.domain.catalog import BY_CODE, scene_of
 from fieldapp.domain.choices import RECORD_KIND, STATUS
-from fieldapp.domain.mapview import SCENE_COLOURS, MapLayers, MapPoint, layers_from, nearest
+from fieldapp.domain.mapview import (
+    SCENE_COLOURS,
+    MapLayers,
+    MapPoint,
+    PointIndex,
+    layers_from,
+    nearest,
+)
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.map_canvas import (
@@ -34,6 +41,7 @@ from fieldapp.ui.widgets.map_canvas import (
     SITE,
     STATUS_STYLES,
     MapCanvas,
+    build_index,
 )
 from fieldapp.ui.widgets.status_bar import StatusBar
 
@@ -44,6 +52,7 @@ CLOSE_CELLS = 2.5  # how near (in cells) a record must be to the cursor to be "n
 @dataclass
 class MapLoaded(Message):
     layers: MapLayers
+    index: PointIndex
     area_name: str
     radius_m: dict[str, float]
     candidates: list[tuple[str, str, float | None]]  # (title, reason, metres) for a gap
@@ -126,7 +135,8 @@ class MapScreen(BaseScreen):
         if self.gap is not None:
             candidates, centre = self._gap_candidates(inputs, norms, grids)
         radius = {scene: norms.radius(scene) for scene in SCENE_COLOURS}
-        self.post_message(MapLoaded(layers, name, radius, candidates, centre))
+        self.post_message(MapLoaded(layers, build_index(layers), name, radius, candidates,
+                                    centre))
 
     def _gap_candidates(self, inputs, norms, grids) -> tuple[list, tuple[float, float] | None]:
         from fieldapp.domain.coverage import analyse
@@ -145,7 +155,7 @@ class MapScreen(BaseScreen):
     def show(self, message: MapLoaded) -> None:
         self.loaded = message
         canvas = self.query_one(MapCanvas)
-        canvas.set_layers(message.layers)
+        canvas.set_layers(message.layers, message.index)
         self.query_one("#map-title", Static).update(t("map_title", self.lang,
                                                       area=message.area_name))
         focus = None
@@ -203,8 +213,7 @@ class MapScreen(BaseScreen):
         lang, frame = self.lang, canvas.frame
         lat, lng = frame.lat, frame.lng
         layers = self.loaded.layers
-        found = nearest([*layers.facilities, *layers.sites, *layers.grids], lat, lng,
-                        max_m=frame.metres(CLOSE_CELLS))
+        found = canvas.index.near(lat, lng, frame.metres(CLOSE_CELLS))
         self.near = found[0] if found else None
         canvas.highlight = self.near
         canvas.circles = []
