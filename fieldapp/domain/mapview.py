@@ -203,10 +203,11 @@ class PointIndex:
 
     def visible(self, e_min: float, e_max: float, n_min: float, n_max: float,
                 metres_per_cell: float) -> list[tuple[float, float, MapPoint]]:
-        """Points to draw in the box (metres), coarsest level whose buckets fit in a cell."""
+        """Points to draw in the box (metres), from the coarsest level whose buckets fit in a
+        terminal cell (a cell is `metres_per_cell` wide and twice that tall)."""
         index = 0
         for i, size in enumerate(LEVELS_M):
-            if size <= metres_per_cell:
+            if size <= 2 * metres_per_cell:
                 index = i
         size, level = LEVELS_M[index], self.levels[index] if self.levels else {}
         x0, x1 = int(e_min // size), int(e_max // size)
