@@ -141,7 +141,7 @@ def test_point_index_shows_what_a_view_can_hold():
     index = PointIndex(points, (31.2, 121.44))
     fine = index.visible(-500, 500, -500, 500, 10.0)
     assert len(fine) == 101  # every point near the origin, none far away
-    coarse = index.visible(-5000, 5000, -5000, 5000, LEVELS_M[2])
+    coarse = index.visible(-5000, 5000, -5000, 5000, LEVELS_M[4])
     assert [p.id for *_, p in coarse] == ["f"]  # one per bucket, the facility first
     found = index.near(31.2005, 121.44, 30)
     assert found[0].id == "f" and found[1] < 1

@@ -164,31 +164,32 @@ def nearest(points: list[MapPoint], lat: float, lng: float,
     return best, best_d
 
 
-#: Bucket sizes (metres) of the point index, finest first.
-LEVELS_M = (50.0, 200.0, 800.0, 3200.0, 12800.0)
+#: Bucket sizes (metres) of the point index, finest first, each twice the one before.
+LEVELS_M = tuple(25.0 * 2 ** i for i in range(10))  # 25 m … 12.8 km
 _PRIORITY = {"facility": 3, "site": 2, "grid": 1}
 
 
 class PointIndex:
     """Points by metres east/north of an origin, bucketed at several sizes so that a view
-    looks at what it can show, not at every point: at a fine zoom every point of the buckets
-    in view; zoomed out, one point per bucket (a facility before a site before a grid centre)
-    where a terminal cell would hold several anyway. Built once off the UI thread."""
+    looks at what it can show, not at every point: close in, every point of the buckets in
+    view; farther out, one point per bucket of about a cell (a facility before a site before
+    a grid centre), since a terminal cell shows one mark anyway. Built once off the UI
+    thread."""
 
     def __init__(self, points: list[MapPoint], origin: tuple[float, float]) -> None:
         self.origin = origin
         self.k = METRES_PER_DEG_LAT * math.cos(math.radians(origin[0]))
         self.count = len(points)
-        self.levels: list[dict[tuple[int, int], list[tuple[float, float, MapPoint]]]] = []
         placed = [(*self.metres(p.lat, p.lng), p) for p in points]
-        finest: dict[tuple[int, int], list[tuple[float, float, MapPoint]]] = {}
         size = LEVELS_M[0]
+        every: dict[tuple[int, int], list[tuple[float, float, MapPoint]]] = {}
         for item in placed:
-            finest.setdefault((int(item[0] // size), int(item[1] // size)), []).append(item)
-        for bucket in finest.values():  # drawn last on top: facilities over sites over grids
+            every.setdefault((int(item[0] // size), int(item[1] // size)), []).append(item)
+        for bucket in every.values():  # drawn last on top: facilities over sites over grids
             bucket.sort(key=lambda item: _PRIORITY.get(item[2].kind, 0))
-        self.levels.append(finest)
-        for size in LEVELS_M[1:]:
+        self.every = every
+        self.levels: list[dict[tuple[int, int], list[tuple[float, float, MapPoint]]]] = []
+        for size in LEVELS_M:
             level: dict[tuple[int, int], list[tuple[float, float, MapPoint]]] = {}
             for item in placed:
                 key = (int(item[0] // size), int(item[1] // size))
@@ -203,13 +204,15 @@ class PointIndex:
 
     def visible(self, e_min: float, e_max: float, n_min: float, n_max: float,
                 metres_per_cell: float) -> list[tuple[float, float, MapPoint]]:
-        """Points to draw in the box (metres), from the coarsest level whose buckets fit in a
-        terminal cell (a cell is `metres_per_cell` wide and twice that tall)."""
-        index = 0
-        for i, size in enumerate(LEVELS_M):
-            if size <= 2 * metres_per_cell:
-                index = i
-        size, level = LEVELS_M[index], self.levels[index] if self.levels else {}
+        """Points to draw in the box (metres) at `metres_per_cell` (a cell is that wide and
+        twice that tall): every point when buckets are smaller than half a cell, else one
+        per bucket of the coarsest size that fits in a cell."""
+        if 2 * metres_per_cell < LEVELS_M[0]:
+            size, level = LEVELS_M[0], self.every
+        else:
+            index = max(i for i, size in enumerate(LEVELS_M)
+                        if size <= 2 * metres_per_cell or i == 0)
+            size, level = LEVELS_M[index], self.levels[index]
         x0, x1 = int(e_min // size), int(e_max // size)
         y0, y1 = int(n_min // size), int(n_max // size)
         out: list[tuple[float, float, MapPoint]] = []
