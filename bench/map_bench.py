@@ -16,15 +16,16 @@ from bench.common import Row, median, ms, percentile
 KEYS = ["right", "down", "left", "up", "plus", "minus"] * 5
 
 
-def _measure(data_dir: Path) -> tuple[list[float], int, float]:
+def _measure(data_dir: Path) -> tuple[list[float], list[float], int, float]:
     from fieldapp.context import AppContext
     from fieldapp.ui.app import FieldApp
     from fieldapp.ui.screens.map import MapScreen
     from fieldapp.ui.widgets.map_canvas import MapCanvas
 
-    async def run() -> tuple[list[float], int, float]:
+    async def run() -> tuple[list[float], list[float], int, float]:
         app = FieldApp(AppContext.create(str(data_dir)))
         samples: list[float] = []
+        cpu: list[float] = []
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(0.5)
             opened = time.perf_counter()
@@ -50,13 +51,14 @@ def _measure(data_dir: Path) -> tuple[list[float], int, float]:
                         canvas.call_after_refresh(lambda: drawn.append(time.perf_counter()))
 
                     canvas.redraw = timed_redraw
-                    start = time.perf_counter()
+                    start, cpu_start = time.perf_counter(), time.process_time()
                     await pilot.press(key)
                     while not drawn and time.perf_counter() - start < 5:
                         await asyncio.sleep(0.001)
                     canvas.redraw = original
                     samples.append((drawn[0] if drawn else time.perf_counter()) - start)
-        return samples, points, load
+                    cpu.append(time.process_time() - cpu_start)
+        return samples, cpu, points, load
 
     return asyncio.run(run())
 
@@ -64,9 +66,10 @@ def _measure(data_dir: Path) -> tuple[list[float], int, float]:
 def rows(store, work: Path, args) -> list[Row]:
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data_dir = Path(store.conn.execute("PRAGMA database_list").fetchone()[2]).parent
-    samples, points, load = _measure(data_dir)
+    samples, cpu, points, load = _measure(data_dir)
     p95 = percentile(samples, 95)
     return [Row(f"map: key → redrawn ({points:,} points on the map, pan/zoom, {len(samples)} "
-                f"keys, city and street view)", f"median {ms(median(samples))}, p95 {ms(p95)}",
+                f"keys, city and street view)", f"median {ms(median(samples))}, p95 {ms(p95)} "
+                f"(CPU median {ms(median(cpu))}, p95 {ms(percentile(cpu, 95))})",
                 f"opening the map (read in a worker) {load:.1f} s", "p95 < 100 ms",
                 p95 < 0.100)]

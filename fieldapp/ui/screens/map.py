@@ -89,6 +89,7 @@ class MapScreen(BaseScreen):
         self.gap = gap
         self.loaded: MapLoaded | None = None
         self.near: MapPoint | None = None
+        self._near_shown = ""
 
     def compose(self) -> ComposeResult:
         yield Static(t("map", self.lang), id="map-title", classes="screen-title")
@@ -232,7 +233,10 @@ class MapScreen(BaseScreen):
         if not layers.points():
             info = t("map_nothing", lang)
         self.query_one("#map-info", Static).update(info)
-        self.query_one("#map-near", Static).update(self._near_text(found))
+        near = self._near_text(found)
+        if near.plain != self._near_shown:  # re-laying out the side panel costs more than
+            self._near_shown = near.plain   # drawing the map: only when it changed
+            self.query_one("#map-near", Static).update(near)
 
     def _near_text(self, found) -> Text:
         lang = self.lang
@@ -262,6 +266,7 @@ class MapScreen(BaseScreen):
 
     async def relabel(self) -> None:
         self.shown_lang = self.lang
+        self._near_shown = ""
         self.query_one("#map-title", Static).update(t("map_title", self.lang, area=(
             self.loaded.area_name if self.loaded else "")))
         self.relabel_side()
