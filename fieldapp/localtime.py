@@ -68,6 +68,14 @@ def parse(value: str | datetime | None) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+def latest(*values: str | None) -> str:
+    """The latest of some stored timestamps ("" if none): e.g. a sync report's time against
+    the one read from the settings a moment earlier."""
+    known = [(parse(v), v) for v in values if v]
+    known = [(dt, v) for dt, v in known if dt is not None]
+    return max(known)[1] if known else ""
+
+
 def local(value: str | datetime | None) -> datetime | None:
     dt = parse(value)
     return None if dt is None else dt.astimezone(display_zone())

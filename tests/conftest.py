@@ -12,6 +12,10 @@ from fieldapp.demo import demo_areas
 from fieldapp.store.db import connect
 from fieldapp.store.records import RecordStore
 
+# Times are shown in local time; tests (and their snapshots) read them in Shanghai's, whatever
+# the machine's own zone is (fieldapp.localtime reads this at its first use, in a test).
+os.environ.setdefault("FIELDAPP_TZ", "Asia/Shanghai")
+
 GRID = "310104003001G01"  # 天平路街道, a demo grid
 
 

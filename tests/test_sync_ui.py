@@ -3,7 +3,7 @@ entries with their reason, a conflict resolved side by side, and "sync now" send
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, RadioButton, RadioSet, Static
 
 from fieldapp.ui.screens.sync import ConflictScreen, SyncScreen
 from sync import conflicts
@@ -42,8 +42,17 @@ async def test_sync_screen_shows_refusals_and_resolves_a_conflict(registry, lapt
         table.focus()
         await pilot.press("enter")
         dialog = await wait_for_screen(pilot, ConflictScreen)
-        dialog.query_one("#choice-usable_area", Select).value = "value"
+        choice = dialog.query_one("#choice-usable_area", RadioSet)
+        labels = [str(b.label) for b in choice.query(RadioButton)]
+        assert labels[0].startswith("本机: ") and labels[0].endswith("㎡")  # values as read
+        assert choice.pressed_button is None  # nothing chosen for the user
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConflictScreen)  # refused until each field is chosen
+        assert "请为每个字段选择" in text_of(dialog.query_one("#conflict-error", Static))
         dialog.query_one("#value-usable_area", Input).value = "abc"
+        await pilot.pause()
+        assert choice.pressed_button.id == "value"  # typing a value picks it
         await pilot.click("#save")
         await settle(pilot)
         assert "可用面积" in text_of(dialog.query_one("#conflict-error", Static))  # stays open

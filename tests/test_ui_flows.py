@@ -351,7 +351,7 @@ async def test_sync_status_reported_before_start_and_from_a_thread(demo):
         # The home screen recounts after a sync; the outbox, not the report, has the last word.
         assert app.sync_status == "online"
         assert app.pending == open_store(demo).pending_count()
-        assert "2026-01-02 03:04" in text_of(app.screen.query_one("#home-sync"))
+        assert "2026-01-02 11:04" in text_of(app.screen.query_one("#home-sync"))
 
 
 async def test_language_switch_in_a_form_keeps_what_was_typed(demo):

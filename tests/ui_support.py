@@ -109,3 +109,75 @@ async def wait_until(pilot, predicate, timeout: float = 15.0) -> None:
             raise AssertionError("condition never held")
         await pilot.pause(0.05)
         waited += 0.05
+
+
+class MainThreadWrites:
+    """Every SQLite connection opened while this is active refuses a write made on the main
+    (UI) thread and remembers it: the UI must write only through its writer thread. It also
+    times every statement the main thread runs (`slowest`): a read there must never wait.
+
+    Enter it before the app is made, so the app's own connections are watched too. A test's
+    own setup writes on the main thread go inside `allowed()`.
+    """
+
+    def __init__(self) -> None:
+        self.offences: list[str] = []
+        self.slowest = 0.0  # seconds, the longest statement run on the main thread
+        self._allowed = 0
+        self._real_connect = None
+
+    def _authorize(self, action, arg1, arg2, db_name, source):  # noqa: ANN001
+        import sqlite3
+        import threading
+
+        writes = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
+        if action in writes and db_name != "temp" and not self._allowed \
+                and threading.current_thread() is threading.main_thread():
+            self.offences.append(f"{action} on {arg1}")
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    def __enter__(self) -> MainThreadWrites:
+        import sqlite3
+        import threading
+        import time
+
+        self._real_connect = real = sqlite3.connect
+        guard = self
+
+        class TimedConnection(sqlite3.Connection):
+            def execute(self, *args, **kwargs):  # noqa: ANN002,ANN003
+                if threading.current_thread() is not threading.main_thread():
+                    return super().execute(*args, **kwargs)
+                started = time.perf_counter()
+                try:
+                    return super().execute(*args, **kwargs)
+                finally:
+                    guard.slowest = max(guard.slowest, time.perf_counter() - started)
+
+        def connect(*args, **kwargs):
+            kwargs.setdefault("factory", TimedConnection)
+            conn = real(*args, **kwargs)
+            conn.set_authorizer(self._authorize)
+            return conn
+
+        sqlite3.connect = connect
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import sqlite3
+
+        sqlite3.connect = self._real_connect
+
+    def allowed(self):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def scope():
+            self._allowed += 1
+            try:
+                yield
+            finally:
+                self._allowed -= 1
+
+        return scope()

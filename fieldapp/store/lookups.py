@@ -31,6 +31,28 @@ def grids(conn: sqlite3.Connection) -> list[Grid]:
     return [Grid(r[0], r[1]) for r in rows]
 
 
+def has_grids(conn: sqlite3.Connection) -> bool:
+    """False on a new laptop: no area table until the first sync (or the demo)."""
+    return conn.execute("SELECT 1 FROM area WHERE level = 'grid' LIMIT 1").fetchone() is not None
+
+
+def streets_and_grids(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(code, name, level) of every street and grid, in code order (each grid under its
+    street), for the lists' area filter."""
+    return [tuple(r) for r in conn.execute(
+        "SELECT code, name, level FROM area WHERE level IN ('street', 'grid') ORDER BY code")]
+
+
+def titles(conn: sqlite3.Connection, record_ids: list[str]) -> dict[str, str]:
+    """{id: title} for the records that exist (deleted ones too), in chunks SQLite accepts."""
+    out: dict[str, str] = {}
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        out.update(conn.execute(f"SELECT id, title FROM record WHERE id IN ({marks})", chunk))
+    return out
+
+
 def grid_names(conn: sqlite3.Connection, codes: list[str]) -> dict[str, str]:
     if not codes:
         return {}

@@ -1,8 +1,10 @@
 """The Textual application: wires screens together and nothing else.
 
 Three modes, each with its own screen stack: home, sites and facilities. Forms, details and
-dialogs are pushed on top. Database reads run in thread workers on a second connection
-(`reading()`); the UI thread keeps its own connection for the small writes a save makes.
+dialogs are pushed on top. One data path: reads run in thread workers on the store's read
+connections (`reading()`; the UI thread's own connection only reads small things); every write
+goes through the one writer (`write()`, fieldapp/ui/writer.py), which answers with `Saved` or
+`SaveFailed`. No SQL here or in the screens: queries live in fieldapp/store.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from textual.screen import ModalScreen
 
 from fieldapp.context import AppContext
 from fieldapp.i18n import norm_lang, other_lang
-from fieldapp.store import sync_state
+from fieldapp.localtime import latest
+from fieldapp.store import lookups, sync_state
 from fieldapp.store.db import connect
 from fieldapp.store.records import Record, RecordStore
 from fieldapp.ui.commands import FieldCommands
 from fieldapp.ui.i18n import t
 from fieldapp.ui.messages import PendingCounted, SyncStatusChanged
 from fieldapp.ui.screens.home import HomeScreen
+from fieldapp.ui.writer import Job, Saved, SaveFailed, Writer
 
 # Only the home screen is imported up front: the others (and their widgets, TextArea and
 # SelectionList among them) load when first opened, which keeps start-up short.
@@ -89,6 +93,7 @@ class FieldApp(App):
         self._read_locks: dict[str, threading.Lock] = {}
         self._areas: list[tuple[str, str]] | None = None
         self._early_status: SyncStatusChanged | None = None
+        self.writer = Writer(ctx.open_store, fallback=self)
         self.warmed = False
         self.search_pending = False
         self.search_typed = ""
@@ -109,14 +114,35 @@ class FieldApp(App):
                     self.store.device_id)
             yield reader
 
+    def write(self, job: Job, *, what: str, reply_to=None) -> int:  # noqa: ANN001
+        """Queue a write as the current user; `reply_to` (or the app) gets Saved/SaveFailed."""
+        return self.writer.submit(job, what=what, reply_to=reply_to, user=self.store.user,
+                                  role=self.store.role)
+
+    def on_saved(self, message: Saved) -> None:
+        """Every committed write ends here too (screens let the message bubble): what waits
+        to sync may have changed."""
+        if message.what == "switch_user":
+            self.on_user_switched(message.result)
+        if message.what != "setting":
+            self.refresh_pending()
+
+    def on_save_failed(self, message: SaveFailed) -> None:
+        """A failure no screen took care of (screens that show it themselves stop it)."""
+        self.notify(message.reason(self.lang), severity="error", timeout=10)
+
+    def close_writer(self) -> None:
+        self.writer.close()
+
+    def on_unmount(self) -> None:
+        # Screens have unmounted (a form has queued its last keystrokes): let them land.
+        self.close_writer()
+
     def area_options(self) -> list[tuple[str, str]]:
         """Streets and their grids for filters, each grid under its street."""
         if self._areas is None:
-            rows = self.store.conn.execute(
-                "SELECT code, name, level FROM area WHERE level IN ('street', 'grid') "
-                "ORDER BY code").fetchall()
             self._areas = [(name if level == "street" else f"  {name}", code)
-                           for code, name, level in rows]
+                           for code, name, level in lookups.streets_and_grids(self.store.conn)]
         return self._areas
 
     def grid_name(self, code: str | None) -> str:
@@ -126,6 +152,7 @@ class FieldApp(App):
         return names.get(code or "", "")
 
     def on_mount(self) -> None:
+        self.refresh_pending()
         self.set_interval(5, self.refresh_pending)
         if self._early_status is not None:
             self.post_message(self._early_status)
@@ -149,7 +176,8 @@ class FieldApp(App):
     def on_pending_counted(self, message: PendingCounted) -> None:
         self.pending = message.pending
         self.conflicts = message.conflicts
-        self.last_sync_at = message.last_sync_at or ""
+        # A report the writer has not stored yet is newer than what the count read.
+        self.last_sync_at = latest(self.last_sync_at, message.last_sync_at)
 
     def set_sync_status(self, status: str, pending: int | None = None,
                         last_sync_at: str | None = None) -> None:
@@ -169,8 +197,9 @@ class FieldApp(App):
         if message.pending is not None:
             self.pending = message.pending
         if message.last_sync_at:
-            self.store.set_setting("last_sync_at", message.last_sync_at)
-            self.last_sync_at = message.last_sync_at
+            last = message.last_sync_at
+            self.write(lambda store: store.set_setting("last_sync_at", last), what="setting")
+            self.last_sync_at = last
             self.refresh_pending()  # a cycle may have brought conflicts
             if isinstance(self.screen, HomeScreen):
                 self.screen.reload()
@@ -297,17 +326,16 @@ class FieldApp(App):
         """Make `name` the current user: every later save is recorded under them, and the
         background sync restarts with their credential."""
         from sync import credentials
-        from sync.client import SyncError
 
-        try:
-            credentials.switch(self.ctx.config_dir, self.store, name)
-        except SyncError as exc:
-            self.notify(exc.message(self.lang), severity="error")
-            return
-        for reader in self._readers.values():
-            reader.user, reader.role = self.store.user, self.store.role
+        config_dir = self.ctx.config_dir
+        self.write(lambda store: credentials.switch(config_dir, store, name),
+                   what="switch_user")
+
+    def on_user_switched(self, entry: dict) -> None:
+        for store in (self.store, *self._readers.values()):
+            store.user, store.role = entry["user"], entry.get("role") or "worker"
         self.restart_background_sync()
-        self.notify(t("user_switched", self.lang, name=name))
+        self.notify(t("user_switched", self.lang, name=entry["user"]))
         self.refresh_pending()
         if isinstance(self.screen, HomeScreen):
             self.screen.reload()
@@ -344,7 +372,8 @@ class FieldApp(App):
     def action_switch_lang(self) -> None:
         self.lang = other_lang(self.lang)
         self.ctx.lang = self.lang
-        self.store.set_setting("lang", self.lang)
+        lang = self.lang
+        self.write(lambda store: store.set_setting("lang", lang), what="setting")
         self.notify(t("lang_switched", self.lang))
         relabel = getattr(self.screen, "relabel", None)
         if relabel:

@@ -84,8 +84,13 @@ W = words(**{
     "saved_draft": ("已存为草稿", "Saved as draft"),
     "submitted": ("已提交", "Submitted"),
     "fix_errors": ("有 {n} 处需要修改,见红字", "{n} field(s) need fixing, see the red text"),
-    "not_complete": ("还不能提交: {n} 处未填或有误",
-                     "Cannot submit yet: {n} field(s) missing or wrong"),
+    "not_complete": ("未提交: 还有 {n} 处未填或有误,见红字。输入已暂存,不会丢失",
+                     "Not submitted: {n} field(s) missing or wrong, see the red text. "
+                     "Your input is kept."),
+    "not_saved_fix": ("未保存: 有 {n} 处需要修改,见红字。输入已暂存,不会丢失",
+                      "Not saved: {n} field(s) need fixing, see the red text. "
+                      "Your input is kept."),
+    "saving": ("正在保存…", "Saving…"),
     "autosaved": ("已自动暂存", "Autosaved"),
     "kept_unsaved": ("未保存的输入已暂存,下次打开可恢复",
                      "Unsaved input kept; you can restore it next time"),
@@ -214,6 +219,21 @@ W = words(**{
                      "上次同步 {last}", "User {user} · waiting {pending} · refused {parked} · "
                      "conflicts {conflicts} · last sync {last}"),
     "sync_result": ("同步结果: {text}", "Sync: {text}"),
+    "col_seq": ("序号", "#"),
+    "col_op": ("操作", "Change"),
+    "col_record": ("记录", "Record"),
+    "col_state": ("状态", "State"),
+    "col_reason": ("被拒原因", "Why refused"),
+    "col_fields": ("冲突字段", "Fields in conflict"),
+    "next_table": ("切换表格", "Next table"),
+    "discard_confirm": ("放弃第 {seq} 项修改?它不会再发送,本机恢复为服务器上的内容。",
+                        "Discard change #{seq}? It will not be sent again, and this laptop "
+                        "goes back to the registry's copy."),
+    "keep_mine": ("按本机处理", "Do as this laptop did"),
+    "take_theirs": ("按服务器处理", "Do as the registry has it"),
+    "new_value_hint": ("输入新值(输入即选中“新值”)", "Type a new value (typing picks it)"),
+    "choose_each": ("请为每个字段选择: 本机 / 对方 / 新值,然后按 Ctrl+S 保存",
+                    "Choose for each field: mine / theirs / a new value, then Ctrl+S to save"),
     # coverage screen (fieldapp/ui/screens/coverage.py)
     "cov_title": ("15分钟社区生活圈 覆盖分析", "15-minute life circle coverage"),
     "cov_grid": ("网格", "Grid"),

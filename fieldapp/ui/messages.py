@@ -16,6 +16,7 @@ class HomeLoaded(Message):
     grids: list[tuple[str, str, int]]  # code, name, records
     returned: list[Record]
     has_areas: bool = True  # False on a new laptop: no grids to choose until the first sync
+    last_sync_at: str = ""
 
 
 @dataclass

@@ -2,8 +2,9 @@
 one with a file picker that starts in the Pictures folder, opening with the system viewer
 (fetched from the registry first when this laptop has only the metadata), and removing.
 
-File copies, fetches and reads run in thread workers on their own SQLite connection, so a
-20 MB photo off a slow card never freezes the screen.
+Adding and removing go through the app's writer (off the UI thread, one write at a time);
+reads and fetches run in thread workers, so a 20 MB photo off a slow card never freezes the
+screen.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fieldapp.store.records import RecordStore
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.status_bar import StatusBar
+from fieldapp.ui.writer import Saved, SaveFailed
 
 
 def start_folder() -> Path:
@@ -148,11 +150,8 @@ class AttachmentsScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, group="attachments")
     def load(self, note: str = "") -> None:
-        store = self._store()
-        try:
+        with self.app.reading() as store:
             items = att.list_for(store, self.record_id)
-        finally:
-            store.conn.close()
         self.post_message(AttachmentsLoaded(items, note))
 
     @on(AttachmentsLoaded)
@@ -188,21 +187,29 @@ class AttachmentsScreen(BaseScreen):
 
         self.app.push_screen(FilePickerModal(self.lang), chosen)
 
-    @work(thread=True, group="attachments-write")
     def add_file(self, path: str, caption: str) -> None:
-        store = self._store()
-        try:
-            item = att.attach(store, self.record_id, path, caption=caption,
-                              data_dir=self.app.ctx.data_dir)
-        except att.AttachmentError as exc:
-            self.app.call_from_thread(self.say, exc.message(self.lang), True)
-            return
-        finally:
-            store.conn.close()
-        note = t("att_added", self.lang, name=item.name)
-        if item.downscaled:  # the user sees what was sent: the smaller copy
-            note += " · " + item.resize_note(self.lang)
-        self.load(note)
+        record_id, data_dir = self.record_id, self.app.ctx.data_dir
+        self.app.write(lambda store: att.attach(store, record_id, path, caption=caption,
+                                                data_dir=data_dir),
+                       what="attach", reply_to=self)
+
+    @on(Saved)
+    def _written(self, message: Saved) -> None:
+        if message.what == "attach":
+            item = message.result
+            note = t("att_added", self.lang, name=item.name)
+            if item.downscaled:  # the user sees what was sent: the smaller copy
+                note += " · " + item.resize_note(self.lang)
+            self.load(note)
+        elif message.what == "detach":
+            self.load(t("att_removed", self.lang, name=message.result))
+
+    @on(SaveFailed)
+    def _refused(self, message: SaveFailed) -> None:
+        if message.what in ("attach", "detach"):
+            message.stop()  # said on this screen, where the user is looking
+            self.say(message.reason(self.lang), True)
+            self.load()
 
     @on(DataTable.RowSelected)
     def _row_chosen(self) -> None:
@@ -275,17 +282,14 @@ class AttachmentsScreen(BaseScreen):
         if item is not None:
             self.remove_item(item)
 
-    @work(thread=True, group="attachments-write")
     def remove_item(self, item: att.Attachment) -> None:
-        note = t("att_removed", self.lang, name=item.name)
-        store = self._store()
-        try:
-            att.remove(store, item.id, self.app.ctx.data_dir)
-        except att.AttachmentError as exc:  # e.g. the file is held by another program
-            note = exc.message(self.lang)
-        finally:
-            store.conn.close()
-        self.load(note)
+        data_dir = self.app.ctx.data_dir
+
+        def remove(store):  # noqa: ANN001 - on the writer thread
+            att.remove(store, item.id, data_dir)
+            return item.name
+
+        self.app.write(remove, what="detach", reply_to=self)
 
     def action_back(self) -> None:
         self.dismiss()

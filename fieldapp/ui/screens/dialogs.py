@@ -1,4 +1,5 @@
-"""Modal questions: restore an autosaved form, and the possible-duplicate warning."""
+"""Modal questions: restore an autosaved form, the possible-duplicate warning, yes/no, and a
+required comment."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldapp.store.records import Record
@@ -96,3 +97,63 @@ class DuplicateModal(ModalScreen[tuple[str, str | None]]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(("cancel", None))
+
+
+class CommentModal(ModalScreen[str | None]):
+    """Ask for the comment a returned record must carry."""
+
+    DEFAULT_CSS = """
+    CommentModal { align: center middle; }
+    CommentModal > Vertical { width: 70; height: auto; padding: 1 2; border: thick $warning;
+                              background: $surface; }
+    """
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+
+    def __init__(self, lang: str, prompt: str) -> None:
+        super().__init__()
+        self.lang, self.prompt = lang, prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.prompt)
+            yield Input(id="comment")
+            with Horizontal():
+                yield Button(t("ok", self.lang), id="ok", variant="primary")
+                yield Button(t("cancel", self.lang), id="cancel")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#ok")
+    def ok(self) -> None:
+        self.dismiss(self.query_one("#comment", Input).value)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    DEFAULT_CSS = """
+    ConfirmModal { align: center middle; }
+    ConfirmModal > Vertical { width: 50; height: auto; padding: 1 2; border: thick $primary;
+                              background: $surface; }
+    """
+    BINDINGS = [Binding("escape", "cancel", show=False), Binding("enter", "ok", show=False)]
+
+    def __init__(self, lang: str, question: str) -> None:
+        super().__init__()
+        self.lang, self.question = lang, question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            with Horizontal():
+                yield Button(t("ok", self.lang), id="ok", variant="primary")
+                yield Button(t("cancel", self.lang), id="cancel")
+
+    @on(Button.Pressed, "#ok")
+    def action_ok(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from fieldapp.domain.choices import RECORD_KIND, STATUS
 from fieldapp.domain.records import KINDS
+from fieldapp.localtime import latest
 from fieldapp.store import lookups
 from fieldapp.ui.format import fit, pad, short_time
 from fieldapp.ui.i18n import t
@@ -62,10 +63,10 @@ class HomeScreen(BaseScreen):
             mine = lookups.worker_grids(store.conn, _scope(store))
             names = lookups.grid_names(store.conn, [code for code, _ in mine])
             back = lookups.returned(store.conn)
-            has_areas = store.conn.execute(
-                "SELECT 1 FROM area WHERE level = 'grid' LIMIT 1").fetchone() is not None
+            has_areas = lookups.has_grids(store.conn)
+            last = store.setting("last_sync_at") or ""
         grids = [(code, names.get(code, ""), n) for code, n in mine]
-        self.post_message(HomeLoaded(counts, pending, grids, back, has_areas))
+        self.post_message(HomeLoaded(counts, pending, grids, back, has_areas, last))
 
     @on(HomeLoaded)
     def show(self, message: HomeLoaded) -> None:
@@ -85,7 +86,7 @@ class HomeScreen(BaseScreen):
                           *(str(by_status.get(s, 0)) for s in STATUS.codes()),
                           str(sum(by_status.values())))
         self.query_one("#home-counts", Static).update(table)
-        last = self.app.store.setting("last_sync_at")
+        last = latest(self.app.last_sync_at, message.last_sync_at)
         self.query_one("#home-sync", Static).update(
             f"{t('waiting_sync', lang)}: {message.pending}    "
             f"{t('last_sync', lang)}: {short_time(last) if last else t('never_synced', lang)}")

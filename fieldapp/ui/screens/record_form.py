@@ -5,6 +5,9 @@ submit. What the user types is written to `form_draft` half a second after they 
 killed app loses nothing; opening the form again offers it back. Before saving a site or
 facility, records with the same normalised address or within 30 m are shown as possible
 duplicates.
+
+Every write (the kept draft, the save) goes through the app's writer: the screen keeps
+answering keys while the database is busy, and the answer arrives as Saved / SaveFailed.
 """
 
 from __future__ import annotations
@@ -24,10 +27,8 @@ from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.geo import normalise_coordinates, wgs84_to_gcj02
 from fieldapp.domain.records import FIELD_INDEX, SECTIONS, SPECS
 from fieldapp.domain.validation import FieldError, check_record
-from fieldapp.domain.workflow import TransitionError
 from fieldapp.i18n import other_lang
 from fieldapp.store import lookups
-from fieldapp.store.db import StoreError
 from fieldapp.store.records import Record, ValidationFailed
 from fieldapp.ui.format import to_raw
 from fieldapp.ui.i18n import t
@@ -36,6 +37,7 @@ from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.screens.dialogs import DuplicateModal, RestoreDraftModal
 from fieldapp.ui.widgets.field_input import FieldInput
 from fieldapp.ui.widgets.status_bar import StatusBar
+from fieldapp.ui.writer import Saved, SaveFailed
 
 AUTOSAVE_S = 0.5
 CHECK_S = 0.2
@@ -74,6 +76,7 @@ class RecordFormScreen(BaseScreen):
         #: fields shrinks as the user fills them.
         self.check_status = "draft"
         self.done = False  # saved or closed: nothing left to keep
+        self.saving = ""  # the status being saved while the writer works on it
         self._summary = ""
 
     # -- building ---------------------------------------------------------------------------
@@ -131,7 +134,7 @@ class RecordFormScreen(BaseScreen):
             self.app.push_screen(RestoreDraftModal(self.lang, draft.saved_at),
                                  lambda restore: self._restore(restore, draft.data))
         elif draft is not None:
-            lookups.clear_form_draft(self.app.store.conn, self.kind, self.record_id)
+            self._clear_draft()
 
     def _role_locked(self, name: str) -> bool:
         roles = FIELD_INDEX[self.kind][name].roles
@@ -153,7 +156,7 @@ class RecordFormScreen(BaseScreen):
 
     def _restore(self, restore: bool | None, data: dict) -> None:
         if not restore:
-            lookups.clear_form_draft(self.app.store.conn, self.kind, self.record_id)
+            self._clear_draft()
             return
         for field in self.query(FieldInput):
             if field.spec.name in data and field.spec.name not in self.preset:
@@ -196,12 +199,21 @@ class RecordFormScreen(BaseScreen):
 
     def autosave(self) -> None:
         """Keep the unsaved input; drop the kept copy when it equals what is saved."""
-        conn = self.app.store.conn
         self._collect()
         if self.dirty():
-            lookups.save_form_draft(conn, self.kind, self.record_id, self.values)
+            self._keep_draft()
         else:
-            lookups.clear_form_draft(conn, self.kind, self.record_id)
+            self._clear_draft()
+
+    def _keep_draft(self) -> None:
+        kind, record_id, values = self.kind, self.record_id, dict(self.values)
+        self.app.write(lambda store: lookups.save_form_draft(store.conn, kind, record_id, values),
+                       what="form_draft")
+
+    def _clear_draft(self) -> None:
+        kind, record_id = self.kind, self.record_id
+        self.app.write(lambda store: lookups.clear_form_draft(store.conn, kind, record_id),
+                       what="form_draft")
 
     def payload(self) -> dict[str, Any]:
         """Raw values as the store takes them: every field, empty ones as None to clear."""
@@ -241,15 +253,22 @@ class RecordFormScreen(BaseScreen):
         self.errors = errors
         for field in self.query(FieldInput):
             field.set_error(errors.get(field.spec.name))
+        self._show_summary(t("fix_errors", self.lang, n=len(errors)) if errors else "",
+                           error=bool(errors))
+
+    def _show_summary(self, text: str, error: bool = False) -> None:
+        if text == self._summary:
+            return  # an update re-lays out the form; skip it when nothing changed
+        self._summary = text
         summary = self.query_one("#form-summary", Static)
-        text = t("fix_errors", self.lang, n=len(errors)) if errors else ""
-        if text != self._summary:
-            self._summary = text
-            summary.update(text)
-            summary.set_class(bool(errors), "-error")
+        summary.update(text)
+        summary.set_class(bool(text), "-shown")
+        summary.set_class(error, "-error")
 
     # -- saving -----------------------------------------------------------------------------
     def action_save(self, status: str) -> None:
+        if self.saving:
+            return  # one save at a time; the first one's answer is on its way
         self._collect()
         for timer in (self._autosave, self._check):
             if timer:
@@ -260,7 +279,7 @@ class RecordFormScreen(BaseScreen):
         _, errors = check_record(self.kind, self.payload(), status, self.app.store.grid_exists)
         if errors:
             self._show_errors(self._by_field(errors))
-            key = "not_complete" if status == "submitted" else "fix_errors"
+            key = "not_complete" if status == "submitted" else "not_saved_fix"
             self.notify(t(key, self.lang, n=len(self.errors)), severity="error")
             self._focus_first_error()
             return
@@ -319,26 +338,44 @@ class RecordFormScreen(BaseScreen):
         return current if current in ("draft", "returned") else "draft"
 
     def _store(self, status: str) -> None:
-        store = self.app.store
-        try:
-            record = store.save(self.kind, self.store_payload(), record_id=self.record_id,
-                                status=self._save_status(status))
-        except ValidationFailed as exc:
-            self._show_errors(self._by_field(exc.errors))
-            self.notify(t("fix_errors", self.lang, n=len(exc.errors)), severity="error")
+        """Queue the save (record and the end of the kept draft, one after the other)."""
+        if self.saving:
             return
-        except TransitionError as exc:
-            self.notify(f"{exc.zh} / {exc.en}", title=t("cannot_save", self.lang),
-                        severity="error")
+        kind, record_id = self.kind, self.record_id
+        payload, save_status = self.store_payload(), self._save_status(status)
+
+        def save(store):  # noqa: ANN001 - runs on the writer thread
+            record = store.save(kind, payload, record_id=record_id, status=save_status)
+            lookups.clear_form_draft(store.conn, kind, record_id)
+            return record
+
+        self.saving = status
+        self._show_summary(t("saving", self.lang))
+        self.app.write(save, what="record", reply_to=self)
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        if message.what != "record" or not self.saving:
             return
-        except StoreError as exc:
-            self.notify(str(exc), title=t("cannot_save", self.lang), severity="error")
-            return
+        status, self.saving = self.saving, ""
         self.done = True
-        lookups.clear_form_draft(store.conn, self.kind, self.record_id)
-        self.app.pending = store.pending_count()
         self.notify(t("submitted" if status == "submitted" else "saved_draft", self.lang))
-        self.dismiss(record.id)
+        self.dismiss(message.result.id)
+
+    @on(SaveFailed)
+    def _save_failed(self, message: SaveFailed) -> None:
+        if message.what != "record":
+            return
+        message.stop()  # shown here, with the fields it concerns
+        self.saving = ""
+        error = message.error
+        if isinstance(error, ValidationFailed):
+            self._show_errors(self._by_field(error.errors))
+            self._focus_first_error()
+        else:
+            self._show_summary("")
+        self.notify(message.reason(self.lang), title=t("cannot_save", self.lang),
+                    severity="error", timeout=10)
 
     def action_close(self) -> None:
         self._collect()
@@ -358,8 +395,7 @@ class RecordFormScreen(BaseScreen):
             except Exception:  # noqa: BLE001 - widgets may already be gone; values are kept
                 pass
             if self.dirty():
-                lookups.save_form_draft(self.app.store.conn, self.kind, self.record_id,
-                                        self.values)
+                self._keep_draft()  # the app drains its writer before it exits
 
 
 def _norm(value: Any) -> Any:

@@ -15,14 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Label, OptionList, Static
+from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.records import FIELD_INDEX
-from fieldapp.domain.workflow import TransitionError
-from fieldapp.store.records import Record, ValidationFailed
+from fieldapp.store.records import Record
 from fieldapp.store.review import (
     QueueFilter,
     approve,
@@ -35,73 +33,15 @@ from fieldapp.store.scope import ScopeError, scope_grids
 from fieldapp.ui.format import display, fit, pad, short_time
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
+from fieldapp.ui.screens.dialogs import CommentModal, ConfirmModal
 from fieldapp.ui.widgets.status_bar import StatusBar
+from fieldapp.ui.writer import Saved, SaveFailed
 
 
 class QueueLoaded(Message):
     def __init__(self, records: list[Record], counts: dict[str, int]) -> None:
         super().__init__()
         self.records, self.counts = records, counts
-
-
-class CommentModal(ModalScreen[str | None]):
-    """Ask for the comment a returned record must carry."""
-
-    DEFAULT_CSS = """
-    CommentModal { align: center middle; }
-    CommentModal > Vertical { width: 70; height: auto; padding: 1 2; border: thick $warning;
-                              background: $surface; }
-    """
-    BINDINGS = [Binding("escape", "cancel", show=False)]
-
-    def __init__(self, lang: str, prompt: str) -> None:
-        super().__init__()
-        self.lang, self.prompt = lang, prompt
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.prompt)
-            yield Input(id="comment")
-            with Horizontal():
-                yield Button(t("ok", self.lang), id="ok", variant="primary")
-                yield Button(t("cancel", self.lang), id="cancel")
-
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#ok")
-    def ok(self) -> None:
-        self.dismiss(self.query_one("#comment", Input).value)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class ConfirmModal(ModalScreen[bool]):
-    DEFAULT_CSS = """
-    ConfirmModal { align: center middle; }
-    ConfirmModal > Vertical { width: 50; height: auto; padding: 1 2; border: thick $primary;
-                              background: $surface; }
-    """
-    BINDINGS = [Binding("escape", "cancel", show=False), Binding("enter", "ok", show=False)]
-
-    def __init__(self, lang: str, question: str) -> None:
-        super().__init__()
-        self.lang, self.question = lang, question
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.question)
-            with Horizontal():
-                yield Button(t("ok", self.lang), id="ok", variant="primary")
-                yield Button(t("cancel", self.lang), id="cancel")
-
-    @on(Button.Pressed, "#ok")
-    def action_ok(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
 
 
 class ReviewScreen(BaseScreen):
@@ -231,24 +171,32 @@ class ReviewScreen(BaseScreen):
         self.load()
 
     # -- decisions --------------------------------------------------------------------------
-    def _decide(self, action) -> bool:
-        try:
-            action()
-        except TransitionError as exc:
-            self.notify(exc.message(self.lang), severity="error")
-            return False
-        except ValidationFailed as exc:
-            self.notify("; ".join(e.message(self.lang) for e in exc.errors[:3]),
-                        severity="error")
-            return False
-        self.app.refresh_pending()  # background sync notices the outbox change by itself
+    def _decide(self, job, what: str) -> None:  # noqa: ANN001
+        """Queue a decision on the app's writer; `decided` / `refused` show the answer."""
+        self.app.write(job, what=what, reply_to=self)
+
+    @on(Saved)
+    def decided(self, message: Saved) -> None:
+        if message.what == "approve":
+            self.notify(t("rq_approved_n", self.lang, n=len(message.result)))
+        elif message.what == "return":
+            self.notify(t("rq_returned", self.lang))
+        else:
+            return
         self.load()
-        return True
+
+    @on(SaveFailed)
+    def refused(self, message: SaveFailed) -> None:
+        if message.what in ("approve", "return"):
+            message.stop()
+            self.notify(message.reason(self.lang), severity="error", timeout=10)
+            self.load()
 
     def action_approve(self) -> None:
         record = self.current()
-        if record and self._decide(lambda: approve(self.app.store, [record.id])):
-            self.notify(t("rq_approved_n", self.lang, n=1))
+        if record is not None:
+            record_id = record.id
+            self._decide(lambda store: approve(store, [record_id]), "approve")
 
     def action_send_back(self) -> None:
         record = self.current()
@@ -256,9 +204,8 @@ class ReviewScreen(BaseScreen):
             return
 
         def done(comment: str | None) -> None:
-            if comment is not None and self._decide(
-                    lambda: send_back(self.app.store, record.id, comment)):
-                self.notify(t("rq_returned", self.lang))
+            if comment is not None:
+                self._decide(lambda store: send_back(store, record.id, comment), "return")
 
         self.app.push_screen(CommentModal(self.lang, t("rq_comment_title", self.lang)), done)
 
@@ -277,8 +224,8 @@ class ReviewScreen(BaseScreen):
             return
 
         def done(yes: bool | None) -> None:
-            if yes and self._decide(lambda: approve(self.app.store, ids)):
-                self.notify(t("rq_approved_n", self.lang, n=len(ids)))
+            if yes:
+                self._decide(lambda store: approve(store, ids), "approve")
                 self.selected.clear()
 
         self.app.push_screen(

@@ -1,27 +1,39 @@
 """The sync screen: what waits to sync, what the registry refused (with its reason) and the
 conflicts to resolve side by side (mine / theirs / a new value), plus "sync now".
 
-Reading and syncing run in thread workers on their own connections; resolving a conflict is
-an ordinary save on the app's store, which the next sync sends like any edit.
+Reading and syncing run in thread workers on their own connections; retry, discard and a
+resolution go through the app's writer like any save, and the next sync sends them.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
 
 from fieldapp import localtime
+from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.records import FIELD_INDEX
+from fieldapp.store import lookups
 from fieldapp.store import sync_state as outbox
+from fieldapp.ui.format import display, fit, status_label
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
+from fieldapp.ui.screens.dialogs import ConfirmModal
 from fieldapp.ui.widgets.status_bar import StatusBar
+from fieldapp.ui.writer import Saved, SaveFailed
 from sync import conflicts
+
+#: Entries listed at most; the summary counts them all.
+SHOWN_ENTRIES = 500
+OPS = {"create": "act_create", "update": "act_edit", "delete": "act_delete"}
 
 
 def field_label(kind: str, name: str, lang: str) -> str:
@@ -33,32 +45,58 @@ def field_label(kind: str, name: str, lang: str) -> str:
     return t(key, lang) if key else name
 
 
+def field_value(kind: str, name: str, value: Any, lang: str) -> str:
+    """A conflicting value as a person reads it (labels, units), "—" for nothing."""
+    spec = FIELD_INDEX.get(kind, {}).get(name)
+    if name == "status" and value:
+        text = status_label(str(value), lang)
+    elif spec is not None:
+        text = display(spec, value, lang)
+    else:
+        text = "" if value is None else str(value)
+    return text or "—"
+
+
 class SyncLoaded(Message):
-    def __init__(self, entries: list, open_conflicts: list, summary: dict) -> None:
+    def __init__(self, entries: list, titles: dict[str, str], open_conflicts: list,
+                 summary: dict) -> None:
         super().__init__()
-        self.entries, self.conflicts, self.summary = entries, open_conflicts, summary
+        self.entries, self.titles = entries, titles
+        self.conflicts, self.summary = open_conflicts, summary
 
 
 class SyncScreen(BaseScreen):
-    HINTS = [("y", "sync_now"), ("r", "retry"), ("d", "discard"), ("Enter", "resolve"),
-             ("Esc", "back")]
+    HINTS = [("y", "sync_now"), ("r", "retry"), ("d", "discard"), ("⏎", "resolve"),
+             ("Tab", "next_table"), ("Esc", "back")]
     BINDINGS = [
         Binding("y", "sync_now", show=False),
         Binding("r", "retry", show=False),
         Binding("d", "discard", show=False),
         Binding("escape", "back", show=False),
     ]
+    DEFAULT_CSS = """
+    SyncScreen #outbox { height: 1fr; }
+    SyncScreen #conflicts { height: 1fr; }
+    SyncScreen #sync-summary, SyncScreen #sync-result { height: auto; padding: 0 1; }
+    """
 
     def compose(self) -> ComposeResult:
         lang = self.lang
-        with Vertical():
-            yield Static(t("sync_screen", lang), classes="title")
-            yield Static("", id="sync-summary")
-            yield Static("", id="sync-result")
-            yield Static(t("outbox_title", lang), classes="section")
-            yield DataTable(id="outbox", cursor_type="row", zebra_stripes=True)
-            yield Static(t("conflicts_title", lang), classes="section")
-            yield DataTable(id="conflicts", cursor_type="row", zebra_stripes=True)
+        yield Static(t("sync_screen", lang), classes="screen-title")
+        yield Static("", id="sync-summary")
+        yield Static("", id="sync-result")
+        yield Static(t("outbox_title", lang), classes="section-title")
+        outbox_table = DataTable(id="outbox", cursor_type="row", zebra_stripes=True)
+        for key, width in (("col_seq", 5), ("col_op", 6), ("col_kind", 8), ("col_record", 24),
+                           ("col_state", 6), ("col_reason", None)):
+            outbox_table.add_column(t(key, lang), key=key, width=width)
+        yield outbox_table
+        yield Static(t("conflicts_title", lang), classes="section-title")
+        conflict_table = DataTable(id="conflicts", cursor_type="row", zebra_stripes=True)
+        for key, width in (("col_seq", 5), ("col_kind", 8), ("col_record", 30),
+                           ("col_fields", None)):
+            conflict_table.add_column(t(key, lang), key=key, width=width)
+        yield conflict_table
         yield StatusBar()
 
     def reload(self) -> None:
@@ -70,31 +108,38 @@ class SyncScreen(BaseScreen):
             entries = outbox.entries(store)
             items = [(c, store.get(c.record_id, include_deleted=True))
                      for c in conflicts.open_conflicts(store)]
+            shown = entries[:SHOWN_ENTRIES]
+            titles = lookups.titles(store.conn, list({e.record_id for e in shown}))
             summary = {"user": store.setting("current_user", "") or "-",
                        "pending": sum(e.state == "pending" for e in entries),
                        "parked": sum(e.state == "parked" for e in entries),
                        "conflicts": len(items),
-                       "last": localtime.show(store.setting("last_sync_at"), zone=True) or "-"}
-        self.post_message(SyncLoaded(entries, items, summary))
+                       "last": localtime.show(store.setting("last_sync_at"), zone=True)
+                       or t("never_synced", self.lang)}
+        self.post_message(SyncLoaded(shown, titles, items, summary))
 
     def on_sync_loaded(self, message: SyncLoaded) -> None:
         lang = self.lang
         self.query_one("#sync-summary", Static).update(t("sync_summary", lang, **message.summary))
         table = self.query_one("#outbox", DataTable)
-        table.clear(columns=True)
-        table.add_columns("#", "op", "kind", "id", "state", "reason")
+        table.clear()
         for e in message.entries:
-            table.add_row(str(e.seq), e.op, e.kind, e.record_id[:8], t(f"state_{e.state}", lang),
+            title = message.titles.get(e.record_id) or e.record_id[:8]
+            state = Text(t(f"state_{e.state}", lang),
+                         style="bold red" if e.state == "parked" else "")
+            table.add_row(str(e.seq), t(OPS.get(e.op, "act_edit"), lang),
+                          RECORD_KIND.label(e.kind, lang), fit(title, 24), state,
                           e.reason(lang) if e.state == "parked" else "", key=str(e.seq))
         if not message.entries:
-            table.add_row("", "", "", "", t("nothing_waiting", lang), "")
+            table.add_row("", "", "", t("nothing_waiting", lang), "", "")
         table = self.query_one("#conflicts", DataTable)
-        table.clear(columns=True)
-        table.add_columns("#", "kind", "record", "fields")
+        table.clear()
+        self.conflict_items = {str(c.id): (c, record) for c, record in message.conflicts}
         for c, record in message.conflicts:
-            fields = c.describe(lang) if c.is_delete else ", ".join(
+            fields = c.describe(lang) if c.is_delete else "、".join(
                 field_label(c.kind, f, lang) for f in sorted(c.fields))
-            table.add_row(str(c.id), c.kind, record.title if record else c.record_id[:8],
+            table.add_row(str(c.id), RECORD_KIND.label(c.kind, lang),
+                          fit(record.title if record else c.record_id[:8], 30),
                           fields, key=str(c.id))
         if not message.conflicts:
             table.add_row("", "", t("no_conflicts", lang), "")
@@ -108,21 +153,35 @@ class SyncScreen(BaseScreen):
 
     def action_retry(self) -> None:
         seq = self._selected("#outbox")
-        if seq is not None and outbox.retry(self.app.store, seq):
-            self.load()
+        if seq is not None:
+            self.app.write(lambda store: outbox.retry(store, seq), what="retry", reply_to=self)
 
     def action_discard(self) -> None:
         seq = self._selected("#outbox")
-        if seq is not None and outbox.discard(self.app.store, seq):
+        if seq is None:
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.app.write(lambda store: outbox.discard(store, seq), what="discard",
+                               reply_to=self)
+
+        self.app.push_screen(ConfirmModal(self.lang, t("discard_confirm", self.lang, seq=seq)),
+                             answer)
+
+    @on(Saved)
+    def _written(self, message: Saved) -> None:
+        if message.what in ("retry", "discard", "resolve"):
             self.load()
 
     @on(DataTable.RowSelected, "#conflicts")
     def _open_conflict(self, event: DataTable.RowSelected) -> None:
-        key = event.row_key.value
-        if key and key.isdigit():
-            self.app.push_screen(ConflictScreen(int(key)), lambda _done: self.load())
+        item = getattr(self, "conflict_items", {}).get(event.row_key.value or "")
+        if item is not None:
+            self.app.push_screen(ConflictScreen(*item), lambda _done: self.load())
 
     def action_sync_now(self) -> None:
+        self.query_one("#sync-result", Static).update(t("syncing", self.lang) + "…")
         self.sync_now()
 
     @work(thread=True, exclusive=True, group="sync-now")
@@ -150,68 +209,102 @@ class SyncScreen(BaseScreen):
 
 
 class ConflictScreen(ModalScreen[bool]):
-    """One conflict, field by field: mine and theirs side by side, pick one or type a value."""
+    """One conflict, field by field: this laptop's value and the registry's, each shown as a
+    person reads it; pick one, or type a new value (typing picks "new value")."""
 
-    BINDINGS = [Binding("escape", "cancel", show=False), Binding("ctrl+s", "save", show=False)]
+    BINDINGS = [Binding("escape", "cancel", show=False),
+                Binding("ctrl+s", "save", show=False, priority=True)]
+    DEFAULT_CSS = """
+    ConflictScreen #conflict { width: 100%; max-width: 100; height: auto; max-height: 100%; }
+    ConflictScreen #conflict-fields { height: auto; max-height: 1fr; }
+    ConflictScreen .conflict-field { height: auto; margin: 0 0 1 0; }
+    ConflictScreen .conflict-label { text-style: bold; }
+    ConflictScreen RadioSet { width: 1fr; height: auto; border: none; padding: 0; }
+    ConflictScreen .conflict-value-row { height: 1; }
+    ConflictScreen .conflict-value-row Input { width: 1fr; }
+    ConflictScreen #conflict-error { color: $error; height: auto; }
+    """
 
-    def __init__(self, conflict_id: int) -> None:
+    def __init__(self, conflict: conflicts.Conflict, record=None) -> None:  # noqa: ANN001
         super().__init__()
-        self.conflict_id = conflict_id
+        self.conflict = conflict
+        self.record = record
 
     def compose(self) -> ComposeResult:
         lang = self.app.lang
-        conflict = conflicts.get(self.app.store, self.conflict_id)
-        self.conflict = conflict
+        c = self.conflict
+        title = self.record.title if self.record else c.record_id[:8]
         with Vertical(classes="dialog", id="conflict"):
-            yield Static(t("resolve", lang), classes="dialog-title")
-            with VerticalScroll():
-                for name, sides in (conflict.fields.items() if conflict else []):
-                    if name == "_deleted":
-                        key = "deleted_here" if sides.get("mine") else "deleted_there"
-                        yield Static(t(key, lang))
-                    else:
-                        yield Static(f"{field_label(conflict.kind, name, lang)}: "
-                                     f"{t('mine', lang)} = {sides.get('mine')!r}   "
-                                     f"{t('theirs', lang)} = {sides.get('theirs')!r}")
-                    with Horizontal(classes="conflict-row"):
-                        options = [(t("mine", lang), "mine"), (t("theirs", lang), "theirs")]
-                        if name != "_deleted":
-                            options.append((t("new_value", lang), "value"))
-                        yield Select(options, value="theirs", allow_blank=False,
-                                     id=f"choice-{name}")
-                        if name != "_deleted":
-                            yield Input(placeholder=t("new_value", lang), id=f"value-{name}")
-            yield Static("", id="conflict-error", classes="error")
-            with Horizontal():
+            yield Static(f"{t('resolve', lang)} · {RECORD_KIND.label(c.kind, lang)} · "
+                         f"{fit(title, 40)}", classes="dialog-title")
+            with VerticalScroll(id="conflict-fields"):
+                for name, sides in c.fields.items():
+                    with Vertical(classes="conflict-field"):
+                        if name == conflicts.DELETED:
+                            key = "deleted_here" if sides.get("mine") else "deleted_there"
+                            yield Static(t(key, lang), classes="conflict-label")
+                            yield RadioSet(RadioButton(t("keep_mine", lang), id="mine"),
+                                           RadioButton(t("take_theirs", lang), id="theirs"),
+                                           id=f"choice-{name}")
+                            continue
+                        yield Static(field_label(c.kind, name, lang), classes="conflict-label")
+                        mine = field_value(c.kind, name, sides.get("mine"), lang)
+                        theirs = field_value(c.kind, name, sides.get("theirs"), lang)
+                        yield RadioSet(
+                            RadioButton(f"{t('mine', lang)}: {mine}", id="mine"),
+                            RadioButton(f"{t('theirs', lang)}: {theirs}", id="theirs"),
+                            RadioButton(t("new_value", lang), id="value"),
+                            id=f"choice-{name}")
+                        with Horizontal(classes="conflict-value-row"):
+                            yield Input(placeholder=t("new_value_hint", lang),
+                                        id=f"value-{name}", compact=True)
+            yield Static(t("choose_each", lang), id="conflict-error")
+            with Horizontal(classes="buttons"):
                 yield Button(t("save", lang), id="save", variant="primary")
                 yield Button(t("cancel", lang), id="cancel")
 
-    def choices(self) -> dict:
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        """Typing a value means "use this value": pick it, so it is never silently ignored."""
+        name = (event.input.id or "").removeprefix("value-")
+        if event.value.strip():
+            self.query_one(f"#choice-{name} #value", RadioButton).value = True
+
+    def choices(self) -> dict | None:
+        """{field: "mine" | "theirs" | {"value": v}}, or None while a field has no choice."""
         picked: dict = {}
         for name in self.conflict.fields:
-            choice = self.query_one(f"#choice-{name}", Select).value
-            if choice == "value":
+            pressed = self.query_one(f"#choice-{name}", RadioSet).pressed_button
+            if pressed is None:
+                return None
+            if pressed.id == "value":
                 picked[name] = {"value": self.query_one(f"#value-{name}", Input).value}
             else:
-                picked[name] = choice
+                picked[name] = pressed.id
         return picked
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
-        from fieldapp.domain.workflow import TransitionError
-        from fieldapp.store.records import ValidationFailed
+        picked = self.choices()
+        error = self.query_one("#conflict-error", Static)
+        if picked is None:
+            error.update(t("choose_each", self.app.lang))
+            error.add_class("-error")
+            return
+        conflict_id = self.conflict.id
+        self.app.write(lambda store: conflicts.resolve(store, conflict_id, picked),
+                       what="resolve", reply_to=self)
 
-        lang = self.app.lang
-        try:
-            conflicts.resolve(self.app.store, self.conflict_id, self.choices())
-        except (conflicts.ResolveError, TransitionError) as exc:
-            self.query_one("#conflict-error", Static).update(exc.message(lang))
-            return
-        except ValidationFailed as exc:
-            self.query_one("#conflict-error", Static).update(
-                "; ".join(e.message(lang) for e in exc.errors))
-            return
-        self.dismiss(True)
+    @on(Saved)
+    def _resolved(self, message: Saved) -> None:
+        if message.what == "resolve":
+            self.dismiss(True)
+
+    @on(SaveFailed)
+    def _refused(self, message: SaveFailed) -> None:
+        if message.what == "resolve":
+            message.stop()  # shown here; the dialog stays open to try again
+            self.query_one("#conflict-error", Static).update(message.reason(self.app.lang))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
