@@ -304,6 +304,8 @@ class Area(Answer):
     lat: float | None = None
     lng: float | None = None
     households: int | None = None
+    # A grid's outline: JSON rings [[[lat, lng], …], …] (WGS-84), or null.
+    boundary: str | None = None
 
 
 class RemoteAttachment(Answer):

@@ -63,8 +63,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="cut off the user's devices (a lost laptop) but keep the user")
     p.set_defaults(func=cmd_revoke_user)
     p = asub.add_parser("load-areas", help="load areas from CSV "
-                                           "(code,name,level,parent_code[,lat,lng,households])")
-    p.add_argument("file")
+                                           "(code,name,level,parent_code[,lat,lng,households]) "
+                                           "or grid outlines from GeoJSON")
+    p.add_argument("file", help="areas.csv, or grids.geojson (Polygon/MultiPolygon per grid, "
+                                "its code in a code/grid_code/网格编码 property)")
+    p.add_argument("--coords", choices=["wgs84", "gcj02"],
+                   help="GeoJSON coordinates (default: what the file declares, else wgs84); "
+                        "gcj02 (Amap/Tencent) is converted to WGS-84 on load")
     p.set_defaults(func=cmd_load_areas)
     p = asub.add_parser("load-demo-areas", help="load the demo districts, streets and grids")
     p.set_defaults(func=cmd_load_demo_areas)
@@ -226,6 +231,15 @@ def cmd_revoke_user(args: argparse.Namespace) -> int:
 def cmd_load_areas(args: argparse.Namespace) -> int:
     from sync.server.admin import load_areas, read_areas_csv
 
+    if args.file.lower().endswith((".geojson", ".json")):
+        from sync.server.admin import load_grid_shapes, read_grid_shapes
+
+        shapes = _admin(read_grid_shapes, args.file, args.coords)
+        n = _admin(load_grid_shapes, database_url(args), shapes)
+        converted = " (GCJ-02 → WGS-84)" if shapes.coord_system == "gcj02" else ""
+        print(f"已导入 {n} 个网格边界 / loaded {n} grid outlines{converted} "
+              f"({len(shapes.rings)} read)")
+        return 0
     areas = _admin(read_areas_csv, args.file)
     n = _admin(load_areas, database_url(args), areas)
     print(f"已导入 {n} 个新增或变更的区域 / loaded {n} new or changed areas "

@@ -46,6 +46,7 @@ class Area:
     lat: float | None = None  # centre, WGS-84
     lng: float | None = None
     households: int | None = None  # for coverage per 100 households, when known
+    boundary: str | None = None  # grid outline, JSON rings (grid_shapes.py); registry-loaded
 
     def as_dict(self) -> dict:
         return {

@@ -178,6 +178,13 @@ CREATE INDEX attachment_original ON attachment(original_sha256)
 """
 
 
+# Grid outlines from the registry (`admin load-areas grids.geojson`), drawn on the map and in
+# the area report: JSON rings [[[lat, lng], …], …] (fieldapp/domain/grid_shapes.py).
+V7_AREA_BOUNDARY = """
+ALTER TABLE area ADD COLUMN boundary TEXT
+"""
+
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in _statements(sql):
@@ -200,6 +207,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (4, "photo and document attachments", _run_script(V4_ATTACHMENTS)),
     (5, "indexes for nearby records and inspections of a record", _run_script(V5_JSON_LOOKUPS)),
     (6, "originals of downscaled photos", _run_script(V6_PHOTO_ORIGINALS)),
+    (7, "grid outlines", _run_script(V7_AREA_BOUNDARY)),
 ]
 
 LATEST = MIGRATIONS[-1][0]

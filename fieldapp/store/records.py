@@ -442,14 +442,15 @@ class RecordStore:
 
     def upsert_areas(self, areas: Iterable) -> int:
         """Insert or update areas inside the caller's transaction (sync applies a page so)."""
-        rows = [(a.code, a.name, a.level, a.parent_code, a.lat, a.lng, a.households)
-                for a in areas]
+        rows = [(a.code, a.name, a.level, a.parent_code, a.lat, a.lng, a.households,
+                 getattr(a, "boundary", None)) for a in areas]
         if rows:
             self.conn.executemany(
-                "INSERT INTO area(code, name, level, parent_code, lat, lng, households) "
-                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(code) DO UPDATE SET name=excluded.name, "
-                "level=excluded.level, parent_code=excluded.parent_code, lat=excluded.lat, "
-                "lng=excluded.lng, households=excluded.households", rows)
+                "INSERT INTO area(code, name, level, parent_code, lat, lng, households, "
+                "boundary) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(code) DO UPDATE SET "
+                "name=excluded.name, level=excluded.level, parent_code=excluded.parent_code, "
+                "lat=excluded.lat, lng=excluded.lng, households=excluded.households, "
+                "boundary=excluded.boundary", rows)
         return len(rows)
 
     def insert_many(self, records: list[Record], *, enqueue: bool = True) -> int:

@@ -356,7 +356,8 @@ def apply_page(store: RecordStore, page: Any, new_cursor: str) -> PageCounts:
         if page.areas:
             store.upsert_areas(Area(code=a.code, name=a.name, level=a.level,
                                     parent_code=a.parent_code, lat=a.lat, lng=a.lng,
-                                    households=a.households) for a in page.areas)
+                                    households=a.households, boundary=a.boundary)
+                               for a in page.areas)
         for change in page.changes:
             if change.op == "evict":
                 counts.evicted += evict(store, change.record_id)

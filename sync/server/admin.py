@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, update
 from fieldapp.domain.areas import Area as DomainArea
 from fieldapp.domain.workflow import ROLES
 from sync.server import auth
-from sync.server.areas import check_areas, known_codes, upsert_areas
+from sync.server.areas import AREAS, check_areas, known_codes, set_boundaries, upsert_areas
 from sync.server.db import make_engine, reading, writing
 from sync.server.migrations import migrate
 
@@ -143,6 +143,46 @@ def load_areas(database_url: str, areas: list[DomainArea]) -> int:
             raise AdminError("区域数据有误,未导入 / areas not loaded: "
                              + "; ".join(problems[:10]) + more)
         return upsert_areas(conn, areas)
+
+
+def read_grid_shapes(path: str | Path, coord_system: str | None = None):  # noqa: ANN201
+    """Grid outlines from a GeoJSON file (fieldapp.domain.grid_shapes); AdminError when the
+    file cannot be read or any feature is bad (nothing is loaded then)."""
+    from fieldapp.domain.grid_shapes import ShapeError, read_geojson
+
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            shapes = read_geojson(fh.read(), coord_system)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AdminError(f"无法读取文件 / cannot read {path}: {exc}") from None
+    except ShapeError as exc:
+        raise AdminError(str(exc)) from None
+    if shapes.problems:
+        more = f" (+{len(shapes.problems) - 10} more)" if len(shapes.problems) > 10 else ""
+        raise AdminError("网格边界有误,未导入 / grid outlines not loaded: "
+                         + "; ".join(shapes.problems[:10]) + more)
+    if not shapes.rings:
+        raise AdminError("文件中没有网格边界 / the file holds no grid outlines")
+    return shapes
+
+
+def load_grid_shapes(database_url: str, shapes) -> int:  # noqa: ANN001
+    """Attach outlines to grids already loaded (all or nothing); returns rows changed."""
+    from fieldapp.domain.grid_shapes import centre, encode
+
+    engine = engine_for(database_url)
+    with writing(engine) as conn:
+        levels = dict(conn.execute(select(AREAS.c.code, AREAS.c.level)
+                                   .where(AREAS.c.code.in_(sorted(shapes.rings)))).all())
+        problems = [f"{code}: 没有这个网格,请先导入区域 CSV / no such grid: load the areas "
+                    f"CSV first" if code not in levels else
+                    f"{code}: 不是网格 / not a grid ({levels[code]})"
+                    for code in shapes.rings if levels.get(code) != "grid"]
+        if problems:
+            raise AdminError("网格边界未导入 / grid outlines not loaded: "
+                             + "; ".join(problems[:10]))
+        return set_boundaries(conn, {c: encode(r) for c, r in shapes.rings.items()},
+                              {c: centre(r) for c, r in shapes.rings.items()})
 
 
 def load_demo_areas(database_url: str) -> int:

@@ -108,7 +108,10 @@ def upsert_areas(conn: Connection, areas: list[DomainArea]) -> int:
     """Insert or update areas inside a writing transaction; returns how many changed."""
     conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=COUNTER.c.value))
     head = conn.execute(select(COUNTER.c.value).where(COUNTER.c.id == 1)).scalar_one()
-    existing = {r.code: r for r in conn.execute(select(AREAS))}
+    # The columns a CSV sets, by name: an outline (set_boundaries) is left as it is.
+    columns = [AREAS.c[k] for k in ("code", "name", "level", "parent_code", "lat", "lng",
+                                    "households")]
+    existing = {r.code: r for r in conn.execute(select(*columns))}
     seq = head + 1
     new_rows, changed_rows = [], []
     for a in areas:
@@ -126,6 +129,31 @@ def upsert_areas(conn: Connection, areas: list[DomainArea]) -> int:
     if new_rows or changed_rows:
         conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=seq))
     return len(new_rows) + len(changed_rows)
+
+
+def set_boundaries(conn: Connection, outlines: dict[str, str],
+                   centres: dict[str, tuple[float, float]]) -> int:
+    """Store grid outlines (JSON rings) inside a writing transaction, and a centre for grids
+    that had none; the rows get a new seq so laptops pull them. Returns rows changed."""
+    conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=COUNTER.c.value))
+    head = conn.execute(select(COUNTER.c.value).where(COUNTER.c.id == 1)).scalar_one()
+    seq, changed = head + 1, 0
+    rows = {r.code: r for r in conn.execute(
+        select(AREAS.c.code, AREAS.c.boundary, AREAS.c.lat, AREAS.c.lng)
+        .where(AREAS.c.code.in_(sorted(outlines))))}
+    for code, outline in outlines.items():
+        old = rows[code]
+        values: dict = {}
+        if old.boundary != outline:
+            values["boundary"] = outline
+        if (old.lat is None or old.lng is None) and code in centres:
+            values["lat"], values["lng"] = centres[code]
+        if values:
+            conn.execute(update(AREAS).where(AREAS.c.code == code).values(**values, seq=seq))
+            changed += 1
+    if changed:
+        conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=seq))
+    return changed
 
 
 def known_codes(conn: Connection) -> set[str]:

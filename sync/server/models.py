@@ -102,6 +102,9 @@ class Area(SQLModel, table=True):
     lat: float | None = Field(default=None, sa_type=Real)
     lng: float | None = Field(default=None, sa_type=Real)
     households: int | None = None
+    # Grid outline as JSON rings [[[lat, lng], …], …] (fieldapp.domain.grid_shapes), loaded
+    # from a GeoJSON file by `admin load-areas`; NULL where none was given.
+    boundary: str | None = Field(default=None, sa_type=Text)
     # The change-feed seq of its last change, so pulls send only changed areas.
     seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
