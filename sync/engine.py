@@ -43,6 +43,8 @@ class SyncReport:
     fatal: bool = False  # the user must act (enroll again, upgrade)
     busy: bool = False  # another cycle was running
     attachments: attachment_sync.AttachmentReport | None = None
+    replayed: int = 0  # journal mutations sent again to a registry restored from a backup
+    replay_refused: list[str] = field(default_factory=list)  # bilingual, one per mutation
     started_at: str = ""
     finished_at: str = ""
 
@@ -102,13 +104,18 @@ class SyncEngine:
 
     def _cycle(self, report: SyncReport) -> None:
         try:
-            self.report_status()
+            answer = self.report_status()
+            generation = answer.generation if answer else None
+            if generation and state.known_generation(self.store) not in (None, generation):
+                self.replay_journal(report)
             self.push(report)
             # Attachment rows go after their records' mutations: the server needs the record.
             report.attachments = attachment_sync.upload_pending(self.store, self.client)
             self.pull(report)
             attachment_sync.after_pull(self.store, self.client, report.attachments,
                                        report.errors)
+            if generation and not report.errors:
+                state.set_generation(self.store, generation)
         except SyncError as exc:
             report.errors.append(exc.message("zh"))
             report.offline = isinstance(exc, Offline) or getattr(exc, "retriable", False)
@@ -117,6 +124,7 @@ class SyncEngine:
             if not report.errors:
                 self.store.set_setting("last_sync_at", report.finished_at or _now())
             self.store.set_setting("last_sync_error", "; ".join(report.errors))
+        state.prune_journal(self.store)
 
     # -- status -------------------------------------------------------------------------------
     def report_status(self):  # noqa: ANN201  (protocol.StatusAnswer | None)
@@ -124,8 +132,7 @@ class SyncEngine:
         metrics); the answer carries the registry's clock and generation."""
         from fieldapp import __version__
 
-        counts = dict(self.store.conn.execute(
-            "SELECT state, count(*) FROM outbox GROUP BY state").fetchall())
+        counts = state.outbox_counts(self.store)
         answer = self.client.status({
             "app_version": __version__, "queued": int(counts.get("pending", 0)),
             "parked": int(counts.get("parked", 0)), "client_time": _now()})
@@ -134,6 +141,27 @@ class SyncEngine:
                 self.store.set_setting("registry_time_checked",
                                        f"{_now()} {answer.server_time}")
         return answer
+
+    # -- a registry restored from a backup ----------------------------------------------------
+    def replay_journal(self, report: SyncReport) -> None:
+        """The registry's generation changed: it was restored and may have lost what this
+        laptop pushed since the backup. Send the journal again, in order, with the same
+        mutation ids (what the registry still has answers "already applied"), then pull
+        everything afresh taking the registry's versions as they now are."""
+        mutations = state.journal_mutations(self.store)
+        for start in range(0, len(mutations), self.push_limit):
+            chunk = mutations[start:start + self.push_limit]
+            results = self.client.push(chunk)
+            with state.batch(self.store):
+                for sent, result in zip(chunk, results, strict=True):
+                    outcome = effective_outcome(result)
+                    if outcome == "rejected":
+                        reason = result.reason
+                        report.replay_refused.append(
+                            f"{sent['record_id'][:8]}: {reason.message_zh} / {reason.message}")
+                    else:
+                        report.replayed += 1
+        state.start_realign(self.store)
 
     # -- push ---------------------------------------------------------------------------------
     def push(self, report: SyncReport) -> None:
@@ -175,6 +203,8 @@ class SyncEngine:
             page = self.client.pull(state.cursor(self.store), self.pull_limit)
             self.apply_page(page, report)
             if not page.more:
+                if state.realigning(self.store):
+                    state.end_realign(self.store)
                 return
 
     def apply_page(self, page: protocol.PullPage, report: SyncReport | None = None) -> None:

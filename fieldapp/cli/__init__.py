@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "fieldapp.cli.attach_cmds",
     "fieldapp.cli.settings_cmds",
     "fieldapp.cli.report_cmds",
+    "fieldapp.cli.backup_cmds",
 ]
 
 

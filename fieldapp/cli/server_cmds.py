@@ -73,6 +73,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_load_areas)
     p = asub.add_parser("load-demo-areas", help="load the demo districts, streets and grids")
     p.set_defaults(func=cmd_load_demo_areas)
+    p = asub.add_parser("backup", help="back up the registry (database and photo content) "
+                                       "to one file")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--pg-bin", metavar="DIR", help="folder of pg_dump/pg_restore (default: "
+                                                   "PATH; also FIELDAPP_PG_BIN)")
+    _store_options(p)
+    p.set_defaults(func=cmd_backup)
+    p = asub.add_parser("restore", help="replace the registry with a backup (stop its hosts "
+                                        "first); laptops re-send newer work at their next sync")
+    p.add_argument("file")
+    p.add_argument("--yes", action="store_true",
+                   help="really replace the registry's database with the backup's")
+    p.add_argument("--pg-bin", metavar="DIR", help="as for backup")
+    _store_options(p)
+    p.set_defaults(func=cmd_restore)
     p = asub.add_parser("gc-blobs", help="delete photo/document content that no attachment "
                                          "uses any more, after a grace period")
     p.add_argument("--older-than", default="7d", metavar="AGE",
@@ -266,4 +281,43 @@ def cmd_gc_blobs(args: argparse.Namespace) -> int:
           f"{r.uploads} 个中断的上传 abandoned upload(s)")
     print(f"保留 / kept: {r.kept_referenced} 个仍被附件使用 in use, "
           f"{r.kept_young} 个未过宽限期 within the grace period")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from sync.server.admin import blob_store
+    from sync.server.backup import BackupError, backup
+
+    url = database_url(args)
+    store = _admin(blob_store, url, args.blob_store, args.blob_dir)
+    try:
+        info = _admin(lambda: backup(url, Path(args.output), store=store, pg_bin=args.pg_bin))
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"已备份登记库 ({info.database}, {info.blobs} 个附件文件 files in the folder store, "
+          f"{info.bytes / 1024 / 1024:,.1f} MB) / registry backed up: {info.path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from sync.server.admin import blob_store
+    from sync.server.backup import BackupError, read_manifest, restore
+
+    url = database_url(args)
+    try:
+        manifest = read_manifest(Path(args.file))
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    if not args.yes:
+        raise CliError(f"这会用 {manifest.get('created_at')} 的备份替换登记库的全部数据;先停止所有"
+                       f"服务器进程,再加 --yes / this replaces the whole registry with the backup "
+                       f"of {manifest.get('created_at')}: stop every registry host, then add --yes")
+    store = _admin(blob_store, url, args.blob_store, args.blob_dir)
+    try:
+        done = _admin(lambda: restore(url, Path(args.file), store=store, pg_bin=args.pg_bin))
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"已恢复到 {done['created_at']} 的备份 / restored the backup of {done['created_at']}; "
+          f"new generation {done['new_generation'][:8]}: laptops re-send what they pushed "
+          f"since at their next sync")
     return 0

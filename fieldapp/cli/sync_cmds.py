@@ -93,6 +93,11 @@ def _print_report(report, lang: str, as_json: bool) -> None:
     for r in report.rejected:
         reason = r["reason_zh"] if lang == "zh" else r["reason_en"]
         print(f"  被拒 / rejected  #{r['seq']} {r['op']} {r['record_id'][:8]}: {reason}")
+    if report.replayed:
+        print(f"  登记库已从备份恢复,重新发送了 {report.replayed} 条已同步的修改 / the registry "
+              f"was restored from a backup: {report.replayed} synced change(s) sent again")
+    for r in report.replay_refused:
+        print(f"  重新发送被拒 / refused when sent again {r}", file=sys.stderr)
     for e in report.errors:
         print(f"  {e}", file=sys.stderr)
 

@@ -185,6 +185,21 @@ ALTER TABLE area ADD COLUMN boundary TEXT
 """
 
 
+# The sync journal (fieldapp/store/sync_state.py): every mutation the registry acknowledged,
+# kept for a while, so a registry restored from an older backup can be given them again.
+V8_SYNC_JOURNAL = """
+CREATE TABLE sync_journal (
+    jseq INTEGER PRIMARY KEY AUTOINCREMENT,
+    mutation_id TEXT NOT NULL UNIQUE,
+    user TEXT NOT NULL,
+    body TEXT NOT NULL,
+    acked_at TEXT NOT NULL
+);
+CREATE INDEX sync_journal_user ON sync_journal(user, jseq);
+CREATE INDEX sync_journal_acked ON sync_journal(acked_at)
+"""
+
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in _statements(sql):
@@ -208,6 +223,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (5, "indexes for nearby records and inspections of a record", _run_script(V5_JSON_LOOKUPS)),
     (6, "originals of downscaled photos", _run_script(V6_PHOTO_ORIGINALS)),
     (7, "grid outlines", _run_script(V7_AREA_BOUNDARY)),
+    (8, "sync journal of acknowledged mutations", _run_script(V8_SYNC_JOURNAL)),
 ]
 
 LATEST = MIGRATIONS[-1][0]

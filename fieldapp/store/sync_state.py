@@ -153,9 +153,10 @@ def _forget_unsent(store: RecordStore, record_id: str) -> None:
 
 
 def ack(store: RecordStore, entry: OutboxEntry, record: Any | None = None) -> None:
-    """The registry applied the entry: it leaves the outbox; its answer's record (if any)
-    becomes the laptop's copy, keeping fields that later entries still carry."""
+    """The registry applied the entry: it leaves the outbox (into the journal); its answer's
+    record (if any) becomes the laptop's copy, keeping fields that later entries still carry."""
     store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
+    journal(store, entry)
     if record is not None:
         apply_remote(store, record, unpushed_fields(store, record.id))
 
@@ -274,6 +275,7 @@ def take_conflict(store: RecordStore, entry: OutboxEntry, version: int, record: 
     local = store.get(entry.record_id, include_deleted=True)
     mine = local.content() if local else dict(entry.fields)
     store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
+    journal(store, entry)  # the registry applied what did not conflict
     conflict_id = store.conn.execute(
         "INSERT INTO conflict(record_id, kind, mutation_id, fields, mine, server_version, "
         "created_at) VALUES (?,?,?,?,?,?,?)",
@@ -345,6 +347,74 @@ def cursor(store: RecordStore) -> str | None:
     return store.setting(cursor_key(store.user))
 
 
+# -- the journal and the registry's generation (PROTOCOL.md, "Restored registry") ------------
+JOURNAL_DAYS = 30  # default; the setting `journal_days` changes it
+
+
+def journal(store: RecordStore, entry: OutboxEntry) -> None:
+    """Keep an acknowledged mutation as it was sent (in the caller's transaction)."""
+    store.conn.execute(
+        "INSERT OR IGNORE INTO sync_journal(mutation_id, user, body, acked_at) VALUES (?,?,?,?)",
+        (entry.mutation_id, store.user or "", json.dumps(entry.mutation(), ensure_ascii=False),
+         utcnow()))
+
+
+def journal_mutations(store: RecordStore) -> list[dict]:
+    """The current user's acknowledged mutations in the order they were acknowledged."""
+    return [json.loads(r[0]) for r in store.conn.execute(
+        "SELECT body FROM sync_journal WHERE user = ? ORDER BY jseq", (store.user or "",))]
+
+
+def prune_journal(store: RecordStore) -> int:
+    """Forget mutations acknowledged longer ago than `journal_days` (commits)."""
+    from datetime import UTC, datetime, timedelta
+
+    days = store.setting("journal_days")
+    keep = int(days) if days and days.isdigit() else JOURNAL_DAYS
+    before = (datetime.now(UTC) - timedelta(days=keep)).isoformat()
+    with transaction(store.conn):
+        return store.conn.execute("DELETE FROM sync_journal WHERE acked_at < ?",
+                                  (before,)).rowcount
+
+
+def generation_key(user: str) -> str:
+    return f"registry_generation:{user}"
+
+
+def known_generation(store: RecordStore) -> str | None:
+    return store.setting(generation_key(store.user))
+
+
+def set_generation(store: RecordStore, generation: str) -> None:
+    with transaction(store.conn):
+        store.set_setting(generation_key(store.user), generation)
+
+
+def realigning(store: RecordStore) -> bool:
+    return store.setting(f"realign:{store.user}") == "1"
+
+
+def start_realign(store: RecordStore) -> None:
+    """After a restore: pull everything again, taking the registry's versions as they are
+    now (they were renumbered), and send every attachment row again (commits)."""
+    with transaction(store.conn):
+        store.set_setting(f"realign:{store.user}", "1")
+        store.conn.execute("DELETE FROM setting WHERE key = ?", (cursor_key(store.user),))
+        store.conn.execute("UPDATE attachment SET state = 'local' WHERE state = 'uploaded' "
+                           "AND has_content = 1")
+
+
+def end_realign(store: RecordStore) -> None:
+    with transaction(store.conn):
+        store.conn.execute("DELETE FROM setting WHERE key = ?", (f"realign:{store.user}",))
+
+
+def outbox_counts(store: RecordStore) -> dict[str, int]:
+    """Entries by state (pending, parked)."""
+    return {state: n for state, n in store.conn.execute(
+        "SELECT state, count(*) FROM outbox GROUP BY state")}
+
+
 def apply_page(store: RecordStore, page: Any, new_cursor: str) -> PageCounts:
     """Apply one pulled page (protocol PullPage: changes, history, areas, attachments) and
     move the cursor to `new_cursor`, all in one transaction: a crash never leaves the cursor
@@ -352,6 +422,7 @@ def apply_page(store: RecordStore, page: Any, new_cursor: str) -> PageCounts:
     from fieldapp.store import attachments
 
     counts = PageCounts()
+    realign = realigning(store)
     with transaction(store.conn):
         if page.areas:
             store.upsert_areas(Area(code=a.code, name=a.name, level=a.level,
@@ -367,7 +438,8 @@ def apply_page(store: RecordStore, page: Any, new_cursor: str) -> PageCounts:
                 continue
             if change.op == "delete" and not rec.deleted:
                 rec = _as_deleted(rec)
-            outcome = apply_remote(store, rec, unpushed_fields(store, rec.id))
+            outcome = apply_remote(store, rec, unpushed_fields(store, rec.id),
+                                   realign=realign)
             counts.pulled += outcome in ("inserted", "updated", "deleted")
             counts.deleted += outcome == "deleted"
         for entry in page.history:
@@ -398,20 +470,22 @@ def server_content(rec: Any) -> dict:
 
 
 def apply_remote(store: RecordStore, rec: Any, keep: set[str] | None = None, *,
-                 force: bool = False) -> str:
+                 force: bool = False, realign: bool = False) -> str:
     """Make the local copy of `rec` (the registry's record) match it, keeping unpushed edits.
 
     `keep` is `unpushed_fields` of the record: those fields keep the laptop's value (the push
     will meet the server's conflict rule). Returns what happened: inserted, updated, deleted,
     kept (a local delete or create is waiting) or stale (older than what the laptop has).
-    `force` rewrites the record even at the version it has (undoing a discarded local edit).
+    `force` rewrites the record even at the version it has (undoing a discarded local edit);
+    `realign` takes the registry's version even when lower (it was restored from a backup).
     """
     keep = keep or set()
     version = int(rec.version or 0)
     row = store.conn.execute("SELECT * FROM record WHERE id = ?", (rec.id,)).fetchone()
     existing = Record.from_row(row) if row else None
-    if existing and (existing.server_version > version
-                     or existing.server_version == version and not keep and not force):
+    if existing and not realign and (
+            existing.server_version > version
+            or existing.server_version == version and not keep and not force):
         # A version names one content: the laptop has this one already (often its own push
         # coming back through the feed), or a newer one.
         return "stale"

@@ -34,7 +34,8 @@ log = logging.getLogger("fieldapp.server")
 
 
 def generation(engine: Engine) -> str:
-    """This registry's generation id, made on first use."""
+    """This registry's generation id, made on first use. Read afresh each time (a restore
+    changes it under running processes), one primary-key lookup."""
     with reading(engine) as conn:
         value = _meta(conn, GENERATION)
     if value:

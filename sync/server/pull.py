@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from sync.protocol import PULL_DEFAULT_LIMIT
+from sync.server import ops
 from sync.server.areas import AREAS, COUNTER, AreaChains
 from sync.server.attachments import attachments_of
 from sync.server.auth import Principal, scope_fingerprint
@@ -19,12 +20,15 @@ from sync.server.db import reading
 from sync.server.push import FEED, HISTORY, RECORDS, load_record, record_dict
 
 
-def parse_cursor(cursor: str | None, fingerprint: str) -> int:
-    """The seq to continue after; 0 for no cursor, a malformed one or another scope's."""
+def parse_cursor(cursor: str | None, fingerprint: str, generation: str = "") -> int:
+    """The seq to continue after; 0 for no cursor, a malformed one, another scope's, or one
+    made before the registry was restored from a backup (`fp:generation:seq`; a cursor from
+    before generations, `fp:seq`, is taken as it is)."""
     if not cursor or ":" not in cursor:
         return 0
-    fp, _, seq = cursor.rpartition(":")
-    if fp != fingerprint or not seq.isdigit():
+    head, _, seq = cursor.rpartition(":")
+    fp, _, gen = head.partition(":")
+    if fp != fingerprint or not seq.isdigit() or (gen and gen != generation[:8]):
         return 0
     return int(seq)
 
@@ -52,7 +56,8 @@ def feed_page(codes, since: int, head: int, limit: int):  # noqa: ANN001, ANN201
 def pull(engine: Engine, who: Principal, cursor: str | None,
          limit: int = PULL_DEFAULT_LIMIT) -> dict:
     fingerprint = scope_fingerprint(who.role, who.scopes)
-    since = parse_cursor(cursor, fingerprint)
+    generation = ops.generation(engine)[:8]
+    since = parse_cursor(cursor, fingerprint, generation)
     # City-wide credentials read the feed by district: every area chain ends at one.
     codes = (select(AREAS.c.code).where(AREAS.c.level == "district")
              if who.everywhere else list(who.scopes))
@@ -94,4 +99,4 @@ def pull(engine: Engine, who: Principal, cursor: str | None,
             area_q = area_q.where(AREAS.c.seq > since, AREAS.c.seq <= upto)
         areas = [area_dict(a) for a in conn.execute(area_q)] if since < upto or not since else []
     return {"changes": changes, "history": history, "areas": areas, "attachments": files,
-            "cursor": f"{fingerprint}:{upto}", "more": more}
+            "cursor": f"{fingerprint}:{generation}:{upto}", "more": more}
