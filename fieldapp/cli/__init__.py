@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "fieldapp.cli.settings_cmds",
     "fieldapp.cli.report_cmds",
     "fieldapp.cli.backup_cmds",
+    "fieldapp.cli.doctor_cmds",
 ]
 
 

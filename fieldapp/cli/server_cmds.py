@@ -73,6 +73,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_load_areas)
     p = asub.add_parser("load-demo-areas", help="load the demo districts, streets and grids")
     p.set_defaults(func=cmd_load_demo_areas)
+    p = asub.add_parser("devices", help="enrolled devices: last sync, app version, what "
+                                        "waited to sync at that time")
+    p.add_argument("--user", metavar="NAME")
+    p.add_argument("--stale", metavar="AGE", help="only devices not seen for AGE (7d, 12h)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_devices)
+    p = asub.add_parser("activity", help="who synced what, when (enrolments, pushes, "
+                                         "attachments), newest first")
+    p.add_argument("--user", metavar="NAME")
+    p.add_argument("--since", metavar="WHEN", help="an age (7d) or a local date (2026-03-01)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_activity)
     p = asub.add_parser("backup", help="back up the registry (database and photo content) "
                                        "to one file")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
@@ -320,4 +332,56 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(f"已恢复到 {done['created_at']} 的备份 / restored the backup of {done['created_at']}; "
           f"new generation {done['new_generation'][:8]}: laptops re-send what they pushed "
           f"since at their next sync")
+    return 0
+
+
+def _when(iso: str | None) -> str:
+    from fieldapp import localtime
+
+    return localtime.show(iso) if iso else "-"
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from fieldapp import localtime
+    from sync.server.admin import devices
+
+    rows = _admin(devices, database_url(args), args.user, args.stale)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    if not rows:
+        print("没有符合条件的设备 / no devices match")
+        return 0
+    zone = localtime.zone_label()
+    print(f"{'用户 user':<14} {'设备 device':<22} {'最近同步 last sync (' + zone + ')':<24} "
+          f"{'版本 version':<12} {'待同步 queued':>13} {'被拒 parked':>11}")
+    for r in rows:
+        device = (r["device_name"] or r["device_id"])[:22]
+        seen = _when(r["last_sync_at"]) if r["last_sync_at"] else "从未 never"
+        state = "  已停用 revoked" if r["revoked_at"] else ""
+        print(f"{r['user']:<14} {device:<22} {seen:<24} {r['app_version'] or '-':<12} "
+              f"{r['queued'] if r['queued'] is not None else '-':>13} "
+              f"{r['parked'] if r['parked'] is not None else '-':>11}{state}")
+    return 0
+
+
+def cmd_activity(args: argparse.Namespace) -> int:
+    from fieldapp import localtime
+    from sync.server.admin import activity
+
+    rows = _admin(activity, database_url(args), args.user, args.since)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    if not rows:
+        print("这段时间没有活动 / no activity in that time")
+        return 0
+    words = {"enroll": "注册 enrolled", "push": "推送 pushed", "attachments": "附件 attachments"}
+    print(f"时间 time ({localtime.zone_label()})")
+    for r in rows:
+        what = words.get(r["action"], r["action"])
+        count = f" {r['count']}" if r["action"] != "enroll" else ""
+        detail = f" ({r['detail']})" if r["detail"] else ""
+        print(f"{_when(r['at'])}  {r['user']:<14} {r['device_id'][:20]:<20} {what}{count}"
+              f"{detail}")
     return 0

@@ -211,6 +211,86 @@ def gc_blobs(database_url: str, older_than: str = "7d", dry_run: bool = False,
     return collect(blob_store(database_url, spec, blob_dir), age, dry_run)
 
 
+def devices(database_url: str, user: str | None = None, stale: str | None = None) -> list[dict]:
+    """Every enrolled device with what it reported at its last sync, most recent first;
+    `stale` (e.g. 7d) keeps those not seen for that long (or never)."""
+    from datetime import UTC, datetime
+
+    from sync.server.blobstore import parse_age
+    from sync.server.ops import STATUS
+
+    cutoff = None
+    if stale:
+        try:
+            cutoff = (datetime.now(UTC) - parse_age(stale)).isoformat(timespec="milliseconds")
+        except ValueError as exc:
+            raise AdminError(str(exc)) from None
+    engine = engine_for(database_url)
+    q = (select(auth.USERS.c.name, auth.CREDS.c.device_id, auth.CREDS.c.device_name,
+                auth.CREDS.c.created_at, auth.CREDS.c.revoked_at, STATUS.c.app_version,
+                STATUS.c.queued, STATUS.c.parked, STATUS.c.client_time,
+                STATUS.c.last_seen_at, STATUS.c.last_push_at, STATUS.c.address)
+         .select_from(auth.CREDS.join(auth.USERS, auth.USERS.c.id == auth.CREDS.c.user_id)
+                      .outerjoin(STATUS, STATUS.c.credential_hash
+                                 == auth.CREDS.c.credential_hash)))
+    if user:
+        q = q.where(auth.USERS.c.name == user)
+    with reading(engine) as conn:
+        if user and conn.execute(select(auth.USERS.c.id).where(
+                auth.USERS.c.name == user)).first() is None:
+            raise AdminError(f"没有用户 {user} / no user named {user}")
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    if cutoff:
+        rows = [r for r in rows if not r["revoked_at"]
+                and (r["last_seen_at"] or "") < cutoff]
+    rows.sort(key=lambda r: r["last_seen_at"] or "", reverse=True)
+    return [{"user": r["name"], "device_id": r["device_id"], "device_name": r["device_name"],
+             "enrolled_at": r["created_at"], "revoked_at": r["revoked_at"],
+             "last_sync_at": r["last_seen_at"], "last_push_at": r["last_push_at"],
+             "app_version": r["app_version"], "queued": r["queued"], "parked": r["parked"],
+             "client_time": r["client_time"], "address": r["address"]} for r in rows]
+
+
+def activity(database_url: str, user: str | None = None, since: str | None = None,
+             limit: int = 500) -> list[dict]:
+    """Activity lines (enrolments, pushed batches, stored attachments), newest first; `since`
+    is an age (7d) or a date (2026-03-01, taken in the local zone)."""
+    from datetime import UTC, datetime
+
+    from sync.server.ops import ACTIVITY
+
+    q = select(ACTIVITY).order_by(ACTIVITY.c.at.desc(), ACTIVITY.c.id.desc()).limit(limit)
+    if user:
+        q = q.where(ACTIVITY.c.user_name == user)
+    if since:
+        q = q.where(ACTIVITY.c.at >= _since(since, datetime.now(UTC)))
+    with reading(engine_for(database_url)) as conn:
+        return [{"at": r.at, "user": r.user_name, "device_id": r.device_id,
+                 "action": r.action, "count": r.count, "detail": r.detail}
+                for r in conn.execute(q)]
+
+
+def _since(text: str, now) -> str:  # noqa: ANN001
+    """An age (`7d`, `12h`) back from now, or a date / date and time in the local zone."""
+    from datetime import UTC, datetime
+
+    from fieldapp import localtime
+    from sync.server.blobstore import parse_age
+
+    try:
+        return (now - parse_age(text)).isoformat(timespec="milliseconds")
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise AdminError(f"时间应写作 7d 或 2026-03-01 / a time looks like 7d or 2026-03-01: "
+                         f"{text!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=localtime.display_zone())
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
 def dispose_all() -> None:
     """Close pooled connections (tests drop their PostgreSQL schema afterwards)."""
     for engine in _engines.values():
