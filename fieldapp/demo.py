@@ -144,6 +144,8 @@ class DemoMaker:
 
     def records(self, n: int, author: str = "demo") -> list[Record]:
         out: list[Record] = []
+        if n <= 0:
+            return out
         n_facilities = max(1, n // 5)
         n_inspections = n // 10
         n_sites = max(1, n - n_facilities - n_inspections)

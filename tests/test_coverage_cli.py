@@ -104,10 +104,10 @@ def test_function_lists_lacking_grids_and_ranked_sites(demo_dir, capsys):
 
 def test_unknown_function_and_area_are_one_line_errors(demo_dir, capsys):
     code, _, err = run(demo_dir, capsys, "coverage", "--function", "napping")
-    assert code == 1 and err.startswith("fieldapp: 未知功能「napping」")
+    assert code == 2 and err.startswith("fieldapp: 未知功能「napping」") and err.count("\n") == 1
     assert "unknown function" in err
     code, _, err = run(demo_dir, capsys, "coverage", "--area", "999999")
-    assert code == 1 and "unknown area code 999999" in err
+    assert code == 1 and "no area has the code or name '999999'" in err and "e.g." in err
 
 
 def test_init_norms_then_edit_then_bad_file(tmp_path, capsys):

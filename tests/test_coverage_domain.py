@@ -62,6 +62,15 @@ def test_facility_just_inside_and_just_outside_the_elderly_radius():
     assert "elderly" not in outside.covered and "elderly" in outside.missing
 
 
+def test_the_covering_facility_named_is_the_nearest():
+    # Listed far one first, in the grid's own cell and in a neighbouring one alike.
+    for far, near in ((250, 20), (900, 5), (-250, 120)):
+        g = analyse([grid()], [fac("far", ["elderly", "health"], far),
+                               fac("near", ["elderly", "health"], near)]).grids[0]
+        assert g.covered["elderly"][0] == "near" and g.covered["health"][0] == "near"
+        assert g.covered["elderly"][1] == pytest.approx(abs(near), abs=1e-6)
+
+
 def test_facility_with_two_functions_counts_for_each_at_its_own_radius():
     # 400 m: within meal's 500 m, beyond elderly's 300 m.
     g = analyse([grid()], [fac("f", ["elderly", "meal"], 400)]).grids[0]

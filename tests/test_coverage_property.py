@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +36,13 @@ def test_buckets_agree_with_all_pairs(radius, grid_points, facility_points, site
         expected = {s for f in facilities for s in f.scenes
                     if haversine_m(lat, lng, f.lat, f.lng) <= norms.radius(s)}
         assert set(g.covered) == expected
+        for scene, (fid, metres) in g.covered.items():  # the nearest one is named
+            nearest = min(haversine_m(lat, lng, f.lat, f.lng) for f in facilities
+                          if scene in f.scenes)
+            assert metres == pytest.approx(nearest, abs=0.01)
+            chosen = next(f for f in facilities if f.id == fid)
+            assert haversine_m(lat, lng, chosen.lat, chosen.lng) == pytest.approx(nearest,
+                                                                                 abs=0.01)
         for scene in SCENE_CODES:
             near = {f.id for f, _ in result.nearest(g.grid.code, scene)}
             assert near == {f.id for f in facilities if scene in f.scenes and

@@ -11,6 +11,7 @@ from fieldapp.cli import main
 from fieldapp.demo import populate
 from fieldapp.domain.records import SPECS
 from fieldapp.io import export_records, import_file, write_template, write_three_lists
+from fieldapp.io.exporter import DATUM_HEADERS
 from fieldapp.io.tables import TableError
 from fieldapp.store.records import Query
 
@@ -36,7 +37,8 @@ def test_xlsx_has_one_sheet_per_kind_chinese_headers_and_frozen_header(demo_stor
     assert sites.freeze_panes == "A2"
     header = [c.value for c in sites[1]]
     assert header[:4] == ["记录ID", "状态", "网格", "地址"]
-    assert header[2:] == [s.zh for s in SPECS["site"]]
+    # Coordinates say what they are: records store WGS-84, whatever they were entered as.
+    assert header[2:] == [DATUM_HEADERS.get(s.name, s.zh) for s in SPECS["site"]]
     assert sites.max_row - 1 == kind_count(demo_store, "site") == report.counts["site"]
     assert book["设施"].max_row - 1 == kind_count(demo_store, "facility")
     source = header.index("资源类型") + 1
@@ -167,8 +169,17 @@ def test_template_documents_every_column_and_imports(store, tmp_path):
         assert spec.zh in documented
     assert documented["资源类型"][5].value.startswith("闲置门面房")
     assert documented["地址"][4].value.startswith("是")
+    # The example row (天平路100号, 王芳, 02164001234) is never imported as a real record...
     report = import_file(store, path)
-    assert (report.added, report.rejected) == (1, 0), report.errors
+    assert (report.added, report.rejected, report.example_rows) == (0, 0, 1), report.errors
+    assert store.count_all() == 0 and store.pending_count() == 0
+    assert "example row was skipped" in report.summary("en")
+    # ...but it is a valid row: once the worker writes over it, it imports like any other.
+    sheet["B2"] = "天平路102号"
+    book.save(path)
+    report = import_file(store, path)
+    assert (report.added, report.rejected, report.example_rows) == (1, 0, 0), report.errors
+    assert store.find_by_address("site", "天平路102号")[0].data["owner_contact"] == "王芳"
     write_template(tmp_path / "f.xlsx", "facility")
     assert load_workbook(tmp_path / "f.xlsx").active.cell(1, 1).value == "设施名称"
 

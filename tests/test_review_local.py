@@ -67,11 +67,12 @@ def test_cli_queue_approve_return_history(store, tmp_path, capsys):
     assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [a.id, b.id]
     assert main([*home, "review", "approve", a.id[:8]]) == 0
     assert main([*home, "review", "return", b.id, "--comment", "面积不符"]) == 0
-    with pytest.raises(SystemExit):  # argparse: --comment is required
-        main([*home, "review", "return", "zz"])
+    assert main([*home, "review", "return", "zz"]) == 2  # argparse: --comment is required
     capsys.readouterr()
     assert main([*home, "review", "approve", "nosuchid"]) == 1
-    assert "no record matches" in capsys.readouterr().err
+    assert "a record id holds only 0-9, a-f" in capsys.readouterr().err
+    assert main([*home, "review", "approve", "abcdef12"]) == 1
+    assert "no record id starts with abcdef12" in capsys.readouterr().err
     assert main([*home, "history", b.id[:8]]) == 0
     out = capsys.readouterr().out
     assert "面积不符" in out and "li" in out

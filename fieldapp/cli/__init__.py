@@ -30,15 +30,33 @@ COMMAND_MODULES = [
 
 
 class CliError(Exception):
-    """A failure with a one-line reason for the user; exit code 1 (or `code`)."""
+    """A failure with a one-line reason for the user; exit code 1 (or `code`).
+
+    The convention for every command: raise CliError("中文 / English") for anything the
+    user can fix; `main` prints it as one `fieldapp:` line on stderr and exits non-zero.
+    """
 
     def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
+        super().__init__(" ".join(str(message).split()))  # one line, whatever the source
         self.code = code
 
 
+USAGE_ERROR = 2  # exit code for arguments the parser refused
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a refused argument is one `fieldapp:` line naming the help to read
+    (argparse prints the whole usage first); subcommand parsers inherit the class."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        from fieldapp.cli.lang import tr
+
+        hint = tr(f"(帮助: {self.prog} --help)", f"(see {self.prog} --help)")
+        self.exit(USAGE_ERROR, f"fieldapp: {' '.join(message.split())} {hint}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="fieldapp",
         description="社区嵌入式服务设施 现场采集工具 / field tool for community embedded "
                     "service facilities. Without a command, opens the app.",
@@ -77,30 +95,80 @@ def _subparsers(parser: argparse.ArgumentParser):  # noqa: ANN202
 
 
 def main(argv: list[str] | None = None) -> int:
+    from fieldapp.cli import lang
     from fieldapp.compat.console import make_safe
 
     make_safe()  # ✓ ✗ ² must never stop a command on a GBK console or file
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang.use(lang.detect(argv))
+    bad = _undecodable(argv)
+    if bad is not None:
+        print(f"fieldapp: 参数不是有效的文字(编码不是 UTF-8): {bad!r} / an argument is not "
+              f"valid text (not UTF-8): {bad!r}", file=sys.stderr)
+        return USAGE_ERROR
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a refused argument (one line printed)
+        return exc.code if isinstance(exc.code, int) else 0
     func = getattr(args, "func", None)
     if func is None:
         from fieldapp.cli.basic import cmd_open
 
         func = cmd_open
     try:
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not as a warning at exit
+        return code
     except CliError as exc:
-        print(f"fieldapp: {exc}", file=sys.stderr)
-        return exc.code
+        return _fail(str(exc), exc.code)
+    except BrokenPipeError:
+        # `fieldapp list … | head`: the reader has what it wanted; nothing went wrong.
+        _stdout_to_devnull()
+        return 0
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a one-line reason, never a traceback, for the field user
+        import os
+
         from fieldapp.store.db import StoreError
 
-        if isinstance(exc, StoreError):
-            print(f"fieldapp: {exc}", file=sys.stderr)
-            return 1
-        if "--debug" in sys.argv or __import__("os").environ.get("FIELDAPP_DEBUG"):
+        if os.environ.get("FIELDAPP_DEBUG"):
             raise
-        print(f"fieldapp: error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        if isinstance(exc, StoreError):
+            return _fail(str(exc))
+        if isinstance(exc, OSError):
+            where = f": {exc.filename}" if exc.filename else ""
+            return _fail(f"文件或系统错误 / file or system error{where}: "
+                         f"{exc.strerror or exc}")
+        return _fail(f"意外错误 / unexpected error: {type(exc).__name__}: {exc} "
+                     f"(FIELDAPP_DEBUG=1 显示详情 / shows the details)")
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"fieldapp: {' '.join(message.split())}", file=sys.stderr)
+    return code
+
+
+def _undecodable(argv: list[str]) -> str | None:
+    """The first argument that is not valid text (bytes Python could not decode), unless it
+    names an existing file: Linux file names may be in any encoding."""
+    import os
+
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            if not os.path.exists(arg):
+                return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return None
+
+
+def _stdout_to_devnull() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

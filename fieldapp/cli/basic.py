@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
+from fieldapp.cli.options import (
+    add_all_local,
+    area_code,
+    choice_type,
+    hidden_note,
+    non_negative_int,
+    positive_int,
+    scope_of,
+)
 from fieldapp.context import AppContext
 from fieldapp.domain.choices import STATUS
 from fieldapp.domain.records import KINDS
@@ -13,7 +23,7 @@ from fieldapp.domain.records import KINDS
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="make a demo data folder and open the app on it")
-    p.add_argument("--records", type=int, default=2000, metavar="N",
+    p.add_argument("--records", type=non_negative_int, default=2000, metavar="N",
                    help="how many records to make (default 2000; try 100000)")
     p.add_argument("--no-open", action="store_true", help="only prepare the data")
     p.add_argument("--reset", action="store_true", help="remove the old demo data first")
@@ -21,15 +31,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("status", help="counts of local records by type and status")
     p.add_argument("--json", action="store_true")
+    add_all_local(p)
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("list", help="print matching records")
     p.add_argument("kind", choices=["sites", "facilities", "inspections"])
     p.add_argument("--search", metavar="TEXT")
-    p.add_argument("--grid", metavar="CODE", help="a grid, or a street/district code")
-    p.add_argument("--status", choices=STATUS.codes())
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--grid", metavar="CODE", help="a grid, or a street/district code or name")
+    p.add_argument("--status", type=choice_type(STATUS, ("状态", "status")),
+                   metavar="STATUS", help="草稿/已提交/已退回/已通过 (or draft, submitted, …)")
+    p.add_argument("--limit", type=positive_int, default=50, metavar="N",
+                   help="at most N records (default 50)")
     p.add_argument("--json", action="store_true")
+    add_all_local(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("tui", help="open the app (the same as no command)")
@@ -119,14 +133,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     store = context(args).open_store()
-    counts = store.counts_by_kind()
+    scope = scope_of(store, args)
+    counts = store.counts_by_kind(scope.grids)
     pending = store.pending_count()
     from fieldapp.store.attachments import counts as attachment_counts
 
     files = attachment_counts(store)
+    hidden = 0
+    if scope.limited:
+        every = store.counts_by_kind()
+        hidden = sum(sum(v.values()) for v in every.values()) - \
+            sum(sum(v.values()) for v in counts.values())
     if args.json:
-        print(json.dumps({"records": counts, "outbox_pending": pending, "attachments": files},
-                         ensure_ascii=False))
+        print(json.dumps({"records": counts, "outbox_pending": pending, "attachments": files,
+                          "scope": list(scope.areas) if scope.limited else None,
+                          "outside_scope": hidden}, ensure_ascii=False))
         return 0
     lang = args.lang or "zh"
     for kind in KINDS:
@@ -136,6 +157,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"{'outbox':<11} {pending:>7}  待同步 / waiting to sync")
     print(f"{'attachments':<11} {files['total']:>7}  (待上传 / to upload {files['to_upload']}, "
           f"未下载 / not fetched {files['not_fetched']})")
+    note = hidden_note(scope, hidden)
+    if note:
+        print(note, file=sys.stderr)
     return 0
 
 
@@ -144,14 +168,29 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     store = context(args).open_store()
     kind = KIND_OF[args.kind]
-    records = store.query(Query(kind=kind, search=args.search, grid_code=args.grid,
-                                status=args.status), limit=args.limit)
+    scope = scope_of(store, args)
+    grid = area_code(store, args.grid) if args.grid else None
+    query = Query(kind=kind, search=args.search, grid_code=grid, status=args.status,
+                  scope=scope.grids)
+    records = store.query(query, limit=args.limit)
     if args.json:
         print(json.dumps([{"id": r.id, "kind": r.kind, "status": r.status, "grid_code": r.grid_code,
                            "updated_at": r.updated_at, "data": r.data} for r in records],
                          ensure_ascii=False, indent=1))
-        return 0
-    for r in records:
-        print(f"{r.id[:8]}  {r.grid_code or '':<16} {STATUS.label(r.status, args.lang or 'zh'):<4} "
-              f"{r.updated_at[:10]}  {r.title}")
+    else:
+        for r in records:
+            print(f"{r.id[:8]}  {r.grid_code or '':<16} "
+                  f"{STATUS.label(r.status, args.lang or 'zh'):<4} "
+                  f"{r.updated_at[:10]}  {r.title}")
+    sys.stdout.flush()
+    if len(records) == args.limit:
+        total = store.count(query)
+        if total > len(records):
+            print(f"显示 {len(records):,} / {total:,} 条,--limit 查看更多 / showing "
+                  f"{len(records):,} of {total:,}: --limit shows more", file=sys.stderr)
+    if scope.limited:
+        hidden = store.count(replace(query, scope=None)) - store.count(query)
+        note = hidden_note(scope, hidden)
+        if note:
+            print(note, file=sys.stderr)
     return 0

@@ -8,6 +8,7 @@ import json
 import unicodedata
 
 from fieldapp.cli import CliError
+from fieldapp.cli.options import add_all_local, area_code, function_type, non_negative_int, scope_of
 
 MARK_YES, MARK_NO = "✓", "✗"
 
@@ -15,17 +16,19 @@ MARK_YES, MARK_NO = "✓", "✗"
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("coverage", help="15-minute life circle: which grids lack which services, "
                                         "and idle sites that could fill the gap")
-    p.add_argument("--area", metavar="CODE", help="a district, street, community or grid code")
-    p.add_argument("--function", metavar="NAME",
+    p.add_argument("--area", metavar="CODE",
+                   help="a district, street, community or grid (code or name)")
+    p.add_argument("--function", type=function_type, metavar="FUNCTION",
                    help="list grids lacking this function and ranked candidate sites "
-                        "(a code, Chinese or English name: elderly, 宝宝屋, 助餐)")
-    p.add_argument("--limit", type=int, default=5, metavar="N",
+                        "(e.g. 养老服务, elderly, childcare, meal)")
+    p.add_argument("--limit", type=non_negative_int, default=5, metavar="N",
                    help="candidate sites shown per grid (default 5)")
     p.add_argument("--json", action="store_true", help="print the whole result as JSON")
     p.add_argument("--norms", action="store_true",
                    help="print where the norms file is and which one is in use")
     p.add_argument("--init-norms", action="store_true",
                    help="write an editable copy of the norms into the data folder")
+    add_all_local(p)
     p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("geo", help="convert a point between GCJ-02 (Amap/Tencent) and WGS-84")
@@ -72,25 +75,24 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     lang = ctx.lang
     if args.norms or args.init_norms:
         return _norms_info(ctx.data_dir, args.init_norms)
-    from fieldapp.domain.catalog import FunctionNameError, one_function, scene_of
+    from fieldapp.domain.catalog import scene_of
     from fieldapp.store.coverage_load import analyse_store
 
-    scene = None
-    if args.function:
-        try:
-            scene = scene_of(one_function(args.function))
-        except FunctionNameError as exc:
-            raise CliError(str(exc)) from None
+    scene = scene_of(args.function) if args.function else None
     store = ctx.open_store()
     lang = ctx.lang
     try:
-        result = analyse_store(store, args.area, N.load(ctx.data_dir))
+        area = area_code(store, args.area, "area") if args.area else None
+        scope = scope_of(store, args)
+        result = analyse_store(store, area, N.load(ctx.data_dir), within=scope.grids)
     except N.NormsError as exc:
         raise CliError(str(exc)) from exc
-    except LookupError:
-        raise CliError(f"未知地区编码 {args.area} / unknown area code {args.area}") from None
     finally:
         store.conn.close()
+    if not result.grids and scope.limited:
+        raise CliError(f"{area} 不在您的负责范围 ({','.join(scope.areas)}),--all-local 查看 / "
+                       f"{area} is outside your areas ({','.join(scope.areas)}): --all-local "
+                       f"shows it")
     if args.json:
         print(json.dumps(as_json(result, scene, args.limit), ensure_ascii=False, indent=1))
         return 0

@@ -12,9 +12,27 @@ import time
 from pathlib import Path
 
 from fieldapp.cli import CliError
+from fieldapp.cli.options import add_all_local, area_code, choice_type
 from fieldapp.domain.choices import STATUS
 
 KIND_OF = {"sites": "site", "facilities": "facility", "inspections": "inspection"}
+
+
+def kind_type(text: str) -> str:
+    """sites/facilities/inspections, also singular, a code or a label (存量资源, 设施, 巡查)."""
+    from fieldapp.domain.choices import RECORD_KIND
+    from fieldapp.domain.normalize import halfwidth
+
+    word = halfwidth(text).lower()
+    if word in KIND_OF:
+        return word
+    code = RECORD_KIND.parse(word)
+    for plural, kind in KIND_OF.items():
+        if kind == code:
+            return plural
+    raise argparse.ArgumentTypeError(
+        f"记录类型应为 存量资源、设施 或 巡查: {text!r} / record kind must be sites, facilities "
+        f"or inspections: {text!r}")
 ROWS_REJECTED = 2  # exit code: the import ran but some rows were not saved
 SHOWN_ERRORS = 20
 
@@ -38,13 +56,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="导出 / export records to xlsx, csv or geojson; "
                                    "--template writes the import template; --three-lists "
                                    "writes 需求/资源/项目清单 for a street or district.")
-    p.add_argument("--kind", action="append", choices=list(KIND_OF),
-                   help="record kind (repeatable; xlsx default: all three, one sheet each)")
+    p.add_argument("--kind", action="append", type=kind_type, metavar="KIND",
+                   help="sites|facilities|inspections (存量资源/设施/巡查; repeatable; xlsx "
+                        "default: all three, one sheet each)")
     p.add_argument("--format", choices=["xlsx", "csv", "geojson"],
                    help="default: from the output file name")
-    p.add_argument("--status", choices=STATUS.codes())
-    p.add_argument("--grid", metavar="CODE", help="a grid, or a street/district code")
-    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("--status", type=choice_type(STATUS, ("状态", "status")), metavar="STATUS")
+    p.add_argument("--grid", metavar="CODE", help="a grid, or a street/district code or name")
+    p.add_argument("-o", "--output", metavar="FILE", help="FILE.xlsx|.csv|.geojson; - for "
+                                                          "standard output (csv, geojson)")
+    add_all_local(p)
     p.add_argument("--template", metavar="FILE.xlsx", help="write the import template")
     p.add_argument("--three-lists", action="store_true",
                    help="write the three lists (三张清单) workbook for --area")
@@ -129,6 +150,57 @@ def cmd_import(args: argparse.Namespace) -> int:
     return ROWS_REJECTED if report.rejected else 0
 
 
+OUTPUT_SUFFIXES = {".xlsx": "xlsx", ".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
+STDOUT = "-"
+
+
+def output_file(text: str, allowed: tuple[str, ...]) -> Path:
+    """The file to write, refused before anything is written when its name or folder is
+    wrong: a suffix other than `allowed`, a folder that does not exist or cannot be
+    written, or a directory in its place."""
+    path = Path(text).expanduser()
+    if path.suffix.lower() not in allowed:
+        raise CliError(f"输出文件应以 {'、'.join(allowed)} 结尾: {text} / the output file must end "
+                       f"in {', '.join(allowed)}: {text}")
+    if path.is_dir():
+        raise CliError(f"这是一个文件夹,不是文件: {text} / that is a folder, not a file: {text}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"文件夹不存在: {folder} / no such folder: {folder}")
+    import os
+
+    if not os.access(folder, os.W_OK):
+        raise CliError(f"没有权限写入文件夹: {folder} / no permission to write in: {folder}")
+    return path
+
+
+class AtomicOutput:
+    """A temporary file beside the target (same suffix), moved over it only when the whole
+    export succeeded: a failed export leaves no half-written file and keeps an older one."""
+
+    def __init__(self, target: Path | None) -> None:
+        self.target = target
+
+    def __enter__(self) -> Path:
+        import os
+        import tempfile
+
+        folder = self.target.parent if self.target else None
+        suffix = self.target.suffix if self.target else ".tmp"
+        handle, name = tempfile.mkstemp(prefix=".fieldapp-", suffix=suffix, dir=folder)
+        os.close(handle)
+        self.temp = Path(name)
+        return self.temp
+
+    def __exit__(self, kind, exc, tb) -> None:  # noqa: ANN001
+        import os
+
+        if exc is None and self.target is not None:
+            os.replace(self.temp, self.target)
+        else:
+            self.temp.unlink(missing_ok=True)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from fieldapp.io.exporter import ScopeError, export_records
     from fieldapp.io.tables import TableError
@@ -138,49 +210,91 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.template:
             from fieldapp.io.template import write_template
 
-            name = Path(args.template).name.lower()
+            target = output_file(args.template, (".xlsx",))
+            name = target.name.lower()
             kind = kinds[0] if kinds else (
                 "facility" if "facilit" in name or "设施" in name else "site")
             if kind not in ("site", "facility"):
                 raise CliError("模板只有存量资源和设施两种 / templates exist for sites and "
                                "facilities only")
-            write_template(args.template, kind)
+            with AtomicOutput(target) as temp:
+                write_template(temp, kind)
             print(f"模板已写入 / template written: {args.template}")
             return 0
         if not args.output:
-            raise CliError("请用 -o 指定输出文件 / give the output file with -o FILE")
+            raise CliError("请用 -o 指定输出文件(-o - 写到标准输出)/ give the output file with "
+                           "-o FILE (-o - for standard output)")
+        to_stdout = args.output == STDOUT
+        if args.three_lists:
+            target = None if to_stdout else output_file(args.output, (".xlsx",))
+            if to_stdout:
+                raise CliError("三张清单是 xlsx 工作簿,请用 -o 文件名.xlsx / the three lists are "
+                               "an xlsx workbook: give -o FILE.xlsx")
+            fmt = "xlsx"
+        elif to_stdout:
+            target, fmt = None, args.format or "csv"
+            if fmt == "xlsx" or args.with_attachments:
+                raise CliError("xlsx 和 zip 不能写到标准输出,请用 --format csv 或 geojson / xlsx "
+                               "and zip cannot go to standard output: use --format csv or "
+                               "geojson")
+        elif args.with_attachments:
+            target, fmt = output_file(args.output, (".zip",)), args.format or "xlsx"
+        else:
+            target = output_file(args.output, tuple(OUTPUT_SUFFIXES))
+            fmt = OUTPUT_SUFFIXES[target.suffix.lower()]
+            if args.format and args.format != fmt:
+                raise CliError(f"--format {args.format} 与文件名 {target.name} 不符 / --format "
+                               f"{args.format} does not match the file name {target.name}")
         store = _store(args)
         try:
+            grid = area_code(store, args.grid) if args.grid else None
             if args.three_lists:
                 from fieldapp.io.reports import write_three_lists
 
                 if not args.area:
                     raise CliError("三张清单需要 --area 街镇或区编码 / --three-lists needs "
                                    "--area CODE (a street or district)")
-                report = write_three_lists(store, args.output, args.area)
+                area = area_code(store, args.area, "area")
+                with AtomicOutput(target) as temp:
+                    report = write_three_lists(store, temp, area)
+                report.path = str(target)
             else:
-                output = Path(args.output)
-                fmt = args.format or {".csv": "csv", ".geojson": "geojson",
-                                      ".json": "geojson"}.get(output.suffix.lower(), "xlsx")
                 if not kinds:
                     kinds = ["site", "facility", "inspection"] if fmt == "xlsx" else ["site"]
                 progress = ProgressLine("导出 / exporting")
                 try:
-                    if args.with_attachments:
-                        from fieldapp.io.bundle import export_with_attachments
+                    with AtomicOutput(target) as temp:
+                        if args.with_attachments:
+                            from fieldapp.io.bundle import export_with_attachments
 
-                        report = export_with_attachments(
-                            store, output, kinds=kinds, format=fmt, status=args.status,
-                            grid=args.grid, progress=progress)
-                    else:
-                        report = export_records(store, output, kinds=kinds, format=fmt,
-                                                status=args.status, grid=args.grid,
-                                                progress=progress)
+                            report = export_with_attachments(
+                                store, temp, kinds=kinds, format=fmt, status=args.status,
+                                grid=grid, progress=progress, all_local=args.all_local)
+                        else:
+                            report = export_records(store, temp, kinds=kinds, format=fmt,
+                                                    status=args.status, grid=grid,
+                                                    progress=progress, all_local=args.all_local)
+                        if to_stdout:
+                            _copy_to_stdout(temp)
                 finally:
                     progress.done()
+                report.path = "stdout" if to_stdout else str(target)
         finally:
             store.conn.close()
-    except (TableError, ScopeError, OSError) as exc:
+    except (TableError, ScopeError) as exc:
         raise CliError(str(exc)) from exc
-    print(f"已导出 / exported: {report.summary(args.lang or 'zh')}")
+    except OSError as exc:
+        raise CliError(f"无法写入 / cannot write {exc.filename or args.output}: "
+                       f"{exc.strerror or exc}") from exc
+    print(f"已导出 / exported: {report.summary(args.lang or 'zh')}",
+          file=sys.stderr if to_stdout else sys.stdout)
     return 0
+
+
+def _copy_to_stdout(path: Path) -> None:
+    import shutil
+
+    sys.stdout.flush()
+    with open(path, "rb") as source:
+        shutil.copyfileobj(source, sys.stdout.buffer)
+    sys.stdout.buffer.flush()

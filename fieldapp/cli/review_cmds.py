@@ -6,6 +6,14 @@ import argparse
 import json
 
 from fieldapp.cli import CliError
+from fieldapp.cli.options import (
+    add_all_local,
+    area_code,
+    choice_type,
+    function_type,
+    record_ids,
+    scope_of,
+)
 from fieldapp.domain.choices import RECORD_KIND, STATUS
 
 
@@ -13,12 +21,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("review", help="supervisor review: queue, approve, return")
     rsub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
     q = rsub.add_parser("queue", help="submitted records waiting for a decision, oldest first")
-    q.add_argument("--grid", metavar="CODE")
+    q.add_argument("--grid", metavar="CODE", help="a grid, street or district (code or name)")
     q.add_argument("--author", metavar="USER")
-    q.add_argument("--kind", choices=RECORD_KIND.codes())
-    q.add_argument("--function", metavar="NAME",
-                   help="a function: code, Chinese or English name, or the plan's word (宝宝屋)")
+    q.add_argument("--kind", type=choice_type(RECORD_KIND, ("记录类型", "record kind")),
+                   metavar="KIND", help="存量资源/设施/巡查 (site, facility, inspection)")
+    q.add_argument("--function", type=function_type, metavar="FUNCTION",
+                   help="养老服务, elderly, …")
     q.add_argument("--json", action="store_true")
+    add_all_local(q)
     q.set_defaults(func=cmd_queue)
     a = rsub.add_parser("approve", help="approve records (ids or unique prefixes)")
     a.add_argument("ids", nargs="+")
@@ -42,12 +52,7 @@ def _store(args):
 
 
 def _ids(store, ids: list[str]) -> list[str]:
-    from fieldapp.store.review import resolve_id
-
-    try:
-        return [resolve_id(store, i) for i in ids]
-    except KeyError as exc:
-        raise CliError(str(exc.args[0])) from exc
+    return record_ids(store, ids)
 
 
 def _decide(action):
@@ -63,15 +68,12 @@ def _decide(action):
 
 
 def cmd_queue(args) -> int:
-    from fieldapp.domain.catalog import FunctionNameError, one_function
     from fieldapp.store.review import QueueFilter, counts_per_grid, queue
 
-    try:
-        function = one_function(args.function) if args.function else None
-    except FunctionNameError as exc:
-        raise CliError(str(exc)) from None
     store = _store(args)
-    f = QueueFilter(args.grid, args.author, args.kind, function)
+    scope = scope_of(store, args)
+    grid = area_code(store, args.grid) if args.grid else None
+    f = QueueFilter(grid, args.author, args.kind, args.function, grids=scope.grids)
     records = queue(store, f, limit=500)
     if args.json:
         print(json.dumps([{"id": r.id, "kind": r.kind, "grid_code": r.grid_code,

@@ -22,7 +22,8 @@ class Choice:
 class ChoiceSet:
     """An ordered set of choices, looked up by code or by either label (for imports)."""
 
-    def __init__(self, name: str, *choices: tuple[str, str, str]) -> None:
+    def __init__(self, name: str, *choices: tuple[str, str, str],
+                 aliases: dict[str, tuple[str, ...]] | None = None) -> None:
         self.name = name
         self.choices = tuple(Choice(*c) for c in choices)
         self._by_code = {c.code: c for c in self.choices}
@@ -30,6 +31,10 @@ class ChoiceSet:
         for c in self.choices:
             for key in (c.code, c.zh, c.en):
                 self._by_any[key.strip().lower()] = c.code
+        # Other words people write for a choice (GCJ-02, 高德 …); never shadow a label.
+        for code, words in (aliases or {}).items():
+            for word in words:
+                self._by_any.setdefault(word.strip().lower(), code)
 
     def __contains__(self, code: object) -> bool:
         return code in self._by_code
@@ -144,6 +149,9 @@ COORD_SYSTEM = ChoiceSet(
     "coord_system",
     ("wgs84", "WGS-84 (GPS)", "WGS-84 (GPS)"),
     ("gcj02", "GCJ-02 (高德/腾讯)", "GCJ-02 (Amap/Tencent)"),
+    aliases={"wgs84": ("WGS-84", "WGS 84", "GPS", "wgs-84"),
+             "gcj02": ("GCJ-02", "GCJ 02", "高德", "腾讯", "火星坐标", "Amap", "Tencent",
+                       "GCJ-02 (高德)", "高德/腾讯")},
 )
 
 TARGET_KIND = ChoiceSet(

@@ -70,29 +70,36 @@ class Buckets:
 
 
 class SceneIndex:
-    """Facilities in one set of cells sized by the largest radius, listed per scene inside
-    each cell: one cell lookup per facility to build and one 3×3 block per grid to query.
-    Written as plain loops over tuples: this is where a district-wide recompute spends its
-    time."""
+    """Facilities bucketed per walking radius: scenes sharing a radius share one set of cells
+    about that radius wide, with a list per scene inside each cell. Finding the nearest
+    facility of a scene visits the 3×3 block around a point nearest cell first and stops at
+    the first cell that cannot hold anything nearer. Written as plain loops over tuples:
+    this is where a district-wide recompute spends its time."""
 
     def __init__(self, norms: Norms, max_abs_lat: float) -> None:
         self.radius = {sc: norms.radius(sc) for sc in SCENE_CODES}
-        self.buckets = Buckets(max(self.radius.values()), max_abs_lat)
-        cos = self.buckets.dlat / self.buckets.dlng
-        self.boxes = [(sc, r, r / M_PER_DEG_LAT * 1.01, r / M_PER_DEG_LAT * 1.01 / cos)
-                      for sc, r in self.radius.items()]
+        self.groups: list[tuple[Buckets, list[tuple[str, float, float]]]] = []
+        for r in sorted(set(self.radius.values())):
+            buckets = Buckets(r, max_abs_lat)
+            scenes = [(sc, r, (r * 1.001 / M_PER_DEG_LAT) ** 2)
+                      for sc, radius in self.radius.items() if radius == r]
+            self.groups.append((buckets, scenes))
+        self.group_of = {sc: b for b, scenes in self.groups for sc, _r, _b in scenes}
 
     def add_all(self, facilities: Iterable[FacilityIn]) -> None:
-        b = self.buckets
-        cells, dlat, dlng, radius = b.cells, b.dlat, b.dlng, self.radius
-        for f in facilities:
-            key = (int(f.lat // dlat), int(f.lng // dlng))
-            cell = cells.get(key)
-            if cell is None:
-                cell = cells[key] = {}
-            item = (f.lat, f.lng, f)
-            for sc in f.scenes:
-                if sc in radius:
+        radius = self.radius
+        for b, _scenes in self.groups:
+            cells, dlat, dlng, r = b.cells, b.dlat, b.dlng, b.radius_m
+            for f in facilities:
+                wanted = [sc for sc in f.scenes if radius.get(sc) == r]
+                if not wanted:
+                    continue
+                key = (int(f.lat // dlat), int(f.lng // dlng))
+                cell = cells.get(key)
+                if cell is None:
+                    cell = cells[key] = {}
+                item = (f.lat, f.lng, f)
+                for sc in wanted:
                     lst = cell.get(sc)
                     if lst is None:
                         cell[sc] = [item]
@@ -100,24 +107,46 @@ class SceneIndex:
                         lst.append(item)
 
     def covered(self, lat: float, lng: float) -> dict[str, tuple[str, float]]:
-        """Scene → (id, metres) of some facility within the scene's radius."""
+        """Scene → (id, metres) of the nearest facility within the scene's radius.
+
+        Candidates are ranked by a flat-earth distance (exact to centimetres at these radii,
+        and cheap); the winner is measured with haversine.
+        """
         out: dict[str, tuple[str, float]] = {}
-        block = self.buckets.block(lat, lng)
-        if not block:
-            return out
-        for sc, r, box_lat, box_lng in self.boxes:
-            for cell in block:
-                lst = cell.get(sc)
-                if lst is None:
+        kx = math.cos(math.radians(lat))
+        for b, scenes in self.groups:
+            dlat, dlng, cells = b.dlat, b.dlng, b.cells
+            i, j = int(lat // dlat), int(lng // dlng)
+            near = []  # (lower bound of the squared distance to the cell, cell)
+            for di, dj in Buckets.ORDER:
+                cell = cells.get((i + di, j + dj))
+                if not cell:
                     continue
-                for p_lat, p_lng, f in lst:
-                    if -box_lat <= p_lat - lat <= box_lat and -box_lng <= p_lng - lng <= box_lng:
-                        d = haversine_m(lat, lng, p_lat, p_lng)
-                        if d <= r:
-                            out[sc] = (f.id, d)
-                            break
-                if sc in out:
-                    break
+                gy = 0.0 if di == 0 else (lat - i * dlat if di < 0 else (i + 1) * dlat - lat)
+                gx = 0.0 if dj == 0 else (lng - j * dlng if dj < 0 else (j + 1) * dlng - lng) * kx
+                near.append((gy * gy + gx * gx, cell))
+            if not near:
+                continue
+            near.sort(key=lambda pair: pair[0])
+            for sc, r, limit in scenes:
+                best, best_f = limit, None
+                for bound, cell in near:
+                    if bound > best:
+                        break
+                    lst = cell.get(sc)
+                    if lst is None:
+                        continue
+                    for p_lat, p_lng, f in lst:
+                        dy = p_lat - lat
+                        dx = (p_lng - lng) * kx
+                        d2 = dx * dx + dy * dy
+                        # Ties go to the smaller id: the answer never depends on load order.
+                        if d2 < best or (d2 == best and best_f is not None and f.id < best_f.id):
+                            best, best_f = d2, f
+                if best_f is not None:
+                    d = haversine_m(lat, lng, best_f.lat, best_f.lng)
+                    if d <= r:
+                        out[sc] = (best_f.id, d)
         return out
 
     def within(self, lat: float, lng: float, scene: str) -> list[tuple[object, float]]:
@@ -125,7 +154,7 @@ class SceneIndex:
         if r is None:
             return []
         out = []
-        for cell in self.buckets.block(lat, lng):
+        for cell in self.group_of[scene].block(lat, lng):
             for p_lat, p_lng, f in cell.get(scene, ()):
                 d = haversine_m(lat, lng, p_lat, p_lng)
                 if d <= r:

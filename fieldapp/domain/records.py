@@ -70,7 +70,7 @@ def _coordinates() -> list[FieldSpec]:
         FieldSpec("lng", FLOAT, "经度", "Longitude", "location", min=120.8, max=122.25,
                   aliases=("longitude", "lon")),
         FieldSpec("coord_system", CHOICE, "坐标系(录入时)", "Coordinates entered as", "location",
-                  choices=C.COORD_SYSTEM),
+                  choices=C.COORD_SYSTEM, aliases=("坐标系", "坐标类型", "coordinate system")),
     ]
 
 

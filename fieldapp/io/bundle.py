@@ -95,8 +95,10 @@ class _Collector:
 def export_with_attachments(store: RecordStore, path: str | os.PathLike, *, kinds: list[str],
                             format: str = "xlsx", status: str | None = None,
                             grid: str | None = None, progress: Progress | None = None,
-                            data_dir: Path | None = None) -> BundleReport:
-    """Write `path` (.zip): the records as a workbook (or CSV) plus their attachments."""
+                            data_dir: Path | None = None, all_local: bool = False
+                            ) -> BundleReport:
+    """Write `path` (.zip): the records as a workbook (or CSV) plus their attachments
+    (the user's scope unless `all_local`, as `export_records`)."""
     path = Path(path)
     if path.suffix.lower() != ".zip":
         raise TableError("带附件导出要写成 .zip 文件,例如 -o 导出.zip / an export with "
@@ -110,7 +112,8 @@ def export_with_attachments(store: RecordStore, path: str | os.PathLike, *, kind
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".export-") as tmp:
         table = Path(tmp) / f"{path.stem}.{format}"
         inner = export_records(store, table, kinds=kinds, format=format, status=status,
-                               grid=grid, progress=progress, extra=(HEADER, collector.cell))
+                               grid=grid, progress=progress, extra=(HEADER, collector.cell),
+                               all_local=all_local)
         report = BundleReport(str(path), "zip", inner.counts)
         partial = Path(tmp) / "bundle.zip"
         # Photos are JPEG already: storing them without compression saves minutes for nothing.

@@ -32,7 +32,7 @@ from fieldapp.domain.records import (
 from fieldapp.io.headers import ENVELOPE, ID_COLUMN, STATUS_COLUMN
 from fieldapp.io.tables import RowWriter, TableError, xlsx_row
 from fieldapp.store.records import Query, Record, RecordStore
-from fieldapp.store.scope import ScopeError, scope_grids  # noqa: F401
+from fieldapp.store.scope import ScopeError, scope_grids, user_scope  # noqa: F401
 
 FORMATS = ("xlsx", "csv", "geojson")
 WIDTH_SAMPLE = 200  # rows looked at to size xlsx columns
@@ -60,20 +60,18 @@ class ExportReport:
 
 def iter_records(store: RecordStore, kind: str, *, status: str | None = None,
                  grid: str | None = None, grids: set[str] | None = None,
-                 scoped: bool = True) -> Iterator[Record]:
+                 all_local: bool = False) -> Iterator[Record]:
     """Records of `kind` (filtered), in grid order, streamed from the database.
 
-    `grids` narrows to those grid codes; with `scoped` the user's scope always applies too.
+    The user's scope always applies (fieldapp/store/scope.py) unless `all_local`; `grids`
+    narrows further to those grid codes.
     """
-    where, params = store.where_sql(Query(kind=kind, status=status, grid_code=grid))
-    allowed = scope_grids(store) if scoped else None
-    if grids is not None:
-        allowed = grids if allowed is None else allowed & grids
+    allowed = user_scope(store, all_local=all_local).narrow(grids)
+    where, params = store.where_sql(Query(kind=kind, status=status, grid_code=grid,
+                                          scope=allowed))
     cursor = store.conn.execute(
         f"SELECT r.* FROM record r WHERE {where} ORDER BY r.grid_code, r.rid", params)
     for row in cursor:
-        if allowed is not None and row["grid_code"] not in allowed:
-            continue
         yield Record.from_row(row)
 
 
@@ -104,11 +102,18 @@ def display_value(spec: FieldSpec, value: Any, typed: bool = False) -> Any:
     return str(value)
 
 
+#: Exported coordinates are always WGS-84 (records store them so); the headers say so, and the
+#: importer reads a datum in a header as the numbers' system, so a re-imported export is not
+#: converted again even where 坐标系(录入时) says a point was first entered as GCJ-02.
+DATUM_HEADERS = {"lat": "纬度(WGS-84)", "lng": "经度(WGS-84)"}
+
+
 def columns(kind: str) -> tuple[list[str], list[FieldSpec]]:
     """Headers (envelope then fields, Chinese) and the field specs behind them."""
     envelope = {key: zh for key, zh, _en, _other in ENVELOPE}
     specs = list(SPECS[kind])
-    return [envelope[ID_COLUMN], envelope[STATUS_COLUMN], *(s.zh for s in specs)], specs
+    return [envelope[ID_COLUMN], envelope[STATUS_COLUMN],
+            *(DATUM_HEADERS.get(s.name, s.zh) for s in specs)], specs
 
 
 def record_cells(record: Record, specs: list[FieldSpec], typed: bool) -> list[Any]:
@@ -151,11 +156,12 @@ Extra = tuple[str, Callable[[Record], Any]]
 def export_records(store: RecordStore, path: str | os.PathLike, *, kinds: list[str],
                    format: str | None = None, status: str | None = None,
                    grid: str | None = None, progress: Progress | None = None,
-                   extra: Extra | None = None) -> ExportReport:
+                   extra: Extra | None = None, all_local: bool = False) -> ExportReport:
     """Write the user's records of `kinds` to `path` (xlsx: one sheet per kind).
 
     `format` defaults from the file name. CSV and GeoJSON take one kind. `extra` adds a last
-    column (the attachments of a bundle, `fieldapp.io.bundle`).
+    column (the attachments of a bundle, `fieldapp.io.bundle`). Only records in the user's
+    scope are written unless `all_local`.
     """
     path = Path(path)
     format = format or {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}.get(
@@ -173,19 +179,21 @@ def export_records(store: RecordStore, path: str | os.PathLike, *, kinds: list[s
         if progress and done[0] % 2000 == 0:
             progress(done[0], None)
 
+    def select(kind: str) -> Iterator[Record]:
+        return iter_records(store, kind, status=status, grid=grid, all_local=all_local)
+
     if format == "geojson":
-        _write_geojson(store, path, kinds[0], status, grid, report, tick)
+        _write_geojson(store, path, kinds[0], select, report, tick)
     elif format == "csv":
         with RowWriter(path, "csv") as writer:
-            report.counts[kinds[0]] = _write_sheet(writer, store, kinds[0], status, grid, tick,
-                                                   extra)
+            report.counts[kinds[0]] = _write_sheet(writer, kinds[0], select, tick, extra)
     else:
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)
         for kind in kinds:
             writer = _SheetWriter(book.create_sheet(RECORD_KIND.label(kind, "zh")))
-            report.counts[kind] = _write_sheet(writer, store, kind, status, grid, tick, extra)
+            report.counts[kind] = _write_sheet(writer, kind, select, tick, extra)
         book.save(path)
     if progress:
         progress(done[0], 1.0)
@@ -220,11 +228,11 @@ class _SheetWriter:
         self._sheet.append(row)
 
 
-def _write_sheet(writer, store: RecordStore, kind: str, status: str | None,
-                 grid: str | None, tick: Callable[[], None], extra: Extra | None = None) -> int:
+def _write_sheet(writer, kind: str, select: Callable[[str], Iterator[Record]],
+                 tick: Callable[[], None], extra: Extra | None = None) -> int:
     headers, specs = columns(kind)
     typed = writer.format == "xlsx"
-    records = iter_records(store, kind, status=status, grid=grid)
+    records = select(kind)
 
     def cells_of(record: Record) -> list[Any]:
         cells = record_cells(record, specs, typed)
@@ -253,8 +261,9 @@ def _write_sheet(writer, store: RecordStore, kind: str, status: str | None,
     return count
 
 
-def _write_geojson(store: RecordStore, path: Path, kind: str, status: str | None,
-                   grid: str | None, report: ExportReport, tick: Callable[[], None]) -> None:
+def _write_geojson(store: RecordStore, path: Path, kind: str,
+                   select: Callable[[str], Iterator[Record]], report: ExportReport,
+                   tick: Callable[[], None]) -> None:
     """A FeatureCollection of Points [lng, lat] (WGS-84, as records store them).
 
     Inspections have no point of their own; they take their target's.
@@ -262,8 +271,10 @@ def _write_geojson(store: RecordStore, path: Path, kind: str, status: str | None
     count = 0
     points: dict[str, tuple[float, float] | None] = {}
     with open(path, "w", encoding="utf-8") as out:
-        out.write('{"type": "FeatureCollection", "features": [\n')
-        for record in iter_records(store, kind, status=status, grid=grid):
+        # RFC 7946: GeoJSON is WGS-84; said once more for readers who wonder about GCJ-02.
+        out.write('{"type": "FeatureCollection", "coordinate_system": "WGS-84", '
+                  '"features": [\n')
+        for record in select(kind):
             point = _point(record.data)
             if kind == "inspection":
                 target = record.data.get("target_id")

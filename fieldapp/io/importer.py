@@ -11,6 +11,7 @@ column, to an errors file in the input's own format, which the user fixes and im
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from fieldapp.domain import normalize as N
 from fieldapp.domain.choices import STATUS
+from fieldapp.domain.geo import gcj02_to_wgs84
 from fieldapp.domain.records import FIELD_INDEX, MULTI, title_of
 from fieldapp.domain.validation import InvalidValue, coerce, forbidden_fields, validate
 from fieldapp.domain.workflow import TransitionError, check_transition
@@ -28,7 +30,9 @@ from fieldapp.io import headers as H
 from fieldapp.io.keys import AMBIGUOUS, KeyIndex
 from fieldapp.io.outcome import ImportReport, RowError
 from fieldapp.io.tables import RowWriter, TableError, open_table
+from fieldapp.io.template import example_data
 from fieldapp.store.records import Record, RecordStore, ValidationFailed
+from fieldapp.store.scope import user_scope
 
 IMPORT_KINDS = ("site", "facility")
 BATCH_ROWS = 2000
@@ -59,6 +63,7 @@ class _Importer:
         self.seen: dict[tuple, int] = {}
         grids = {r[0] for r in store.conn.execute("SELECT code FROM area WHERE level = 'grid'")}
         self.grid_exists = grids.__contains__
+        self.scope = user_scope(store)  # rows outside it would be refused by the registry
 
     # -- reading ----------------------------------------------------------------------------
     def run(self, path: Path) -> None:
@@ -90,6 +95,8 @@ class _Importer:
         self.envelope_columns = [(i, n) for i, n in self.map.columns.items() if n in envelope]
         self.keys = KeyIndex(self.store, self.kind)
         self.header_cells = [c for i, c in enumerate(cells) if i not in self._error_columns()]
+        self.example = example_data(self.kind)
+        self.datum = self._header_datum()
         batch: list[_Row] = []
         last = number
         try:
@@ -144,12 +151,60 @@ class _Importer:
         if not any(c.strip() for c in cells):
             self.report.blank += 1
             return
-        batch.append(self._parse(number, cells))
+        row = self._parse(number, cells)
+        if row is None:
+            self.report.example_rows += 1
+            return
+        batch.append(row)
         if len(batch) >= self.batch_rows:
             self._flush(batch, number)
 
     def _error_columns(self) -> set[int]:
         return {i for i, name in self.map.columns.items() if name == H.ERROR_COLUMN}
+
+    def _header_datum(self) -> str | None:
+        """"wgs84"/"gcj02" when the latitude or longitude header names its datum, as an
+        export's 纬度(WGS-84) does: then those are the numbers' system, whatever the
+        coord_system column (how the point was first entered) says."""
+        for index, name in self.map.columns.items():
+            if name in ("lat", "lng"):
+                header = N.halfwidth(self.map.headers[index]).lower().replace("-", "")
+                if "wgs" in header:
+                    return "wgs84"
+                if "gcj" in header:
+                    return "gcj02"
+        return None
+
+    def _is_example(self, data: dict) -> bool:
+        """A row still holding the template's example (every filled cell as in the template)."""
+        example = self.example
+        return (bool(data) and data.get("address") == example.get("address")
+                and all(example.get(k) == v for k, v in data.items()))
+
+    def _place(self, data: dict) -> None:
+        """Convert a GCJ-02 point (Amap/Tencent) to WGS-84 once, as records store it."""
+        system = self.datum or data.get("coord_system")
+        if self.datum == "gcj02" and not data.get("coord_system"):
+            data["coord_system"] = "gcj02"
+        if system == "gcj02" and data.get("lat") is not None and data.get("lng") is not None:
+            lat, lng = gcj02_to_wgs84(data["lat"], data["lng"])
+            data["lat"], data["lng"] = round(lat, 7), round(lng, 7)
+
+    def _full_id(self, number: int, column: str, text: str,
+                 errors: list[RowError]) -> str | None:
+        """The record id a 记录ID cell names: a whole id, or the first 8 characters `list`
+        shows (any unique prefix of at least 6)."""
+        given = text.lower()
+        if len(given) >= 36 or given in self.keys.ids:
+            return given
+        from fieldapp.store.review import resolve_id
+
+        try:
+            return resolve_id(self.store, given)
+        except KeyError as exc:
+            zh, _, en = str(exc.args[0]).partition(" / ")
+            errors.append(RowError(number, column, zh, en or zh))
+            return None
 
     def _check_key_columns(self) -> None:
         have = self.map.fields()
@@ -159,7 +214,8 @@ class _Importer:
                              "columns, to tell rows apart")
 
     # -- one row ----------------------------------------------------------------------------
-    def _parse(self, number: int, cells: list[str]) -> _Row:
+    def _parse(self, number: int, cells: list[str]) -> _Row | None:
+        """The row's values and problems; None for the template's untouched example row."""
         data: dict = {}
         errors: list[RowError] = []
         status = record_id = None
@@ -181,13 +237,16 @@ class _Importer:
             if not text:
                 continue
             if name == H.ID_COLUMN:
-                record_id = text
+                record_id = self._full_id(number, self.map.headers[index], text, errors)
             elif name == H.STATUS_COLUMN:
                 status = STATUS.parse(text)
                 if status is None:
                     errors.append(RowError(number, self.map.headers[index],
                                            f"状态不是可选值: {text}",
                                            f"status is not one of the choices: {text}"))
+        if record_id is None and not errors and self._is_example(data):
+            return None
+        self._place(data)
         key, existing = self.keys.match(record_id, data)
         if key is None and not errors:
             errors.append(RowError(number, "", "缺少外部编号或地址+网格,无法识别这一行",
@@ -265,6 +324,7 @@ class _Importer:
                 check_transition("submitted", "approved", self.store.role)
             if status == "returned":
                 check_transition("submitted", "returned", self.store.role)
+            self.scope.require(row.data.get("grid_code"), "create")
         except TransitionError as exc:
             problems.append(RowError(row.number, "", exc.zh, exc.en))
         if problems:
@@ -275,6 +335,13 @@ class _Importer:
 
     def _update(self, row: _Row, old: Record) -> None:
         status = row.status or old.status
+        for name, value in list(row.data.items()):
+            # Excel keeps 15 significant digits: 31.204783396343643 comes back as
+            # 31.20478339634364. The same number, so not an edit (nor a moved point).
+            before = old.data.get(name)
+            if isinstance(value, float) and isinstance(before, (int, float)) and \
+                    value != before and math.isclose(value, before, rel_tol=1e-13):
+                row.data[name] = before
         merged = {**old.data, **row.data}
         if merged == old.data and status == old.status:
             self.report.unchanged += 1
@@ -285,6 +352,9 @@ class _Importer:
             *forbidden_fields(self.kind, changed, self.store.role)])
         if not problems:
             try:
+                self.scope.require(old.grid_code, "edit")
+                if merged.get("grid_code") != old.grid_code:
+                    self.scope.require(merged.get("grid_code"), "move")
                 check_transition(old.status, status, self.store.role)
             except TransitionError as exc:
                 problems.append(RowError(row.number, "", exc.zh, exc.en))
@@ -382,7 +452,7 @@ def import_file(store: RecordStore, path: str | os.PathLike, kind: str | None = 
                          "imported")
     started = time.perf_counter()
     if all_or_nothing and not dry_run:
-        check = ImportReport(str(path))
+        check = ImportReport(str(path), dry_run=False)
         halves = (lambda done, frac: progress(done, frac / 2 if frac is not None else None)
                   ) if progress else None
         _Importer(store, kind, check, False, errors_to, halves, batch_rows).run(path)
@@ -393,7 +463,7 @@ def import_file(store: RecordStore, path: str | os.PathLike, kind: str | None = 
         if progress:
             progress = (lambda p: lambda done, frac: p(done, 0.5 + frac / 2
                                                        if frac is not None else None))(progress)
-    report = ImportReport(str(path))
+    report = ImportReport(str(path), dry_run=dry_run)
     _Importer(store, kind, report, not dry_run, errors_to, progress, batch_rows).run(path)
     report.saved = not dry_run
     report.seconds = time.perf_counter() - started

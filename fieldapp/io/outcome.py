@@ -33,7 +33,9 @@ class ImportReport:
     unchanged: int = 0
     rejected: int = 0
     blank: int = 0
-    saved: bool = True  # False when --all-or-nothing found a bad row and saved nothing
+    saved: bool = True  # False when nothing was saved (a dry run, or all-or-nothing refused)
+    dry_run: bool = False  # only checked: the counts say what an import would do
+    example_rows: int = 0  # rows identical to the template's example, skipped
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     errors_path: str | None = None
@@ -44,11 +46,20 @@ class ImportReport:
         return self.added + self.updated + self.unchanged + self.rejected
 
     def summary(self, lang: str = "zh") -> str:
-        zh = (f"新增 {self.added},更新 {self.updated},未变 {self.unchanged},"
-              f"拒绝 {self.rejected}")
-        en = (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-              f"rejected {self.rejected}")
-        if not self.saved:
-            zh += "(全部或全不:有被拒绝的行,未保存任何记录)"
-            en += " (all-or-nothing: rows were rejected, nothing was saved)"
+        a, u, n, r = self.added, self.updated, self.unchanged, self.rejected
+        if self.dry_run:
+            zh = f"仅检查,未保存任何记录:可新增 {a},可更新 {u},未变 {n},拒绝 {r}"
+            en = (f"checked only, nothing was saved: would add {a}, would update {u}, "
+                  f"unchanged {n}, rejected {r}")
+        elif not self.saved:
+            zh = (f"全部或全不:{r} 行被拒绝,未保存任何记录(否则可新增 {a},可更新 {u},"
+                  f"未变 {n})")
+            en = (f"all-or-nothing: {r} rows rejected, nothing was saved (would have added {a}, "
+                  f"updated {u}; unchanged {n})")
+        else:
+            zh = f"新增 {a},更新 {u},未变 {n},拒绝 {r}"
+            en = f"added {a}, updated {u}, unchanged {n}, rejected {r}"
+        if self.example_rows:
+            zh += ";已跳过模板的示例行"
+            en += "; the template's example row was skipped"
         return zh if lang == "zh" else en

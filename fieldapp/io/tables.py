@@ -150,6 +150,8 @@ def detect_delimiter(text: str) -> str:
 def open_table(path: str | os.PathLike) -> Table:
     """Open a .csv/.txt or .xlsx file for reading, detecting encoding and delimiter."""
     path = Path(path)
+    if path.is_dir():
+        raise TableError(f"这是文件夹,不是文件 / that is a folder, not a file: {path}")
     if not path.is_file():
         raise TableError(f"找不到文件 / file not found: {path}")
     suffix = path.suffix.lower()

@@ -52,6 +52,21 @@ EXAMPLE = {
 }
 
 
+def example_data(kind: str) -> dict:
+    """The template's example row as the importer reads it back (codes, numbers), so a row
+    left as it was in the template is recognised and skipped instead of saved."""
+    from fieldapp.domain.validation import InvalidValue, coerce
+
+    out = {}
+    for spec in SPECS[kind]:
+        if spec.name in EXAMPLE:
+            try:
+                out[spec.name] = coerce(spec, EXAMPLE[spec.name])
+            except InvalidValue:  # pragma: no cover - the example is written to be valid
+                continue
+    return out
+
+
 def _limits(spec: FieldSpec) -> str:
     parts = []
     if spec.min is not None and spec.max is not None:
@@ -108,6 +123,8 @@ def write_template(path: str | os.PathLike, kind: str = "site") -> Path:
                     "是 / yes" if spec.required else "", allowed, _limits(spec)])
     doc.append([])
     for line in (
+        "第二行是示例,导入时若未改动会被跳过,可以直接删除或覆盖。",
+        "Row 2 is an example: left as it is, the importer skips it; delete or overwrite it.",
         "第一行是表头,可用中文或英文列名;红色列在提交审核前必须填写,草稿可以先空着。",
         "Row 1 is the header (Chinese or English names). Red columns are required before "
         "submitting; a draft may leave them empty.",
@@ -116,6 +133,11 @@ def write_template(path: str | os.PathLike, kind: str = "site") -> Path:
         "are all understood.",
         "同一条记录再次导入时按「外部编号」识别,没有外部编号时按「地址+网格」识别。",
         "A row is matched to an existing record by External id, else by Address + Grid.",
+        "经纬度默认按「坐标系(录入时)」列理解:填 GCJ-02(高德/腾讯)的点在导入时换算为 WGS-84;"
+        "列名写明「纬度(WGS-84)」的导出文件不再换算。",
+        "Latitude/longitude follow the 坐标系 (coordinates entered as) column: GCJ-02 points "
+        "(Amap/Tencent) are converted to WGS-84 on import; an export's 纬度(WGS-84) columns are "
+        "already WGS-84 and are not converted again.",
     ):
         doc.append([line])
     doc.freeze_panes = "A2"

@@ -62,10 +62,12 @@ def load_norms(store) -> norms_mod.Norms:
     return norms_mod.load(data_dir_of(store))
 
 
-def load_inputs(store, area_code: str | None = None, reach_m: float = 1000.0) -> CoverageInputs:
-    """Grids at or below `area_code` (every grid when None), the sites and facilities recorded
-    in them, and those recorded elsewhere but within `reach_m` of the area's grids: a
-    facility across the street boundary still serves the grids along it."""
+def load_inputs(store, area_code: str | None = None, reach_m: float = 1000.0,
+                within: frozenset[str] | None = None) -> CoverageInputs:
+    """Grids at or below `area_code` (every grid when None) and in `within` (the user's
+    scope; None: no limit), the sites and facilities recorded in them, and those recorded
+    elsewhere but within `reach_m` of those grids: a facility across the street boundary
+    still serves the grids along it."""
     conn = _conn(store)
     areas = conn.execute(
         "SELECT code, name, level, parent_code, lat, lng, households FROM area").fetchall()
@@ -86,6 +88,8 @@ def load_inputs(store, area_code: str | None = None, reach_m: float = 1000.0) ->
     wanted: set[str] | None = None
     if area_code is not None:
         wanted = {r[0] for r in conn.execute(_GRIDS_BELOW, (area_code,))}
+    if within is not None:
+        wanted = set(within) if wanted is None else wanted & within
     grids = [GridIn(code, name, lat, lng, households, parent_code,
                     ancestor(code, "street"), ancestor(code, "district"))
              for code, name, level, parent_code, lat, lng, households in areas
@@ -93,7 +97,7 @@ def load_inputs(store, area_code: str | None = None, reach_m: float = 1000.0) ->
 
     where, params = "r.deleted = 0 AND r.kind = ?", []
     box = None
-    if area_code is not None:
+    if wanted is not None:
         # Neighbouring grids whose centre lies near the area: their records may serve its
         # grids. Choosing them by grid keeps the query on the grid index instead of reading
         # every record's coordinates; a record more than NEIGHBOUR_SLACK_M from its own
@@ -123,7 +127,7 @@ def load_inputs(store, area_code: str | None = None, reach_m: float = 1000.0) ->
         expr = ", ".join(f"'$.{p}'" for p in paths)
         # Without ANALYZE statistics SQLite prefers the (kind, deleted) index and reads every
         # record of the kind; for an area the grid index reads only the grids asked for.
-        source = "record r INDEXED BY record_grid" if area_code is not None else "record r"
+        source = "record r INDEXED BY record_grid" if wanted is not None else "record r"
         rows = conn.execute(
             f"SELECT r.id, r.status, r.grid_code, json_extract(r.data, {expr}) "
             f"FROM {source} WHERE {where}", [kind, *params])
@@ -161,8 +165,11 @@ def _box(points: list[tuple[float, float]], margin_m: float
 
 
 def analyse_store(store, area_code: str | None = None,
-                  norms: norms_mod.Norms | None = None) -> Analysis:
+                  norms: norms_mod.Norms | None = None,
+                  within: frozenset[str] | None = None) -> Analysis:
+    """Coverage of the grids at or below `area_code` that lie in `within` (the grids of the
+    user's scope, `user_scope(store).grids`; None: every grid on the laptop)."""
     norms = norms or load_norms(store)
     reach = max([norms.life_circle_m, *norms.radius_m.values()])
-    inputs = load_inputs(store, area_code, reach)
+    inputs = load_inputs(store, area_code, reach, within)
     return analyse(inputs.grids, inputs.facilities, inputs.sites, norms, inputs.names)

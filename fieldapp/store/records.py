@@ -22,6 +22,7 @@ from fieldapp.domain.search import index_terms, match_expression
 from fieldapp.domain.validation import FieldError, check_record, forbidden_fields
 from fieldapp.domain.workflow import TransitionError, check_transition
 from fieldapp.store.db import transaction
+from fieldapp.store.scope import grid_condition, user_scope
 
 #: Fields of the record envelope that travel like content fields in diffs and mutations.
 STATUS_FIELD = "status"
@@ -91,6 +92,8 @@ class Query:
     author: str | None = None
     sort: str = "updated_at"
     descending: bool = True
+    # The grids shown: `user_scope(store).grids` (fieldapp/store/scope.py); None is all local.
+    scope: frozenset[str] | None = None
 
 
 SORTABLE = {"updated_at", "created_at", "title", "grid_code", "status"}
@@ -126,6 +129,7 @@ class RecordStore:
         self.user = user
         self.role = role
         self.device_id = device_id or self._device_id()
+        self._scope_cache: tuple | None = None  # fieldapp.store.scope.user_scope's
 
     # -- settings ---------------------------------------------------------------------------
     def setting(self, key: str, default: str | None = None) -> str | None:
@@ -184,6 +188,10 @@ class RecordStore:
             grids = self.area_codes_below(q.grid_code)
             clauses.append(f"r.grid_code IN ({','.join('?' * len(grids))})")
             params.extend(grids)
+        if q.scope is not None:
+            condition, codes = grid_condition(q.scope)
+            clauses.append(condition)
+            params.extend(codes)
         if q.status:
             clauses.append("r.status = ?")
             params.append(q.status)
@@ -246,11 +254,13 @@ class RecordStore:
             params = (kind,)
         return dict(self.conn.execute(sql + " GROUP BY status", params).fetchall())
 
-    def counts_by_kind(self) -> dict[str, dict[str, int]]:
+    def counts_by_kind(self, scope: frozenset[str] | None = None) -> dict[str, dict[str, int]]:
+        """{kind: {status: n}} of the records in `scope` (grids; None: everything local)."""
+        condition, params = grid_condition(scope, "grid_code")
         result: dict[str, dict[str, int]] = {}
         for kind, status, n in self.conn.execute(
-                "SELECT kind, status, count(*) FROM record WHERE deleted = 0 "
-                "GROUP BY kind, status"):
+                f"SELECT kind, status, count(*) FROM record WHERE deleted = 0 AND {condition} "
+                "GROUP BY kind, status", params):
             result.setdefault(kind, {})[status] = n
         return result
 
@@ -301,6 +311,7 @@ class RecordStore:
             if errors:
                 raise ValidationFailed(errors)
             data = {k: v for k, v in data.items() if v is not None}
+            self._check_scope(existing, data.get("grid_code"), new_status)
             check_transition(old_status, new_status, self.role, comment)
             new_comment = comment if comment is not None else (
                 existing.review_comment if existing else None)
@@ -337,6 +348,7 @@ class RecordStore:
             existing = self.get(record_id)
             if existing is None:
                 return
+            user_scope(self).require(existing.grid_code, "delete")
             if existing.status == "approved" and self.role == "worker":
                 raise TransitionError("已通过的记录不能删除",
                                       "an approved record cannot be deleted")
@@ -344,6 +356,20 @@ class RecordStore:
             self.tombstone(existing, now)
             self._enqueue(existing, "delete", {}, now)
             self._history(record_id, "delete", {}, None, now)
+
+    def _check_scope(self, existing: Record | None, grid: object, new_status: str) -> None:
+        """Refuse, with the registry's reason, what the registry would refuse for scope."""
+        scope = user_scope(self)
+        if scope.enrolled is None:
+            return
+        if existing is None:
+            scope.require(grid if isinstance(grid, str) else None, "create")
+            return
+        action = new_status if new_status in ("approved", "returned") and \
+            new_status != existing.status else "edit"
+        scope.require(existing.grid_code, action)
+        if isinstance(grid, str) and grid != existing.grid_code:
+            scope.require(grid, "move")
 
     def write_row(self, record: Record, existing: Record | None) -> int:
         """Write the record's row and its search terms (inside the caller's transaction);

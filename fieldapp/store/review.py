@@ -105,12 +105,27 @@ def send_back(store: RecordStore, record_id: str, comment: str) -> Record:
     return store.save(record.kind, {}, record_id=record_id, status="returned", comment=comment)
 
 
+MIN_PREFIX = 6
+
+
 def resolve_id(store: RecordStore, prefix: str) -> str:
-    """A full record id from an id or a unique prefix of at least 6 characters."""
-    if len(prefix) < 6:
-        raise KeyError(f"id prefix too short: {prefix}")
-    rows = store.conn.execute("SELECT id FROM record WHERE id LIKE ? AND deleted = 0 LIMIT 2",
-                              (prefix + "%",)).fetchall()
-    if len(rows) != 1:
-        raise KeyError(f"{'no' if not rows else 'more than one'} record matches {prefix}")
+    """A full record id from an id or a unique prefix of at least MIN_PREFIX characters
+    (`list` shows eight). Raises KeyError with a bilingual reason."""
+    from fieldapp.domain.normalize import halfwidth
+
+    given = halfwidth(str(prefix)).lower()
+    if len(given) < MIN_PREFIX:
+        raise KeyError(f"记录编号太短: {prefix!r}(至少 {MIN_PREFIX} 位,list 显示前 8 位)/ record "
+                       f"id too short: {prefix!r} (at least {MIN_PREFIX} characters; list shows "
+                       f"the first 8)")
+    if any(ch not in "0123456789abcdef-" for ch in given):
+        raise KeyError(f"记录编号只含 0-9、a-f 和 -: {prefix!r} / a record id holds only 0-9, "
+                       f"a-f and -: {prefix!r}")
+    rows = store.conn.execute("SELECT id FROM record WHERE id >= ? AND id < ? AND deleted = 0 "
+                              "LIMIT 2", (given, given + "\uffff")).fetchall()
+    if not rows:
+        raise KeyError(f"没有编号以 {given} 开头的记录 / no record id starts with {given}")
+    if len(rows) > 1:
+        raise KeyError(f"有多条记录的编号以 {given} 开头,请多写几位 / several record ids start "
+                       f"with {given}: give more characters")
     return rows[0][0]
