@@ -168,6 +168,13 @@ class Laptop:
         self.store.conn.close()
 
 
+def stale_scope(store) -> None:
+    """The laptop's copy of its user's scope is wider than the registry's (an admin narrowed
+    it since enrolment), so the laptop no longer refuses out-of-scope saves itself: what it
+    pushes shows the registry's own refusal."""
+    store.set_setting(f"scopes:{store.user}", "*")
+
+
 def server_records(database_url: str) -> dict[str, dict]:
     """The registry's live records, read straight from its database."""
     from sqlalchemy import select

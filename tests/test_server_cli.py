@@ -28,6 +28,7 @@ from server_support import (
 from fieldapp.cli import main
 from fieldapp.store.db import connect
 from fieldapp.store.records import RecordStore
+from fieldapp.store.scope import OutOfScope
 
 
 def fieldapp(data_dir, *args: str, check: bool = True):  # noqa: ANN001, ANN201
@@ -66,13 +67,17 @@ def serving(data_dir, url: str):  # noqa: ANN001, ANN201
         assert "Bearer" not in err and "13800138000" not in err
 
 
-def local_save(laptop, grid: str, address: str) -> str:  # noqa: ANN001
+def local_save(laptop, grid: str, address: str, stale_scope: bool = False) -> str:  # noqa: ANN001
     conn = connect(laptop / "fieldapp.sqlite3")
     store = RecordStore(conn)
     store.user = store.setting("current_user") or ""
-    record = store.save("site", site(grid_code=grid, address=address,
-                                     owner_phone="13800138000"))
-    conn.close()
+    if stale_scope:  # a laptop that has not heard its scope was narrowed: the registry decides
+        store.set_setting(f"scopes:{store.user}", "*")
+    try:
+        record = store.save("site", site(grid_code=grid, address=address,
+                                         owner_phone="13800138000"))
+    finally:
+        conn.close()
     return record.id
 
 
@@ -101,7 +106,9 @@ def test_newcomer_path_with_scopes(backend, tmp_path):
 
             fieldapp(lap_w, "sync")  # the first pull brings the areas the form checks grids by
             mine = local_save(lap_w, GRID, "天平路8号")
-            theirs = local_save(lap_w, GRID_OTHER_STREET, "湖南路9号")
+            with pytest.raises(OutOfScope):  # the laptop knows the scope and refuses at once
+                local_save(lap_w, GRID_OTHER_STREET, "湖南路9号")
+            theirs = local_save(lap_w, GRID_OTHER_STREET, "湖南路9号", stale_scope=True)
             report = json.loads(fieldapp(lap_w, "sync", "--json", check=False).stdout)
             assert report["pushed"] == 1
             assert [r["record_id"] for r in report["rejected"]] == [theirs]

@@ -12,7 +12,7 @@ from fieldapp.cli import main
 from fieldapp.context import AppContext
 from sync import conflicts
 from tests.conftest import GRID, complete_site
-from tests.sync_helpers import Laptop, laptops, registry, sqlite_only  # noqa: F401  (fixtures)
+from tests.sync_helpers import Laptop, laptops, registry, sqlite_only, stale_scope  # noqa: F401
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -42,6 +42,7 @@ def test_enroll_sync_and_refusals_from_the_command_line(registry, tmp_path, caps
     store = AppContext.create(home).open_store()
     assert store.user == "wangfang"
     store.save("site", complete_site())
+    stale_scope(store)
     outside = store.save("site", complete_site(grid_code="310104004001G01"))
     code, out, _ = run(capsys, "--data-dir", home, "--lang", "en", "sync")
     assert code == 1  # something was rejected

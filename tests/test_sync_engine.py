@@ -11,7 +11,7 @@ from fieldapp.store.records import Query
 from sync import conflicts
 from sync.engine import SyncReport
 from tests.conftest import GRID, complete_site
-from tests.sync_helpers import laptops, live, registry, sqlite_only  # noqa: F401  (fixtures)
+from tests.sync_helpers import laptops, live, registry, sqlite_only, stale_scope  # noqa: F401
 
 OTHER_GRID = "310104003002G01"  # same street as GRID
 OTHER_STREET_GRID = "310104004001G01"  # 湖南路街道: outside a 310104003 worker's scope
@@ -166,6 +166,7 @@ def test_delete_against_remote_edit_is_offered_and_can_be_confirmed(registry, la
 def test_rejected_mutation_is_parked_with_reason_and_others_go_through(registry, laptops):
     a = laptops("a")
     a.sync()
+    stale_scope(a.store)
     outside = a.store.save("site", complete_site(grid_code=OTHER_STREET_GRID))
     inside = a.store.save("site", complete_site(address="天平路5号"))
     report = a.sync()
@@ -189,6 +190,7 @@ def test_rejected_mutation_is_parked_with_reason_and_others_go_through(registry,
 def test_discarding_a_parked_create_removes_the_record(registry, laptops):
     a = laptops("a")
     a.sync()
+    stale_scope(a.store)
     outside = a.store.save("site", complete_site(grid_code=OTHER_STREET_GRID))
     a.sync()
     [parked] = outbox.entries(a.store, "parked")
@@ -291,6 +293,7 @@ def test_discarding_a_parked_edit_restores_the_registry_copy(registry, laptops):
     site = a.store.save("site", complete_site(notes="原备注"))
     a.sync()
     # Moving it to another street is refused by scope; the laptop keeps the edit, parked.
+    stale_scope(a.store)
     a.store.save("site", {"grid_code": OTHER_STREET_GRID, "notes": "搬走"}, record_id=site.id)
     report = a.sync()
     assert len(report.rejected) == 1

@@ -13,6 +13,7 @@ from tests.sync_helpers import (  # noqa: F401  (fixtures)
     registry,
     same_field_edited_on_both,
     sqlite_only,
+    stale_scope,
 )
 from tests.ui_support import SIZE, make_app, open_store, settle, text_of, wait_for_screen
 
@@ -25,6 +26,7 @@ def _table_text(table: DataTable) -> str:
 async def test_sync_screen_shows_refusals_and_resolves_a_conflict(registry, laptops):
     a, b = laptops("a"), laptops("b", user="zhaoli")
     site = same_field_edited_on_both(a, b)
+    stale_scope(b.store)
     b.store.save("site", complete_site(grid_code="310104004001G01"))  # outside the scope
     report = b.sync()
     assert report.conflicts == 1 and len(report.rejected) == 1

@@ -74,8 +74,8 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
             raise InvalidValue("应为文字", "must be text")
         text = N.clean_text(str(raw))
-        if t == TEXT:
-            text = text.replace("\n", " ")
+        if t == TEXT:  # one line: a line break and the spaces around it become one space
+            text = re.sub(r"\s*\n\s*", " ", text)
         return text or None
     if t in (INT, FLOAT):
         if isinstance(raw, bool):
