@@ -9,7 +9,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fieldapp.i18n import BilingualError, Msg
+
 APP_NAME = "fieldapp"
+
+
+class FolderError(BilingualError):
+    """The data or config folder cannot be used (a file in its place, no permission)."""
+
+
+def _make_folder(path: Path, what: Msg, mode: int = 0o777) -> Path:
+    if path.exists() and not path.is_dir():
+        raise FolderError(Msg(f"{what.zh} {path} 是一个文件,不是文件夹",
+                              f"the {what.en} {path} is a file, not a folder"))
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=mode)
+    except OSError as exc:
+        raise FolderError(Msg(f"无法创建{what.zh} {path}", f"cannot create the {what.en} {path}"),
+                          detail=exc.strerror or str(exc)) from exc
+    return path
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:
@@ -20,8 +38,7 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
         from platformdirs import user_data_path
 
         path = user_data_path(APP_NAME, appauthor=False)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _make_folder(path, Msg("数据文件夹", "data folder"))
 
 
 def config_dir(override: str | os.PathLike | None = None) -> Path:
@@ -32,8 +49,7 @@ def config_dir(override: str | os.PathLike | None = None) -> Path:
         from platformdirs import user_config_path
 
         path = user_config_path(APP_NAME, appauthor=False)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return _make_folder(path, Msg("配置文件夹", "config folder"), mode=0o700)
 
 
 def database_path(override: str | os.PathLike | None = None) -> Path:

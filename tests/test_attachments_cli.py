@@ -57,7 +57,7 @@ def test_attach_list_open_remove_offline(tmp_path, capsys, monkeypatch):
     code, _, err = run(capsys, "--data-dir", home, "attachment", "open", "ffffffff")
     assert code == 1 and "no such attachment" in err
     code, _, err = run(capsys, "--data-dir", home, "attach", "deadbeef", str(good))
-    assert code == 1 and "no such record" in err
+    assert code == 1 and "no record id starts with deadbeef" in err
     code, out, _ = run(capsys, "--data-dir", home, "attachments", "--auto-download", "on")
     assert code == 0 and store.setting("attachments_auto_download") == "1"
 

@@ -131,11 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a one-line reason, never a traceback, for the field user
         import os
 
-        from fieldapp.store.db import StoreError
+        from fieldapp.i18n import BilingualError
 
         if os.environ.get("FIELDAPP_DEBUG"):
             raise
-        if isinstance(exc, StoreError):
+        if isinstance(exc, BilingualError):  # store, workflow, folders: a reason both ways
             return _fail(str(exc))
         if isinstance(exc, OSError):
             where = f": {exc.filename}" if exc.filename else ""

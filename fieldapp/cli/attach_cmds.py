@@ -6,6 +6,7 @@ import argparse
 import json
 
 from fieldapp.cli import CliError
+from fieldapp.cli.options import record_id
 from fieldapp.context import AppContext
 
 
@@ -53,13 +54,7 @@ def _ctx(args: argparse.Namespace) -> AppContext:
 
 
 def _record_id(store, given: str) -> str:  # noqa: ANN001
-    rows = store.conn.execute("SELECT id FROM record WHERE deleted = 0 AND (id = ? OR id LIKE ?) "
-                              "LIMIT 2", (given, given + "%" if len(given) >= 6 else given)
-                              ).fetchall()
-    if len(rows) != 1:
-        raise CliError(f"没有这条记录(或编号不唯一)/ no such record (or the id is ambiguous): "
-                       f"{given}")
-    return rows[0][0]
+    return record_id(store, given)
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
@@ -222,6 +217,14 @@ def cmd_one(args: argparse.Namespace) -> int:
             print(f"已删除 / removed: {item.name}")
             return 0
         if args.action == "retry":
+            if not item.last_error:
+                waiting = item.state == "local"
+                raise CliError(
+                    f"{item.name} 没有被拒绝,无需重发"
+                    + (":它会随下次同步上传" if waiting else ":登记库已有此文件")
+                    + f" / {item.name} was not refused, so there is nothing to retry"
+                    + (": it goes with the next sync" if waiting
+                       else ": the registry already has it"))
             att.set_error(store, item.id, None)
             print(f"下次同步将重新上传 / will be sent again at the next sync: {item.name}")
             return 0

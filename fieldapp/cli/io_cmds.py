@@ -263,19 +263,19 @@ def cmd_export(args: argparse.Namespace) -> int:
                     kinds = ["site", "facility", "inspection"] if fmt == "xlsx" else ["site"]
                 progress = ProgressLine("导出 / exporting")
                 try:
-                    with AtomicOutput(target) as temp:
-                        if args.with_attachments:
-                            from fieldapp.io.bundle import export_with_attachments
+                    if args.with_attachments:  # the bundle names its workbook after the zip
+                        from fieldapp.io.bundle import export_with_attachments
 
-                            report = export_with_attachments(
-                                store, temp, kinds=kinds, format=fmt, status=args.status,
-                                grid=grid, progress=progress, all_local=args.all_local)
-                        else:
+                        report = export_with_attachments(
+                            store, target, kinds=kinds, format=fmt, status=args.status,
+                            grid=grid, progress=progress, all_local=args.all_local)
+                    else:
+                        with AtomicOutput(target) as temp:
                             report = export_records(store, temp, kinds=kinds, format=fmt,
                                                     status=args.status, grid=grid,
                                                     progress=progress, all_local=args.all_local)
-                        if to_stdout:
-                            _copy_to_stdout(temp)
+                            if to_stdout:
+                                _copy_to_stdout(temp)
                 finally:
                     progress.done()
                 report.path = "stdout" if to_stdout else str(target)

@@ -9,16 +9,17 @@ import sys
 from pathlib import Path
 
 from fieldapp.cli import CliError
+from fieldapp.cli.options import port_number, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the central registry server (HTTP API)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=port_number, default=8765, help="1–65535 (default 8765)")
     p.add_argument("--database-url", metavar="URL",
                    help="sqlite:///FILE or postgresql+psycopg://USER@HOST/DB "
                         "(default: registry.sqlite3 in the data dir; also FIELDAPP_DATABASE_URL)")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="uvicorn worker processes (use PostgreSQL for more than one)")
     p.add_argument("--forwarded-allow-ips", metavar="IPS", default=None,
                    help="load balancer addresses whose X-Forwarded-For is trusted (the client "
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--user-quota", metavar="SIZE",
                    help="content one user may store, e.g. 10GB, 500MB, 0 for no limit "
                         "(default 10GB; also FIELDAPP_USER_QUOTA_BYTES)")
-    p.add_argument("--metrics-port", type=int, metavar="PORT",
+    p.add_argument("--metrics-port", type=port_number, metavar="PORT",
                    help="serve Prometheus /metrics on this port (keep it private); or set "
                         "FIELDAPP_METRICS_TOKEN to serve /metrics on the main port behind "
                         "that bearer token")
@@ -169,6 +170,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sync.server.blobstore import BlobStoreError, open_store
 
     engine = _admin(engine_for, url)
+    _check_port(args.host, args.port)
     try:
         store = open_store(engine, url, args.blob_store, args.blob_dir)
         store.check()
@@ -219,6 +221,32 @@ def parse_size(text: str) -> int:
     if value < 0:
         raise CliError(f"大小不能为负 / a size cannot be negative: {text!r}")
     return int(value * factor)
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another program holds (or a host this machine is not) before saying
+    the registry is up: uvicorn would print our banner and then its own error."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise CliError(f"无法识别主机地址 {host} / unknown host address {host}: "
+                       f"{exc.strerror}") from None
+    family, kind, proto, _name, address = infos[0]
+    probe = socket.socket(family, kind, proto)
+    try:
+        if os.name == "posix":  # as uvicorn binds; on Windows the option would steal the port
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)
+    except OSError as exc:
+        import errno
+
+        if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)):
+            raise CliError(f"端口 {port} 已被其他程序占用,请换一个 (--port) / port {port} is in "
+                           f"use by another program: choose another with --port") from None
+        raise CliError(f"无法在 {host}:{port} 监听 / cannot listen on {host}:{port}: "
+                       f"{exc.strerror or exc}") from None
+    finally:
+        probe.close()
 
 
 def cmd_add_user(args: argparse.Namespace) -> int:

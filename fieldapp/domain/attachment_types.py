@@ -65,9 +65,17 @@ def default_kind(mime: str) -> str:
 
 
 def too_large(size: int, limit: int = MAX_SIZE) -> tuple[str, str]:
-    mb = limit / (1024 * 1024)
-    return (f"文件太大({size / 1048576:.1f} MB),附件最大 {mb:g} MB",
-            f"the file is too large ({size / 1048576:.1f} MB); attachments are at most {mb:g} MB")
+    """The refusal, with the size shown precisely enough to read as more than the limit
+    (a 21,000,000-byte file is 20.03 MB, not "20.0 MB" against a 20 MB limit)."""
+    mb, exact = limit / 1048576, size / 1048576
+    if float(f"{exact:.1f}") > mb:
+        zh = en = f"{exact:.1f} MB"
+    elif exact >= mb + 0.005:
+        zh = en = f"{exact:.2f} MB"
+    else:
+        zh, en = f"{size:,} 字节", f"{size:,} bytes"
+    return (f"文件太大:{zh},附件最大 {mb:g} MB({limit:,} 字节)",
+            f"the file is too large: {en}; attachments are at most {mb:g} MB ({limit:,} bytes)")
 
 
 def unsupported() -> tuple[str, str]:
