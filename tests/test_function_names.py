@@ -58,7 +58,7 @@ def test_form_and_import_take_the_plans_words():
 def test_cli_filters_take_the_plans_words(data_dir, capsys):
     assert main(["coverage", "--function", "宝宝屋", "--json"]) in (0, 1)
     capsys.readouterr()
-    assert main(["review", "queue", "--function", "养老托育"]) == 1
+    assert main(["review", "queue", "--function", "养老托育"]) == 2  # a refused argument
     err = capsys.readouterr().err
     assert err.startswith("fieldapp: ") and "elderly" in err and "childcare" in err
     assert main(["review", "queue", "--function", "卫生服务站点"]) == 0
