@@ -221,6 +221,8 @@ def parse_size(text: str) -> int:
     if value < 0:
         raise CliError(f"大小不能为负 / a size cannot be negative: {text!r}")
     return int(value * factor)
+
+
 def _check_port(host: str, port: int) -> None:
     """Refuse a port another program holds (or a host this machine is not) before saying
     the registry is up: uvicorn would print our banner and then its own error."""
