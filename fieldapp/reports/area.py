@@ -121,11 +121,11 @@ def w(key: str, lang: str, **kw: Any) -> str:
 
 def default_area(store: RecordStore) -> str:
     """The user's own area when their scope is one area code."""
-    raw = (store.setting(f"scopes:{store.user}") or "").strip()
-    codes = [c.strip() for c in (json.loads(raw) if raw.startswith("[") else raw.split(","))
-             if str(c).strip()] if raw else []
-    if len(codes) == 1 and codes[0] != "*":
-        return codes[0]
+    from fieldapp.store.scope import own_area
+
+    area = own_area(store)
+    if area is not None:
+        return area
     raise AreaReportError("请给出街镇或区编码,例如 fieldapp report area 310104003 -o 报告.pdf / "
                           "give a street or district code, e.g. fieldapp report area 310104003 "
                           "-o report.pdf")

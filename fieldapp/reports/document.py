@@ -30,21 +30,11 @@ Progress = Callable[[float, str], None]
 
 
 def local_time(iso: str | None, with_zone: bool = False) -> str:
-    """A stored UTC time as the laptop's local time, e.g. `2025-03-04 17:15 (UTC+08:00)`."""
-    if not iso:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso[:16].replace("T", " ")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone()
-    text = local.strftime("%Y-%m-%d %H:%M")
-    if with_zone:
-        offset = local.strftime("%z")
-        text += f" (UTC{offset[:3]}:{offset[3:]})"
-    return text
+    """A stored UTC time in the laptop's display zone (fieldapp.localtime), e.g.
+    `2025-03-04 17:15 UTC+8` with the zone."""
+    from fieldapp import localtime
+
+    return localtime.show(iso, zone=with_zone)
 
 
 def save_pdf(pdf: FPDF, path: str | os.PathLike) -> None:

@@ -150,3 +150,13 @@ def scope_grids(store: RecordStore, user: str | None = None) -> set[str] | None:
     """Grid codes the user may see, or None when no scope is set (everything local)."""
     grids = user_scope(store, user).grids
     return None if grids is None else set(grids)
+
+
+def own_area(store: RecordStore, user: str | None = None) -> str | None:
+    """The user's one area code when their scope is a single area (what a report or a map
+    opens on by default); None for several areas, the whole city or no scope."""
+    try:
+        areas = user_scope(store, user).areas
+    except ScopeError:
+        return None
+    return areas[0] if len(areas) == 1 and areas[0] != "*" else None

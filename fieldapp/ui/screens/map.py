@@ -114,11 +114,11 @@ class MapScreen(BaseScreen):
     @work(thread=True, exclusive=True, group="map")
     def load(self) -> None:
         from fieldapp.store.coverage_load import load_inputs, load_norms
-        from fieldapp.store.scope import scope_grids
+        from fieldapp.store.scope import own_area, scope_grids
 
         with self.app.reading("map") as store:
             grids = scope_grids(store)
-            area = self.area
+            area = self.area or own_area(store)
             if area is not None:
                 below = set(store.area_codes_below(area))
                 grids = below if grids is None else grids & below
