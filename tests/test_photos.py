@@ -203,3 +203,19 @@ def test_the_registry_receives_the_smaller_file(blob_dir, registry, laptops, tmp
     blobs = [p for p in blob_dir.rglob("*") if p.is_file()]
     assert [p.name for p in blobs] == [a.sha256]
     assert _image(blobs[0]).size == (1500, 2000)
+
+
+def test_opening_the_original_gives_the_camera_file(laptop, tmp_path, capsys, monkeypatch):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("fieldapp.compat.files.open_with_desktop", lambda path: False)
+    ctx, store, site = laptop
+    photo = write(tmp_path / "IMG_7.JPG", camera_jpeg())
+    a = att.attach(store, site.id, photo)
+    home = str(ctx.data_dir)
+    assert main(["--data-dir", home, "attachment", "open", a.id[:8], "--original"]) == 0
+    copy = Path(capsys.readouterr().out.strip())
+    assert copy.read_bytes() == photo.read_bytes() and copy.suffix == ".JPG"
+    assert main(["--data-dir", home, "attachment", "open", a.id[:8]]) == 0
+    small = Path(capsys.readouterr().out.strip())
+    assert small.read_bytes() == att.blob_path(ctx.data_dir, a.sha256).read_bytes()

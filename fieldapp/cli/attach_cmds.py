@@ -240,7 +240,7 @@ def cmd_one(args: argparse.Namespace) -> int:
         if args.action == "fetch":
             print(path)
             return 0
-        copy = att.open_in_viewer(ctx.data_dir, item)
+        copy = att.open_in_viewer(ctx.data_dir, item, original=args.original)
         if copy is not None:
             print(copy)  # no desktop here: the path is what a user can act on
         return 0

@@ -417,18 +417,24 @@ def photo_counts(store: RecordStore) -> dict[str, int]:
             "originals_kept": row[3] or 0}
 
 
-def open_in_viewer(data_dir: Path, item: Attachment) -> Path | None:
+def open_in_viewer(data_dir: Path, item: Attachment, original: bool = False) -> Path | None:
     """Open the attachment with the desktop's program for its type, through a temporary copy
     named like the original with the right ending (content files have none, and Windows picks
     a program by it). None when a program opened it; the copy's path where there is no
-    desktop. A desktop without a program for it is an AttachmentError, never a crash."""
+    desktop. A desktop without a program for it is an AttachmentError, never a crash.
+    `original`: the kept original of a downscaled photo instead of the synced copy."""
     from fieldapp.compat import files
 
-    source = blob_path(data_dir, item.sha256)
+    source, mime, key = blob_path(data_dir, item.sha256), item.mime, item.id
+    if original:
+        kept = original_path(item, data_dir)
+        if kept is None:
+            raise AttachmentError("本机没有这张照片的原图", "this laptop has no original of this "
+                                  "photo")
+        source, mime, key = kept, item.original_mime or item.mime, f"{item.id}-original"
     copy = None
     try:
-        copy = files.viewing_copy(source, item.name, types.extension_for(item.mime, item.name),
-                                  item.id)
+        copy = files.viewing_copy(source, item.name, types.extension_for(mime, item.name), key)
         return None if files.open_with_desktop(copy) else copy
     except files.NoViewer as exc:
         raise AttachmentError(f"没有能打开此文件的程序({exc}),文件位置:{copy}",
