@@ -129,5 +129,9 @@ def test_reports_keep_to_the_users_scope_and_speak_english(demo, tmp_path, capsy
     assert "1. Overview" in text and "The three lists" in text
     assert inside.data["address"] in text
     assert main(["--data-dir", str(demo), "report", "area", "310104003", "--function",
-                 "nosuch", "-o", str(out)]) == 1
-    assert "unknown function" in capsys.readouterr().err
+                 "nosuch", "-o", str(out)]) == 2
+    assert "nosuch" in capsys.readouterr().err
+    assert main(["--data-dir", str(demo), "report", "area", "天平路街道", "--function", "养老",
+                 "-o", str(tmp_path / "by-name.pdf")]) == 0
+    assert main(["--data-dir", str(demo), "report", "area", "-o", str(tmp_path / "x.xlsx")]) == 1
+    assert ".pdf" in capsys.readouterr().err

@@ -6,6 +6,14 @@ import argparse
 import sys
 
 from fieldapp.cli import CliError
+from fieldapp.cli.options import area_code, function_type, record_ids
+
+
+def _pdf_path(text: str) -> str:
+    if not text.lower().endswith(".pdf"):
+        raise CliError(f"报告是 PDF 文件,请用 -o 文件名.pdf / the report is a PDF: give -o "
+                       f"FILE.pdf (not {text!r})")
+    return text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,12 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     ledger.add_argument("-o", "--output", metavar="FILE.pdf", required=True)
     ledger.set_defaults(func=cmd_ledger)
     area = kinds.add_parser("area", help="an area's report: counts, map, coverage, gaps, lists")
-    area.add_argument("area", metavar="CODE", help="street or district code (default scope: "
-                                                   "yours)", nargs="?")
+    area.add_argument("area", metavar="AREA", nargs="?",
+                      help="street or district: code or name, e.g. 310104003 or 天平路街道 "
+                           "(default: your own area)")
     area.add_argument("-o", "--output", metavar="FILE.pdf", required=True)
-    area.add_argument("--function", metavar="CODE",
-                      help="also list the grids lacking this function with the best sites "
-                           "(e.g. elderly)")
+    area.add_argument("--function", metavar="FUNCTION", type=function_type,
+                      help="gaps of this function only (code or name: elderly, 养老, 宝宝屋)")
     area.set_defaults(func=cmd_area)
 
 
@@ -64,7 +72,8 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     store = ctx.open_store()
     progress = _Progress()
     try:
-        report = write_ledger(store, args.ids, args.output, lang=ctx.lang or "zh",
+        report = write_ledger(store, record_ids(store, args.ids), _pdf_path(args.output),
+                              lang=ctx.lang or "zh",
                               data_dir=ctx.data_dir, progress=progress)
     except (LedgerError, ScopeError, OSError) as exc:
         raise CliError(str(exc)) from exc
@@ -86,7 +95,8 @@ def cmd_area(args: argparse.Namespace) -> int:
     store = ctx.open_store()
     progress = _Progress()
     try:
-        report = write_area_report(store, args.area, args.output, function=args.function,
+        area = area_code(store, args.area, "area") if args.area else None
+        report = write_area_report(store, area, _pdf_path(args.output), function=args.function,
                                    lang=ctx.lang or "zh", progress=progress)
     except (AreaReportError, ScopeError, OSError) as exc:
         raise CliError(str(exc)) from exc
