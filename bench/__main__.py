@@ -15,7 +15,8 @@ from pathlib import Path
 
 from bench.common import Row, build_store
 
-SECTIONS = ["tui", "store", "list", "import", "sync", "coverage", "memory", "map", "report"]
+SECTIONS = ["tui", "store", "list", "import", "sync", "coverage", "memory", "map", "report",
+            "city"]
 
 
 def main(argv: list[str] | None = None) -> int:
