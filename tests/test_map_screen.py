@@ -146,3 +146,33 @@ def test_point_index_shows_what_a_view_can_hold():
     found = index.near(31.2005, 121.44, 30)
     assert found[0].id == "f" and found[1] < 1
     assert index.near(31.25, 121.5, 100) is None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_global_key_on_the_map_screen(demo, size):
+    """Each global key from the map leaves the app working, and the map comes back."""
+    from fieldapp.ui.screens.help import HelpScreen
+
+    app = make_app(demo, "en")
+    async with app.run_test(size=size) as pilot:
+        await _open_map_from_sites(pilot)
+        await pilot.press("question_mark")
+        await wait_for_screen(pilot, HelpScreen)
+        await pilot.press("escape")
+        await wait_for_screen(pilot, MapScreen)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert app.lang == "zh" and "图例" in text_of(app.screen.query_one("#map-legend"))
+        for key in ("f5", "v", "c", "n"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert not isinstance(app.screen, MapScreen), key
+            await pilot.press("escape")
+            await wait_for_screen(pilot, MapScreen)
+        for key, back in (("h", "s"), ("f", "s")):
+            await pilot.press(key)
+            await settle(pilot)
+            await pilot.press(back)
+            await wait_for_screen(pilot, MapScreen)  # the sites stack still holds the map
+        await pilot.press("slash")
+        await wait_for_screen(pilot, RecordListScreen)

@@ -77,6 +77,7 @@ class MapScreen(BaseScreen):
         Binding("0", "fit", show=False),
         Binding("enter", "open_nearest", show=False),
         Binding("escape", "back", show=False),
+        Binding("slash", "search", show=False),
     ]
 
     def __init__(self, area: str | None = None, focus_id: str | None = None,
@@ -296,6 +297,15 @@ class MapScreen(BaseScreen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_search(self) -> None:
+        """`/` goes to the list's search box: the list this map was opened from, if any."""
+        below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
+        self.dismiss()
+        if type(below).__name__ == "RecordListScreen":
+            self.app.call_after_refresh(below.action_focus_search)
+        else:
+            self.app.call_after_refresh(self.app.action_search)
 
 
 def _boundaries(store, grids: set[str] | None) -> dict:
