@@ -197,3 +197,50 @@ def test_blob_store_spec_is_checked(tmp_path):
     finally:
         engine.dispose()
 
+
+
+@pytest.mark.parametrize(("backend", "store"), [STORES[0], STORES[2]])
+def test_copy_blobs_moves_folder_content_into_the_database(backend, store, tmp_path, capsys):
+    folder = tmp_path / "old-blobs"
+    with registry_for(backend, tmp_path, blob_store=f"dir:{folder}") as reg:
+        c = reg.user("wangfang")
+        contents = [jpeg_bytes(700_000, seed=n) for n in (1, 2)]
+        for content in contents:
+            assert _put(c, content).json()["stored"] is True
+        target = "postgres" if store == "postgres" else "database"
+        args = ["admin", "--database-url", reg.url, "copy-blobs", "--from", f"dir:{folder}",
+                "--blob-store", target]
+        assert main(args) == 0
+        assert "copied 2 file(s)" in capsys.readouterr().out
+        assert main(args) == 0  # again: nothing left to copy
+        assert "copied 0 file(s)" in capsys.readouterr().out
+        db = admin.blob_store(reg.url, target)
+        for content in contents:
+            sha = hashlib.sha256(content).hexdigest()
+            assert db.size(sha) == len(content)
+            assert b"".join(db.read(sha)) == content
+        with reading(admin.engine_for(reg.url)) as conn:
+            assert set(conn.execute(text("SELECT uploader FROM blob")).scalars()) == {"wangfang"}
+
+
+def test_serve_keeps_photos_of_the_old_default_folder_on_postgresql(tmp_path, monkeypatch,
+                                                                   capsys):
+    """A PostgreSQL registry from before the database store kept photos in the user data
+    folder: upgraded, it keeps serving them from there and says how to move them."""
+    import argparse
+
+    from fieldapp.cli.server_cmds import _legacy_blob_folder
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    for name in ("FIELDAPP_BLOB_DIR", "FIELDAPP_BLOB_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    url = "postgresql+psycopg://fieldapp@db/fieldapp"
+    args = argparse.Namespace(blob_store=None, blob_dir=None)
+    _legacy_blob_folder(args, url)
+    assert args.blob_store is None  # nothing there: the database store, the new default
+    old = tmp_path / "xdg" / "fieldapp" / "registry-blobs" / "ab" / ("ab" + "0" * 62)
+    old.parent.mkdir(parents=True)
+    old.write_bytes(png_bytes(1))
+    _legacy_blob_folder(args, url)
+    assert args.blob_store == f"dir:{old.parent.parent}"
+    assert "admin copy-blobs --from" in capsys.readouterr().err

@@ -101,6 +101,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pg-bin", metavar="DIR", help="as for backup")
     _store_options(p)
     p.set_defaults(func=cmd_restore)
+    p = asub.add_parser("copy-blobs", help="copy photo content from another store into "
+                                           "this registry's (e.g. a folder into PostgreSQL)")
+    p.add_argument("--from", dest="source", required=True, metavar="dir:PATH|postgres")
+    _store_options(p)
+    p.set_defaults(func=cmd_copy_blobs)
     p = asub.add_parser("gc-blobs", help="delete photo/document content that no attachment "
                                          "uses any more, after a grace period")
     p.add_argument("--older-than", default="7d", metavar="AGE",
@@ -158,6 +163,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["FIELDAPP_DATABASE_URL"] = url
     if args.blob_dir:
         os.environ["FIELDAPP_BLOB_DIR"] = str(Path(args.blob_dir).expanduser().resolve())
+    _legacy_blob_folder(args, url)
     if args.blob_store:
         os.environ["FIELDAPP_BLOB_STORE"] = args.blob_store
     if args.user_quota is not None:
@@ -191,6 +197,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 access_log=False, log_level="warning", proxy_headers=True,
                 forwarded_allow_ips=args.forwarded_allow_ips)
     return 0
+
+
+def _legacy_blob_folder(args: argparse.Namespace, url: str) -> None:
+    """Before the database store, a PostgreSQL registry kept photos in the user data folder
+    by default. If they are there and nothing says where, keep serving them from there."""
+    from sync.server.attachments import blob_dir_for
+    from sync.server.settings import settings
+
+    config = settings()
+    if args.blob_store or args.blob_dir or config.blob_store or config.blob_dir \
+            or not url.startswith("postgresql"):
+        return
+    legacy = blob_dir_for(url)
+    if legacy.is_dir() and any(legacy.iterdir()):
+        args.blob_store = f"dir:{legacy}"
+        print(f"fieldapp: 注意 照片仍在 {legacy};用 fieldapp admin copy-blobs --from "
+              f"dir:{legacy} 复制进数据库后改用 --blob-store postgres / note: photos are still "
+              f"in {legacy}, serving them from there; copy them into the database with "
+              f"fieldapp admin copy-blobs --from dir:{legacy}, then use --blob-store postgres",
+              file=sys.stderr)
 
 
 def _multiprocess_metrics() -> None:
@@ -414,4 +440,20 @@ def cmd_activity(args: argparse.Namespace) -> int:
         detail = f" ({r['detail']})" if r["detail"] else ""
         print(f"{_when(r['at'])}  {r['user']:<14} {r['device_id'][:20]:<20} {what}{count}"
               f"{detail}")
+    return 0
+
+
+def cmd_copy_blobs(args: argparse.Namespace) -> int:
+    from sync.server.admin import blob_store
+    from sync.server.blobstore import BlobStoreError, copy_into
+
+    url = database_url(args)
+    source = _admin(blob_store, url, args.source)
+    target = _admin(blob_store, url, args.blob_store or "database", args.blob_dir)
+    try:
+        copied, size = copy_into(source, target)
+    except BlobStoreError as exc:
+        raise CliError(str(exc)) from None
+    print(f"已复制 {copied} 个文件 ({size / 1024 / 1024:,.1f} MB) 到 {target.describe()} / copied "
+          f"{copied} file(s) into {target.describe()}")
     return 0

@@ -17,6 +17,7 @@ table: the per-user quota and `fieldapp admin gc-blobs` read it.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -38,6 +39,9 @@ ATTACHMENTS = Attachment.__table__
 CHUNK = 256 * 1024
 READ_AHEAD = 4  # chunks per read of the database store (1 MiB)
 TOUCH_EVERY = timedelta(days=1)  # a blob asked for is "used" again; one write a day at most
+
+
+log = logging.getLogger("fieldapp.server")
 
 
 def now_iso() -> str:
@@ -371,6 +375,35 @@ def _forget(store: BlobStore, sha: str) -> bool:
     if store.kind == "dir":
         store.delete(sha)
     return True
+
+
+def copy_into(source: BlobStore, target: BlobStore) -> tuple[int, int]:
+    """Copy every content `source` has and `target` lacks (checked by hash on the way);
+    returns (files copied, bytes). Streams file by file; safe to run again."""
+    import hashlib
+
+    copied = size = 0
+    for item in list(source.listing()):
+        if target.size(item.sha256) is not None:
+            continue
+        with reading(source.engine) as conn:
+            uploader = conn.execute(select(BLOBS.c.uploader).where(
+                BLOBS.c.sha256 == item.sha256)).scalar_one_or_none() or ""
+        writer, digest, n = target.writer(uploader), hashlib.sha256(), 0
+        try:
+            for chunk in source.read(item.sha256):
+                digest.update(chunk)
+                n += len(chunk)
+                writer.write(chunk)
+            if digest.hexdigest() != item.sha256:
+                raise BlobStoreError(f"content {item.sha256[:12]} is damaged in the source")
+            writer.commit(item.sha256, n)
+        except BaseException:
+            writer.abort()
+            raise
+        copied += 1
+        size += n
+    return copied, size
 
 
 def parse_age(text: str) -> timedelta:
