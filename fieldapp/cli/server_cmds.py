@@ -222,13 +222,13 @@ def _legacy_blob_folder(args: argparse.Namespace, url: str) -> None:
 def _multiprocess_metrics() -> None:
     """Counters of every uvicorn worker add up when they write to one folder (emptied here:
     files of an earlier run would be counted again)."""
-    import shutil
     import tempfile
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-        shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):  # only prometheus-client's own files
+            stale.unlink(missing_ok=True)
     else:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="fieldapp-metrics-")
 
