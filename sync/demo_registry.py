@@ -84,12 +84,19 @@ def _push_records(engine, who, store: RecordStore) -> int:  # noqa: ANN001
     def send(n: int) -> None:
         batch = [Mutation(**m) for m in pending[:n]]
         del pending[:n]
-        latest: dict[str, dict] = {}
+        latest: dict[str, sync_state.RemoteRecord] = {}
         for m, result in zip(batch, push(engine, who, batch), strict=True):
-            if result["outcome"] in ("applied", "already_applied") and result.get("record"):
-                latest[m.record_id] = result["record"]
-        sync_state.replace_with_remote(
-            store, [sync_state.RemoteRecord.of(rec) for rec in latest.values()])
+            if result["outcome"] not in ("applied", "already_applied"):
+                continue
+            if result.get("record"):
+                latest[m.record_id] = sync_state.RemoteRecord.of(result["record"])
+            elif m.op == "create":  # stored exactly as sent (PROTOCOL.md): the sent content
+                fields = dict(m.fields)
+                latest[m.record_id] = sync_state.RemoteRecord(
+                    id=m.record_id, kind=m.kind, status=fields.pop("status", "draft"),
+                    review_comment=fields.pop("review_comment", None), data=fields,
+                    version=result["version"], device_id=who.device_id)
+        sync_state.replace_with_remote(store, list(latest.values()))
         taken.update(latest)
 
     last_rid = 0

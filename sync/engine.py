@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -165,27 +166,47 @@ class SyncEngine:
 
     # -- push ---------------------------------------------------------------------------------
     def push(self, report: SyncReport) -> None:
-        """Send pending outbox entries in order, in batches, until none is left."""
-        while True:
-            batch = state.seal_batch(self.store, self.push_limit)
-            if not batch:
-                return
-            results = self.client.push([e.mutation() for e in batch])
-            self._apply_results(batch, results, report)
-            if len(batch) < self.push_limit:
-                return
+        """Send pending outbox entries in order, in batches, until none is left.
+
+        Pipelined: batch n+1 is sealed while batch n is on the wire, and sent before n's
+        answer is applied, so the registry works on n+1 while the laptop applies n. Every
+        batch is sealed (committed) before it is sent, so a lost answer still means a resend
+        with the same mutation ids.
+        """
+        batch = state.seal_batch(self.store, self.push_limit)
+        if not batch:
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-push") as wire:
+            answer = wire.submit(self._send, batch)
+            while True:
+                following = state.seal_batch(self.store, self.push_limit, batch[-1].seq) \
+                    if len(batch) == self.push_limit else []
+                results = answer.result()
+                if following:
+                    answer = wire.submit(self._send, following)
+                self._apply_results(batch, results, report)
+                if not following:
+                    return
+                batch = following
+
+    def _send(self, batch: list[state.OutboxEntry]) -> list[protocol.Result]:
+        return self.client.push([e.mutation() for e in batch])
 
     def _apply_results(self, batch: list[state.OutboxEntry], results: list[protocol.Result],
                        report: SyncReport) -> None:
         """Each answer to its entry, all in one local transaction."""
         store = self.store
         with state.batch(store):
+            applied: list = []  # acknowledged together, in order with the others
             for entry, result in zip(batch, results, strict=True):
                 outcome = effective_outcome(result)
                 if outcome == "applied":
-                    state.ack(store, entry, result.record)
+                    applied.append((entry, result.version, result.record))
                     report.pushed += 1
-                elif outcome == "conflict":
+                    continue
+                state.ack(store, applied)
+                applied = []
+                if outcome == "conflict":
                     version = result.version or (result.record.version if result.record else 0)
                     fields = {k: v.model_dump() for k, v in (result.conflicts or {}).items()}
                     state.take_conflict(store, entry, version, result.record, fields)
@@ -195,17 +216,26 @@ class SyncEngine:
                     report.rejected.append({
                         "record_id": entry.record_id, "op": entry.op, "seq": entry.seq,
                         "reason_zh": entry.reason("zh"), "reason_en": entry.reason("en")})
+            state.ack(store, applied)
 
     # -- pull ---------------------------------------------------------------------------------
     def pull(self, report: SyncReport) -> None:
-        """Fetch pages of changes until the feed is exhausted, each committed with its cursor."""
-        for _ in range(MAX_PAGES):
+        """Fetch pages of changes until the feed is exhausted, each committed with its cursor.
+
+        Pipelined: page n+1 is fetched (with the cursor page n carries) while page n is
+        applied; a crash between them leaves the committed cursor at n-1 or n, never ahead.
+        """
+        with ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as wire:
             page = self.client.pull(state.cursor(self.store), self.pull_limit)
-            self.apply_page(page, report)
-            if not page.more:
-                if state.realigning(self.store):
-                    state.end_realign(self.store)
-                return
+            for _ in range(MAX_PAGES):
+                following = wire.submit(self.client.pull, page.cursor, self.pull_limit) \
+                    if page.more else None
+                self.apply_page(page, report)
+                if following is None:
+                    if state.realigning(self.store):
+                        state.end_realign(self.store)
+                    return
+                page = following.result()
 
     def apply_page(self, page: protocol.PullPage, report: SyncReport | None = None) -> None:
         counts = state.apply_page(self.store, page, page.cursor)

@@ -132,10 +132,19 @@ def mutation(op: str = "create", fields: dict | None = None, record_id: str | No
             "client_time": "2026-01-05T10:00:00+08:00"}
 
 
-def push(c: httpx.Client, *mutations: dict) -> list[dict]:
+def push(c: httpx.Client, *mutations: dict, fill: bool = True) -> list[dict]:
+    """The batch's Results. An `applied` answer with the version only (the registry stored it
+    exactly as sent) gets the record as the registry now has it, when `fill`, for tests that
+    read it on."""
     r = c.post("/api/v1/push", json={"mutations": list(mutations)})
     assert r.status_code == 200, r.text
-    return r.json()["results"]
+    results = r.json()["results"]
+    for m, result in zip(mutations, results, strict=True):
+        if fill and "record" not in result and result.get("version"):
+            got = c.get(f"/api/v1/records/{m['record_id']}")
+            assert got.status_code == 200, got.text
+            result["record"] = got.json()
+    return results
 
 
 def pull_all(c: httpx.Client, cursor: str | None = None, limit: int = 500) -> tuple[list, str]:

@@ -35,15 +35,16 @@ def test_concurrent_writers_while_pulling(backend, tmp_path):
                     grid = GRID if (n + b) % 2 else GRID_SAME_STREET
                     creates = [mutation(fields=site(grid_code=grid, address=f"路{n}-{b}-{i}号"))
                                for i in range(PER_BATCH)]
-                    results = push(c, *creates)
+                    results = push(c, *creates, fill=False)
                     # Touch half of them again, so records change after the reader saw them.
-                    edits = [mutation("update", {"notes": f"第{b}批复核"}, r["record"]["id"],
-                                      r["version"]) for r in results[::2]]
-                    results += push(c, *edits)
+                    edits = [mutation("update", {"notes": f"第{b}批复核"}, m["record_id"],
+                                      r["version"])
+                             for m, r in zip(creates, results, strict=True)][::2]
+                    results += push(c, *edits, fill=False)
                     with lock:
-                        for r in results:
+                        for m, r in zip(creates + edits, results, strict=True):
                             assert r["outcome"] == "applied", r
-                            final[r["record"]["id"]] = r["version"]
+                            final[m["record_id"]] = r["version"]
             except BaseException as exc:  # reported by the main thread
                 errors.append(exc)
 

@@ -61,6 +61,26 @@ def test_same_batch_twice_changes_nothing(registry):
     assert r["outcome"] == "rejected" and r["reason"]["code"] == "mutation_id_reused"
 
 
+def test_applied_carries_the_record_only_when_the_laptop_does_not_know_it(registry):
+    a, b = registry.user("wangfang"), registry.user("zhaoli", device_id="dev-b")
+    first = mutation()
+    [r] = push(a, first, fill=False)
+    assert r == {"mutation_id": first["mutation_id"], "outcome": "applied", "version": 1}
+    [r] = push(a, mutation("update", {"notes": "复核"}, first["record_id"], 1), fill=False)
+    assert r["version"] == 2 and "record" not in r
+    push(b, mutation("update", {"owner_contact": "张先生"}, first["record_id"], 2), fill=False)
+    # Someone else changed it since the laptop's base: the merged record comes back whole.
+    [r] = push(a, mutation("update", {"notes": "再复核"}, first["record_id"], 2), fill=False)
+    assert r["version"] == 4 and r["record"]["data"]["owner_contact"] == "张先生"
+    # Stored other than sent (text for a number, converted): whole too.
+    [r] = push(a, mutation("update", {"usable_area": "95"}, first["record_id"], 4), fill=False)
+    assert r["record"]["data"]["usable_area"] == 95.0
+    # The stored answer repeats the first one, version only as well.
+    [again] = push(a, first, fill=False)
+    assert again["outcome"] == "already_applied" and again["version"] == 1
+    assert "record" not in again
+
+
 def test_conflicting_field_keeps_server_value_and_others_merge(registry):
     a = registry.user("a")
     b = registry.user("b")

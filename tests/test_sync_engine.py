@@ -43,6 +43,32 @@ def test_first_sync_brings_areas_and_pushes_the_outbox(registry, laptops):
     assert a.store.setting("last_sync_at")
 
 
+@sqlite_only
+def test_a_push_answered_with_versions_moves_the_laptops_base(registry, laptops):
+    """The registry answers `applied` with the version only when it stored the entry exactly
+    as sent: the laptop then builds the new base itself (base + the entry's fields)."""
+    a = laptops("a")
+    a.sync()
+    site = a.store.save("site", complete_site())
+    a.store.save("site", {"notes": "同批次的第二次修改"}, record_id=site.id)  # folds into one
+    other = a.store.save("site", complete_site(address="天平路7号"))
+    assert a.sync().pushed == 2
+    for record_id in (site.id, other.id):
+        local = a.store.get(record_id)
+        assert local.server_version == 1 and local.base_data == local.content()
+        assert registry.records()[record_id]["version"] == 1
+    a.store.save("site", {"usable_area": 99, "notes": None}, record_id=site.id)
+    a.store.delete(other.id)
+    assert a.sync().pushed == 2
+    local = a.store.get(site.id)
+    assert local.server_version == 2 and local.base_data == local.content()
+    assert "notes" not in local.base_data and local.base_data["usable_area"] == 99
+    assert registry.records()[site.id]["data"]["usable_area"] == 99
+    gone = a.store.get(other.id, include_deleted=True)
+    assert gone.deleted and gone.server_version == 2 and registry.records()[other.id]["deleted"]
+    assert a.sync().pulled == 0  # its own changes coming back through the feed change nothing
+
+
 def test_two_laptops_create_edit_delete_and_converge(registry, laptops):
     a, b = laptops("a"), laptops("b", user="zhaoli")
     synced(a, b)

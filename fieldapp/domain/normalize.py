@@ -14,9 +14,16 @@ _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20  # ideographic space
 
 
+_HAS_FULLWIDTH = re.compile("[\uff01-\uff5e\u3000]")
+
+
 def halfwidth(text: str) -> str:
     """Full-width ASCII (１２３ＡＢＣ，) to half-width, and trim."""
-    return text.translate(_FULLWIDTH).strip()
+    # translate() looks every character up in a dict: only for text that needs it (imports
+    # and pulls call this for every cell and every searchable text).
+    if _HAS_FULLWIDTH.search(text):
+        text = text.translate(_FULLWIDTH)
+    return text.strip()
 
 
 def clean_text(text: str) -> str:

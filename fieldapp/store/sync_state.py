@@ -98,13 +98,14 @@ def unsent_marker(conn: sqlite3.Connection) -> tuple:
                               "WHERE state = 'pending' AND sealed = 0").fetchone())
 
 
-def seal_batch(store: RecordStore, limit: int) -> list[OutboxEntry]:
-    """The next pending entries in order, sealed in a committed transaction before sending."""
+def seal_batch(store: RecordStore, limit: int, after: int = 0) -> list[OutboxEntry]:
+    """The next pending entries in order (after seq `after`: those up to it are on the wire
+    already), sealed in a committed transaction before sending."""
     with transaction(store.conn):
         _fold_edited_parked(store)
         rows = store.conn.execute(
-            "SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?",
-            (limit,)).fetchall()
+            "SELECT * FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+            (after, limit)).fetchall()
         store.conn.executemany(
             "UPDATE outbox SET sealed = 1, attempts = attempts + 1 WHERE seq = ?",
             [(r["seq"],) for r in rows])
@@ -152,13 +153,66 @@ def _forget_unsent(store: RecordStore, record_id: str) -> None:
         store.purge(record_id)
 
 
-def ack(store: RecordStore, entry: OutboxEntry, record: Any | None = None) -> None:
-    """The registry applied the entry: it leaves the outbox (into the journal); its answer's
-    record (if any) becomes the laptop's copy, keeping fields that later entries still carry."""
-    store.conn.execute("DELETE FROM outbox WHERE seq = ?", (entry.seq,))
-    journal(store, entry)
-    if record is not None:
-        apply_remote(store, record, unpushed_fields(store, record.id))
+def ack(store: RecordStore, applied: list[tuple[OutboxEntry, int | None, Any | None]]) -> None:
+    """The registry applied these entries, each now at `version` (inside the caller's
+    transaction): they leave the outbox, into the journal. An answer with the registry's
+    record makes it the laptop's copy, keeping fields that later entries still carry. An
+    answer with the version only means the registry stored the entry exactly as sent on the
+    laptop's base, so the new base is the old one with the entry's fields: only the base and
+    its version move."""
+    if not applied:
+        return
+    store.conn.executemany("DELETE FROM outbox WHERE seq = ?", [(e.seq,) for e, _, _ in applied])
+    journal(store, *(e for e, _, _ in applied))
+    known = []
+    for entry, version, record in applied:
+        if record is not None:
+            apply_remote(store, record, unpushed_fields(store, record.id))
+        elif version is not None:
+            known.append((entry, version))
+    _advance_bases(store, known)
+
+
+def _advance_bases(store: RecordStore, known: list[tuple[OutboxEntry, int]]) -> None:
+    rows = {r["id"]: (r["rid"], r["server_version"], r["base_data"])
+            for r in _rows_by_id(store, "id, rid, server_version, base_data",
+                                 [e.record_id for e, _ in known])}
+    changed: dict[int, tuple] = {}
+    for entry, version in known:  # in order: a batch may hold several entries of a record
+        if entry.record_id not in rows:
+            continue
+        rid, at, base_json = rows[entry.record_id]
+        if at >= version:
+            continue  # the laptop has this version or a newer one already
+        if entry.op == "create":
+            base: dict = {}
+        elif base_json is None:
+            continue  # nothing to build on: the record comes back in the next pull
+        else:
+            base = json.loads(base_json)
+        if entry.op != "delete":
+            merged = {**base, **entry.fields}
+            base = {k: v for k, v in merged.items() if v is not None and k != COMMENT_FIELD}
+            base[STATUS_FIELD] = merged.get(STATUS_FIELD) or "draft"
+            base[COMMENT_FIELD] = merged.get(COMMENT_FIELD)
+        base_json = json.dumps(base, ensure_ascii=False)
+        rows[entry.record_id] = (rid, version, base_json)
+        changed[rid] = (version, base_json, rid)
+    store.conn.executemany("UPDATE record SET server_version = ?, base_data = ? WHERE rid = ?",
+                           list(changed.values()))
+
+
+def _rows_by_id(store: RecordStore, columns: str, ids: list[str], table: str = "record",
+                key: str = "id") -> list[sqlite3.Row]:
+    """Rows whose `key` is one of `ids`, read 500 at a time (one statement per chunk)."""
+    rows: list[sqlite3.Row] = []
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start:start + 500]
+        rows += store.conn.execute(
+            f"SELECT {columns} FROM {table} WHERE {key} IN ({','.join('?' * len(chunk))})",
+            chunk).fetchall()
+    return rows
 
 
 def park(store: RecordStore, entry: OutboxEntry, reason: dict) -> None:
@@ -351,12 +405,14 @@ def cursor(store: RecordStore) -> str | None:
 JOURNAL_DAYS = 30  # default; the setting `journal_days` changes it
 
 
-def journal(store: RecordStore, entry: OutboxEntry) -> None:
-    """Keep an acknowledged mutation as it was sent (in the caller's transaction)."""
-    store.conn.execute(
+def journal(store: RecordStore, *entries: OutboxEntry) -> None:
+    """Keep acknowledged mutations as they were sent (in the caller's transaction)."""
+    import orjson
+
+    now, user = utcnow(), store.user or ""
+    store.conn.executemany(
         "INSERT OR IGNORE INTO sync_journal(mutation_id, user, body, acked_at) VALUES (?,?,?,?)",
-        (entry.mutation_id, store.user or "", json.dumps(entry.mutation(), ensure_ascii=False),
-         utcnow()))
+        [(e.mutation_id, user, orjson.dumps(e.mutation()).decode(), now) for e in entries])
 
 
 def journal_mutations(store: RecordStore) -> list[dict]:
@@ -429,6 +485,11 @@ def apply_page(store: RecordStore, page: Any, new_cursor: str) -> PageCounts:
                                     parent_code=a.parent_code, lat=a.lat, lng=a.lng,
                                     households=a.households, boundary=a.boundary)
                                for a in page.areas)
+        ids = [c.record_id for c in page.changes]
+        here = {r["id"] for r in _rows_by_id(store, "id", ids)}
+        waiting = {r["record_id"] for r in _rows_by_id(store, "record_id", ids, "outbox",
+                                                        "record_id")}
+        new: list[Any] = []
         for change in page.changes:
             if change.op == "evict":
                 counts.evicted += evict(store, change.record_id)
@@ -438,15 +499,66 @@ def apply_page(store: RecordStore, page: Any, new_cursor: str) -> PageCounts:
                 continue
             if change.op == "delete" and not rec.deleted:
                 rec = _as_deleted(rec)
-            outcome = apply_remote(store, rec, unpushed_fields(store, rec.id),
-                                   realign=realign)
+            if rec.id not in here and rec.id not in waiting:
+                if not rec.deleted:  # a record the laptop never had: written with the rest
+                    new.append(rec)
+                    here.add(rec.id)
+                    counts.pulled += 1
+                continue
+            keep = unpushed_fields(store, rec.id) if rec.id in waiting else set()
+            outcome = apply_remote(store, rec, keep, realign=realign)
             counts.pulled += outcome in ("inserted", "updated", "deleted")
             counts.deleted += outcome == "deleted"
-        for entry in page.history:
-            add_history(store, entry)
+        _insert_remote(store, new)
+        _add_history_all(store, page.history)
         attachments.apply_remote(store, [_attachment_dict(a) for a in page.attachments])
         store.set_setting(cursor_key(store.user), new_cursor)
     return counts
+
+
+def _insert_remote(store: RecordStore, records: list[Any]) -> None:
+    """New records from the registry, as `apply_remote` would write each, in a few
+    statements (a first pull brings thousands)."""
+    rows = []
+    for rec in records:
+        theirs = server_content(rec)
+        data = {k: v for k, v in theirs.items()
+                if k not in (STATUS_FIELD, COMMENT_FIELD) and v is not None}
+        rows.append(Record(
+            id=rec.id, kind=rec.kind, status=theirs[STATUS_FIELD] or "draft", data=data,
+            grid_code=data.get("grid_code"), title=title_of(rec.kind, data),
+            review_comment=theirs[COMMENT_FIELD], created_at=rec.created_at or "",
+            updated_at=rec.updated_at or "", author=rec.author, device_id=rec.device_id,
+            server_version=int(rec.version or 0), base_data=theirs))
+    if rows:
+        store.insert_rows(rows)
+
+
+def _add_history_all(store: RecordStore, entries: list[Any]) -> None:
+    """`add_history` for a page's entries, in a few statements."""
+    import orjson
+
+    wanted = [e for e in entries if e.record_id
+              and not (e.device_id == store.device_id and e.mutation_id)]
+    if not wanted:
+        return
+    ids = [e.record_id for e in wanted]
+    here = {r["id"] for r in _rows_by_id(store, "id", ids)}
+    seen = {(r["record_id"], r["server_seq"], r["action"], r["mutation_id"]) for r in
+            _rows_by_id(store, "record_id, server_seq, action, mutation_id", ids, "history",
+                        "record_id")}
+    rows = []
+    for e in wanted:
+        action = e.action or "edit"
+        key = (e.record_id, e.seq, action, e.mutation_id)
+        if e.record_id not in here or key in seen:
+            continue
+        seen.add(key)
+        rows.append((e.record_id, e.at or "", e.who, e.device_id, action,
+                     orjson.dumps(e.changes or {}).decode(), e.comment, e.mutation_id, e.seq))
+    store.conn.executemany(
+        "INSERT INTO history(record_id, at, who, device_id, action, changes, comment, "
+        "mutation_id, server_seq) VALUES (?,?,?,?,?,?,?,?,?)", rows)
 
 
 def _as_deleted(rec: Any) -> RemoteRecord:
