@@ -1,4 +1,5 @@
-"""The lean xlsx reader gives the same cells as openpyxl on the workbooks users bring."""
+"""The fast xlsx readers (python-calamine, and the lean reader where calamine is missing)
+give the same cells as openpyxl on the workbooks users bring."""
 
 from __future__ import annotations
 
@@ -27,8 +28,21 @@ def rows(path, fast):
         table.close()
 
 
+@pytest.fixture(params=["calamine", "lean"], autouse=True)
+def reader(request, monkeypatch):
+    """Every test runs with calamine and with the lean reader (platforms without calamine)."""
+    from fieldapp.io import xlsx_read
+
+    if request.param == "calamine" and not xlsx_read.calamine_available():
+        pytest.skip("python-calamine is not installed")
+    if request.param == "lean":
+        monkeypatch.setattr(xlsx_read, "calamine_available", lambda: False)
+    return request.param
+
+
 def _trim(cells):
-    cells = list(cells)
+    # A cell of spaces only reads as empty in calamine; every use of a cell strips it.
+    cells = ["" if isinstance(c, str) and not c.strip() else c for c in cells]
     while cells and cells[-1] == "":
         cells.pop()  # openpyxl pads every row to the widest
     return cells

@@ -423,7 +423,8 @@ def default_errors_path(path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     stem = path.stem[:-len("_errors")] if path.stem.endswith("_errors") else path.stem
-    suffix = path.suffix or ".csv"
+    # An old .xls is answered with an .xlsx: that is what the errors file is written as.
+    suffix = ".xlsx" if path.suffix.lower() == ".xls" else (path.suffix or ".csv")
     candidate = path.with_name(f"{stem}_errors{suffix}")
     number = 1
     while candidate.exists() or candidate.resolve() == path.resolve():

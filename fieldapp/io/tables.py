@@ -93,7 +93,7 @@ class Table:
         if self._book is None:
             self._book = _load(self.path)
         book = self._book
-        if hasattr(book, "strings"):  # fieldapp.io.xlsx_read.Book
+        if getattr(book, "lean", False):  # fieldapp.io.xlsx_read
             values_of = book.rows(self.sheet or next(iter(book.sheets)))
         else:
             sheet = book[self.sheet] if self.sheet else book.worksheets[0]
@@ -148,7 +148,7 @@ def detect_delimiter(text: str) -> str:
 
 
 def open_table(path: str | os.PathLike) -> Table:
-    """Open a .csv/.txt or .xlsx file for reading, detecting encoding and delimiter."""
+    """Open a .csv/.txt, .xlsx or .xls file for reading, detecting encoding and delimiter."""
     path = Path(path)
     if path.is_dir():
         raise TableError(f"这是文件夹,不是文件 / that is a folder, not a file: {path}")
@@ -159,8 +159,7 @@ def open_table(path: str | os.PathLike) -> Table:
     if suffix in (".xlsx", ".xlsm"):
         return _open_xlsx(path, size)
     if suffix == ".xls":
-        raise TableError("不支持旧版 .xls 文件,请在 Excel 中另存为 .xlsx / old .xls files are not "
-                         "supported: save the file as .xlsx in Excel")
+        return _open_xls(path, size)
     with open(path, "rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if sample.startswith(b"PK\x03\x04"):
@@ -191,10 +190,30 @@ def _load(path: Path, fast: bool = True):
                          f"{exc}") from exc
 
 
+def _open_xls(path: Path, size: int) -> Table:
+    """An old-format .xls: calamine reads it; without calamine (or if it cannot), the user is
+    asked for an .xlsx."""
+    from fieldapp.io.xlsx_read import CalamineBook, calamine_available
+
+    again = "请在 Excel 中另存为 .xlsx / save the file as .xlsx in Excel"
+    if not calamine_available():
+        raise TableError(f"此电脑不支持旧版 .xls 文件,{again.split(' / ')[0]} / old .xls files "
+                         f"cannot be read on this computer: {again.split(' / ')[1]}")
+    try:
+        book = CalamineBook(path)
+    except Exception as exc:  # noqa: BLE001 - any failure: the file is not a readable .xls
+        raise TableError(f"无法读取 .xls 文件 / cannot read the .xls file {path.name} "
+                         f"({type(exc).__name__}): {again}") from exc
+    sheets = {name: book.size(name) for name in book.sheets}
+    first = next(iter(sheets))
+    return Table(path, "xlsx", size=size, sheet=first, total_rows=sheets[first],
+                 sheets=sheets, _book=book)
+
+
 def _open_xlsx(path: Path, size: int, fast: bool = True) -> Table:
     """A table over the first sheet of an open workbook; `Table.close` closes it."""
     workbook = _load(path, fast)
-    if hasattr(workbook, "strings"):
+    if getattr(workbook, "lean", False):
         sheets = {name: workbook.size(name) for name in workbook.sheets}
     else:
         sheets = {ws.title: ws.max_row if isinstance(ws.max_row, int) else None

@@ -1,4 +1,11 @@
-"""A lean streaming reader for the cell values of .xlsx sheets.
+"""Reading the cell values of .xlsx (and, with calamine, .xls) sheets fast.
+
+`open_book` gives python-calamine's reader (Rust; .xlsx, .xlsm and old .xls) where it is
+installed (wheels for Windows, macOS and Linux x86_64/aarch64), else the lean streaming
+reader below; both offer `sheets`, `rows(sheet)`, `size(sheet)` and `close()`, and the caller
+falls back to openpyxl when neither can read a file.
+
+The lean streaming reader:
 
 openpyxl's read-only mode builds an object per cell and re-parses a whole sheet that lacks
 a size record each time the workbook is opened; for the lists street offices keep (tens of
@@ -45,6 +52,8 @@ def _text(element) -> str:
 
 
 class Book:
+    lean = True  # tables.py: one of ours, not openpyxl's workbook
+
     def __init__(self, path) -> None:
         self.zip = zipfile.ZipFile(path)
         names = set(self.zip.namelist())
@@ -153,5 +162,42 @@ def _value(cell, strings: list[str], dates: set[int], epoch: datetime) -> Any:
     return int(number) if number.is_integer() and "." not in text and "E" not in text else number
 
 
-def open_book(path) -> Book:
+class CalamineBook:
+    """python-calamine's workbook behind the same small interface as `Book`."""
+    lean = True
+
+    def __init__(self, path) -> None:
+        from python_calamine import CalamineWorkbook
+
+        self.book = CalamineWorkbook.from_path(str(path))
+        self.sheets: dict[str, str] = {name: name for name in self.book.sheet_names}
+
+    def rows(self, sheet: str) -> Iterator[list[Any]]:
+        """Each row's values (None for empty cells), rows numbered from 1 without gaps."""
+        for values in self.book.get_sheet_by_name(sheet).iter_rows():
+            yield [None if v == "" else v for v in values]
+
+    def size(self, sheet: str) -> int | None:
+        end = self.book.get_sheet_by_name(sheet).end
+        return end[0] + 1 if end else 0
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def calamine_available() -> bool:
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def open_book(path) -> Book | CalamineBook:
+    """calamine's reader if installed and the file suits it, else the lean reader."""
+    if calamine_available():
+        try:
+            return CalamineBook(path)
+        except Exception:  # noqa: BLE001 - the lean reader (then openpyxl) judges the file
+            pass
     return Book(path)
