@@ -141,7 +141,7 @@ def test_laptop_backup_restores_into_a_new_folder_and_syncs_on(registry, tmp_pat
     finally:
         a.close()  # the laptop is lost
 
-    new = tmp_path / "new-laptop"
+    new = tmp_path / "新 电脑"  # people's folders have Chinese names and spaces
     assert main(["restore", str(out), "--data-dir", str(new)]) == 0
     assert "restored 3 records" in capsys.readouterr().out
     assert main(["restore", str(out), "--data-dir", str(new)]) == 1  # never over a database
@@ -161,6 +161,9 @@ def test_laptop_backup_restores_into_a_new_folder_and_syncs_on(registry, tmp_pat
         assert b.records() == server
         assert att.get(b.store, p.id).state == "uploaded"
         assert _count(registry.database_url, "SELECT count(*) FROM applied_mutation") == 4
+        again = tmp_path / "备份" / "第二次.zip"
+        assert main(["--data-dir", str(new), "backup", "-o", str(again)]) == 0
+        assert "backed up 3 records" in capsys.readouterr().out
     finally:
         b.close()
 

@@ -49,7 +49,7 @@ def backup(data_dir: Path, out: Path) -> LaptopBackup:
     files = 0
     with tempfile.TemporaryDirectory(prefix="fieldapp-backup-") as tmp:
         copy = Path(tmp) / DATABASE
-        src = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        src = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
         dst = sqlite3.connect(copy)
         try:
             src.backup(dst)

@@ -262,7 +262,7 @@ def _sqlite_file(url: str) -> Path:
 
 def _sqlite_backup(url: str, out: Path) -> None:
     # The online backup API copies a consistent snapshot while the registry keeps writing.
-    src = sqlite3.connect(f"file:{_sqlite_file(url)}?mode=ro", uri=True)
+    src = sqlite3.connect(f"{_sqlite_file(url).as_uri()}?mode=ro", uri=True)
     dst = sqlite3.connect(out)
     try:
         src.backup(dst)
