@@ -33,6 +33,7 @@ from pydantic import (
     field_validator,
 )
 
+from fieldapp.domain import safe_text
 from fieldapp.domain.attachment_types import KINDS as ATTACHMENT_KINDS
 from fieldapp.domain.records import KINDS
 
@@ -74,6 +75,19 @@ Value = (StrictBool | Int | Float | Text | None
 FieldName = Annotated[str, Field(max_length=64)]
 
 
+def _clean_line(value: str) -> str:
+    if not safe_text.is_clean(value):
+        raise ValueError("must not contain control characters, line breaks or bidirectional "
+                         "overrides (fieldapp/domain/safe_text.py)")
+    return value
+
+
+#: Envelope text (names, captions, device names): the laptop applied the text rule
+#: (fieldapp/domain/safe_text.py) when it was typed, so text the rule would change comes from
+#: a modified client and is refused whole.
+CleanLine = Annotated[str, AfterValidator(_clean_line)]
+
+
 def canonical_uuid(value: str) -> str:
     """A UUID in canonical lower-case form, or ValueError (for ids checked outside a model)."""
     try:
@@ -95,8 +109,8 @@ class Answer(BaseModel):
 # -- requests --------------------------------------------------------------------------------
 class EnrollRequest(Request):
     token: str = Field(min_length=1, max_length=200)
-    device_id: str = Field(min_length=1, max_length=100)
-    device_name: str = Field(default="", max_length=100)
+    device_id: CleanLine = Field(min_length=1, max_length=100)
+    device_name: CleanLine = Field(default="", max_length=100)
 
 
 class Mutation(Request):
@@ -122,12 +136,12 @@ class Attachment(Request):
     id: str
     record_id: str
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    name: str = Field(min_length=1, max_length=200)
+    name: CleanLine = Field(min_length=1, max_length=200)
     kind: AttachmentKind
-    mime: str = Field(max_length=100)
+    mime: CleanLine = Field(max_length=100)
     size: int = Field(ge=0, le=2**40)
-    caption: str = Field(default="", max_length=500)
-    created_at: str = Field(max_length=40)
+    caption: CleanLine = Field(default="", max_length=500)
+    created_at: CleanLine = Field(max_length=40)
     deleted: bool = False
 
     @field_validator("id", "record_id")

@@ -7,8 +7,9 @@ to 2024-03-05. Anything else is left for validation to reject with a reason.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
+
+from fieldapp.domain import safe_text
 
 _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20  # ideographic space
@@ -27,10 +28,9 @@ def halfwidth(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Half-width, no control characters, inner runs of white space folded to one space."""
-    text = halfwidth(text)
-    if not text.isprintable():  # printable text has no control characters: skip the scan
-        text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    """Half-width, the text rule of `safe_text` (controls stripped, bidi overrides refused:
+    raises safe_text.UnsafeText), inner runs of white space folded to one space."""
+    text = safe_text.clean(halfwidth(text), multiline=True)
     return re.sub(r"[ \t]+", " ", text).strip()
 
 

@@ -14,7 +14,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from fieldapp.domain import normalize as N
+from fieldapp.domain import safe_text
 from fieldapp.domain.joint_review import ready_problems
+from fieldapp.domain.workflow import REVIEW_ROLES
 from fieldapp.domain.records import (
     BOOL,
     CHOICE,
@@ -65,11 +67,21 @@ def _ambiguous(spec: FieldSpec, raw: Any, codes: list[str]) -> InvalidValue:
                         f"{raw!r} may mean several: {en}; choose one")
 
 
+def safe_clean(text: str, *, multiline: bool = False) -> str:
+    """The text rule (`safe_text`) with its refusal as an InvalidValue."""
+    try:
+        return safe_text.clean(text, multiline=multiline)
+    except safe_text.UnsafeText as exc:
+        raise InvalidValue(exc.zh, exc.en) from None
+
+
 def coerce(spec: FieldSpec, raw: Any) -> Any:
     """The stored value for `raw`, or None for empty; raises InvalidValue with a reason."""
+    t = spec.type
+    if isinstance(raw, str):
+        raw = safe_clean(raw, multiline=t == LONGTEXT)
     if raw is None or (isinstance(raw, str) and N.halfwidth(raw) == ""):
         return None
-    t = spec.type
     if t in (TEXT, LONGTEXT):
         if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
             raise InvalidValue("应为文字", "must be text")
@@ -111,6 +123,8 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         items = raw if isinstance(raw, (list, tuple)) else re.split(r"[,，、;；/\s]+", str(raw))
         codes = []
         for item in items:
+            if isinstance(item, str):
+                item = safe_clean(item)
             if _is_empty(item):
                 continue
             # A word naming several choices (养老托育) ticks them all: a list holds several.
@@ -223,11 +237,39 @@ def _cross_field(kind: str, data: dict) -> list[FieldError]:
     return errors
 
 
+COMMENT = "review_comment"
+COMMENT_MAX = 2000
+
+
+def coerce_comment(raw: Any) -> str | None:
+    """A review comment as stored (the text rule, trimmed; None when empty), or InvalidValue.
+
+    The laptop's review actions and the registry's push both use it, so a comment one side
+    keeps is a comment the other side accepts."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise InvalidValue("审核意见: 应为文字", "Review comment: must be text")
+    try:
+        text = safe_text.clean(raw, multiline=True).strip()
+    except safe_text.UnsafeText as exc:
+        raise InvalidValue(f"审核意见: {exc.zh}", f"Review comment: {exc.en}") from None
+    if len(text) > COMMENT_MAX:
+        raise InvalidValue(f"审核意见: 不能超过 {COMMENT_MAX} 个字",
+                           f"Review comment: at most {COMMENT_MAX} characters")
+    return text or None
+
+
 def forbidden_fields(kind: str, changed: Iterable[str], role: str) -> list[FieldError]:
-    """Errors for changed fields that `role` may not change (e.g. joint review: supervisors)."""
+    """Errors for changed fields that `role` may not change (joint review and the review
+    comment: supervisors and admins only)."""
     specs = FIELD_INDEX[kind]
     errors = []
     for name in changed:
+        if name == COMMENT and role not in REVIEW_ROLES:
+            errors.append(FieldError(COMMENT, "审核意见: 只有主管可以填写或修改",
+                                     "Review comment: only a supervisor may write or change it"))
+            continue
         spec = specs.get(name)
         if spec is not None and spec.roles and role not in spec.roles:
             errors.append(FieldError(name, f"{spec.zh}: 只有主管可以填写",

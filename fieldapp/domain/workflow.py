@@ -10,6 +10,7 @@ from __future__ import annotations
 from fieldapp.i18n import BilingualError
 
 ROLES = ("worker", "supervisor", "admin")
+REVIEW_ROLES = ("supervisor", "admin")  # who approves, returns and writes review comments
 
 # (from, to) → roles allowed. Editing content without a status change is `(s, s)`.
 _ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {

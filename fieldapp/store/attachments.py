@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from fieldapp.compat import files
 from fieldapp.domain import attachment_types as types
+from fieldapp.domain import safe_text
 from fieldapp.i18n import BilingualError
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore, utcnow
@@ -182,6 +183,10 @@ def attach(store: RecordStore, record_id: str, file: Path | str, *, caption: str
     if kind is not None and kind not in types.KINDS:
         raise AttachmentError(f"附件类别只能是 photo 或 document:{kind}",
                               f"the kind must be photo or document: {kind}")
+    try:
+        caption = safe_text.clean_line(caption)
+    except safe_text.UnsafeText as exc:
+        raise AttachmentError(f"说明{exc.zh}", f"the caption {exc.en}") from None
     if len(caption) > 500:
         raise AttachmentError("说明最多 500 字", "the caption is at most 500 characters")
     try:
@@ -198,8 +203,11 @@ def attach(store: RecordStore, record_id: str, file: Path | str, *, caption: str
     except PermissionError:
         raise AttachmentError(f"没有权限读取文件:{path}",
                               f"no permission to read the file: {path}") from None
-    att = Attachment(str(uuid.uuid4()), record.id, sha, path.name[:200],
-                     kind or types.default_kind(mime), mime, size, caption.strip(), utcnow(),
+    # A file name may hold anything a file system allows (line breaks, bidi overrides that
+    # make "gpj.exe" read "exe.jpg"): keep only what the text rule lets through.
+    name = safe_text.scrub(path.name).strip()[:200] or f"{sha[:12]}"
+    att = Attachment(str(uuid.uuid4()), record.id, sha, name,
+                     kind or types.default_kind(mime), mime, size, caption, utcnow(),
                      store.user or None, "local", True, False)
     if att.kind == "photo":
         _make_smaller(store, att, data_dir)

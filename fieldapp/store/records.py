@@ -19,7 +19,13 @@ from typing import Any
 from fieldapp.domain.normalize import normalise_address
 from fieldapp.domain.records import SEARCH_FIELDS, title_of
 from fieldapp.domain.search import index_terms, match_expression
-from fieldapp.domain.validation import FieldError, check_record, forbidden_fields
+from fieldapp.domain.validation import (
+    FieldError,
+    InvalidValue,
+    check_record,
+    coerce_comment,
+    forbidden_fields,
+)
 from fieldapp.domain.workflow import TransitionError, check_transition
 from fieldapp.store.db import transaction
 from fieldapp.store.scope import grid_condition, user_scope
@@ -312,9 +318,14 @@ class RecordStore:
                 raise ValidationFailed(errors)
             data = {k: v for k, v in data.items() if v is not None}
             self._check_scope(existing, data.get("grid_code"), new_status)
+            given = comment is not None  # "" clears the comment (an approval does)
+            if given:
+                try:
+                    comment = coerce_comment(comment)
+                except InvalidValue as exc:
+                    raise ValidationFailed([FieldError(COMMENT_FIELD, exc.zh, exc.en)]) from None
             check_transition(old_status, new_status, self.role, comment)
-            new_comment = comment if comment is not None else (
-                existing.review_comment if existing else None)
+            new_comment = comment if given else (existing.review_comment if existing else None)
             if existing and new_status == "submitted" and old_status == "returned":
                 new_comment = existing.review_comment  # keep the comment that was answered
             old_content = existing.content() if existing else {}

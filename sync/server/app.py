@@ -112,9 +112,10 @@ class Gate:
             await self.app(scope, _replay(body), send_logged)
         finally:
             seconds = time.perf_counter() - started
-            code, user = status[0] or 500, scope["state"].get("user", "-")
-            log.info("%s %s %s %.1fms %s", scope["method"], scope["path"], code, seconds * 1000,
-                     user, extra={"http": {"method": scope["method"], "path": scope["path"],
+            code, user = status[0] or 500, _loggable(scope["state"].get("user", "-"))
+            method, path = _loggable(scope["method"]), _loggable(scope["path"])
+            log.info("%s %s %s %.1fms %s", method, path, code, seconds * 1000,
+                     user, extra={"http": {"method": method, "path": path,
                                            "status": code, "ms": round(seconds * 1000, 1),
                                            "user": user}})
             if self.metrics is not None:
@@ -135,6 +136,14 @@ class Gate:
                              f"服务器使用第 {PROTOCOL} 版同步协议,请升级 fieldapp",
                              protocol=PROTOCOL)
         return None
+
+
+def _loggable(text: str) -> str:
+    """`text` with every unprintable character escaped: a path holding %0A must not be able
+    to start a forged line in the log (nor ESC to redraw an operator's terminal)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def _streamed(scope) -> bool:  # noqa: ANN001
@@ -297,6 +306,11 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
         return fast_json(page)
 
     def visible_record(conn, record_id: str, who: auth.Principal) -> dict:  # noqa: ANN001
+        try:
+            # Never send a NUL (or anything but an id) to the database.
+            record_id = protocol.canonical_uuid(record_id)
+        except ValueError:
+            raise ApiError(404, "not_found", "no such record", "没有该记录") from None
         row = conn.execute(select(RECORDS).where(RECORDS.c.id == record_id)).first()
         if row is None:
             raise ApiError(404, "not_found", "no such record", "没有该记录")
@@ -315,8 +329,8 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
              **SHAPED)
     def get_history(record_id: str, who: auth.Principal = Depends(principal)) -> dict:
         with reading(engine) as conn:
-            visible_record(conn, record_id, who)
-            rows = conn.execute(select(HISTORY).where(HISTORY.c.record_id == record_id)
+            record = visible_record(conn, record_id, who)
+            rows = conn.execute(select(HISTORY).where(HISTORY.c.record_id == record["id"])
                                 .order_by(HISTORY.c.seq))
             return {"history": [history_dict(h) for h in rows]}
 

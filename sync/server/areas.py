@@ -33,6 +33,11 @@ class AreaChains:
     def prefetch(self, codes: Iterable[str]) -> None:
         pending = {c for c in codes if isinstance(c, str) and c and c not in self.info
                    and c not in self.missing}
+        # No area code has a control character; never send one to the database (PostgreSQL
+        # refuses NUL with an error, which would fail the whole batch).
+        unprintable = {c for c in pending if not c.isprintable()}
+        self.missing |= unprintable
+        pending -= unprintable
         for _ in range(6):  # district → street → community → grid, with room to spare
             if not pending:
                 return

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fieldapp.domain import attachment_types as types
 from sync import protocol
-from sync.server import blobstore
+from sync.server import blob_access, blobstore
 from sync.server.areas import COUNTER, AreaChains
 from sync.server.auth import Principal, utcnow
 from sync.server.db import reading, writing
@@ -95,12 +95,20 @@ def router(engine: Engine, principal: Callable, store: blobstore.BlobStore, max_
                 f"您在服务器上的存储空间已用完(已用 {_mb(used)} MB,共 {_mb(quota)} MB):"
                 f"请删除不需要的附件,或联系管理员", quota=quota, used=used)
 
+    def readable_size(who: Principal, sha256: str) -> int | None:
+        """The content's size if it is there and `who` may read it (blob_access), else None:
+        "not there" and "not yours" look the same, so a hash alone reveals nothing."""
+        with reading(engine) as conn:
+            if not blob_access.may_read(conn, who, sha256):
+                return None
+        return store.size(sha256)
+
     @api.head(BLOB_PREFIX + "{sha256}")
-    async def blob_exists(sha256: str, _who: Principal = Depends(principal)) -> Response:
+    async def blob_exists(sha256: str, who: Principal = Depends(principal)) -> Response:
         # No body and no JSON: HEAD answers carry headers only.
         if not types.SHA256_RE.match(sha256):
             return Response(status_code=422)
-        size = await run_in_threadpool(store.size, sha256)
+        size = await run_in_threadpool(readable_size, who, sha256)
         if size is None:
             return Response(status_code=404, headers={"x-max-size": str(max_size)})
         # The laptop will name this content in a row soon: collection must wait for it.
@@ -112,17 +120,18 @@ def router(engine: Engine, principal: Callable, store: blobstore.BlobStore, max_
                        who: Principal = Depends(principal)) -> dict:
         check_name(sha256)
         declared = request.headers.get("content-length", "")
-        size = await run_in_threadpool(store.size, sha256)
-        if size is not None:
-            await _drain(request, DRAIN_LIMIT)
-            await run_in_threadpool(blobstore.touch, engine, sha256)
-            return {"sha256": sha256, "stored": False, "size": size}
-        if declared.isdigit() and int(declared) > max_size:
+        declared = declared if declared.isascii() and declared.isdigit() else ""
+        # Content the registry has is received and hashed all the same: sending the bytes is
+        # the proof of holding the file that reading it later needs (blob_access); the store
+        # then keeps its copy and drops this one.
+        present = await run_in_threadpool(store.size, sha256) is not None
+        if declared and int(declared) > max_size:
             await _drain(request, DRAIN_LIMIT)
             raise ApiError(413, "too_large", types.too_large(int(declared), max_size)[1],
                            types.too_large(int(declared), max_size)[0], max_size=max_size)
         try:
-            await run_in_threadpool(over_quota, who, int(declared) if declared.isdigit() else 0)
+            if not present:  # content someone else sent first costs this user no quota
+                await run_in_threadpool(over_quota, who, int(declared) if declared else 0)
         except ApiError:
             await _drain(request, DRAIN_LIMIT)
             raise
@@ -147,12 +156,15 @@ def router(engine: Engine, principal: Callable, store: blobstore.BlobStore, max_
                                "the content does not match its SHA-256: nothing was kept; "
                                "send it again", "文件内容与校验值不符,服务器未保存,请重新上传",
                                received=digest.hexdigest(), size=size)
-            if not declared.isdigit():
+            if not declared and not present:
                 await run_in_threadpool(over_quota, who, size)
             stored = await run_in_threadpool(writer.commit, sha256, size)
         except BaseException:
             await run_in_threadpool(writer.abort)
             raise
+        await run_in_threadpool(_hold, engine, who, sha256)
+        if not stored:
+            await run_in_threadpool(blobstore.touch, engine, sha256)
         request.state.user = who.name
         if metrics is not None and stored:
             metrics.blob_bytes.labels("in").inc(size)
@@ -161,19 +173,10 @@ def router(engine: Engine, principal: Callable, store: blobstore.BlobStore, max_
     @api.get(BLOB_PREFIX + "{sha256}")
     def get_blob(sha256: str, who: Principal = Depends(principal)) -> Response:
         check_name(sha256)
-        with reading(engine) as conn:
-            grids = [r.grid_code for r in conn.execute(
-                select(RECORDS.c.grid_code).select_from(
-                    ATTACHMENTS.join(RECORDS, RECORDS.c.id == ATTACHMENTS.c.record_id))
-                .where(ATTACHMENTS.c.sha256 == sha256, ATTACHMENTS.c.deleted.is_(False)))]
-            chains = AreaChains(conn)
-            allowed = any(who.covers(chains.scope_codes(g)) for g in grids)
-        size = store.size(sha256) if grids else None
+        size = readable_size(who, sha256)
         if size is None:
-            raise ApiError(404, "not_found", "no such file on the registry", "服务器上没有该文件")
-        if not allowed:
-            raise ApiError(403, "out_of_scope", "this file belongs to records outside your "
-                           "scope", "该文件所属记录不在您的负责范围内")
+            raise ApiError(404, "not_found", "no such file on the registry, or not one you "
+                           "may read", "服务器上没有该文件,或您无权查看")
         if metrics is not None:
             metrics.blob_bytes.labels("out").inc(size)
         if store.kind == "dir":
@@ -206,6 +209,11 @@ def router(engine: Engine, principal: Callable, store: blobstore.BlobStore, max_
     return api
 
 
+def _hold(engine: Engine, who: Principal, sha256: str) -> None:
+    with writing(engine) as conn:
+        blob_access.add_holder(conn, who, sha256)
+
+
 def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:,.1f}"
 
@@ -224,10 +232,14 @@ def _store_row(conn, chains: AreaChains, who: Principal, row: protocol.Attachmen
     if not who.covers(chains.scope_codes(record.grid_code)):
         return rejected("out_of_scope", "the record is outside your scope",
                         "该记录不在您的负责范围内")
-    if not row.deleted and store.size(row.sha256) is None:
-        return rejected("blob_missing", "upload the file before its attachment row",
-                        "请先上传文件再提交附件信息")
     existing = conn.execute(select(ATTACHMENTS).where(ATTACHMENTS.c.id == row.id)).first()
+    if existing is None and not row.deleted:
+        # A new row must point at content its poster sent or may read (blob_access).
+        if not (blob_access.may_read(conn, who, row.sha256)
+                and store.size(row.sha256) is not None):
+            return rejected("blob_missing", "upload the file before its attachment row",
+                            "请先上传文件再提交附件信息")
+        blob_access.add_holder(conn, who, row.sha256)
     if existing is not None:
         if (existing.record_id, existing.sha256) != (row.record_id, row.sha256):
             return rejected("id_reused", "this attachment id belongs to another file",

@@ -255,6 +255,16 @@ class BlobUpload(SQLModel, table=True):
     started_at: str = Field(max_length=40)
 
 
+class BlobHolder(SQLModel, table=True):
+    """A user who sent a blob's bytes, or could read them when attaching them again: who may
+    read what content is decided from these rows (sync/server/blob_access.py)."""
+    __tablename__ = "blob_holder"
+    sha256: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(sa_column=Column(BigInteger, ForeignKey("fa_user.id"),
+                                          primary_key=True, autoincrement=False))
+    at: str = Field(max_length=40)
+
+
 class SchemaVersion(SQLModel, table=True):
     """The pre-Alembic migration log. Kept so that an older fieldapp, which reads it, refuses a
     database this one manages ("newer than this program") instead of damaging it."""

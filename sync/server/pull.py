@@ -28,7 +28,9 @@ def parse_cursor(cursor: str | None, fingerprint: str, generation: str = "") -> 
         return 0
     head, _, seq = cursor.rpartition(":")
     fp, _, gen = head.partition(":")
-    if fp != fingerprint or not seq.isdigit() or (gen and gen != generation[:8]):
+    # isdigit() alone is true for "²" and "①", which int() refuses: only ASCII digits count.
+    if (fp != fingerprint or not (seq.isascii() and seq.isdigit())
+            or (gen and gen != generation[:8])):
         return 0
     return int(seq)
 

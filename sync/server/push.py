@@ -15,7 +15,15 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
-from fieldapp.domain.validation import FieldError, coerce_record, forbidden_fields, validate
+from fieldapp.domain.validation import (
+    COMMENT,
+    FieldError,
+    InvalidValue,
+    coerce_comment,
+    coerce_record,
+    forbidden_fields,
+    validate,
+)
 from fieldapp.domain.workflow import TransitionError, check_transition
 from sync.protocol import Mutation
 from sync.server.areas import COUNTER, AreaChains
@@ -123,6 +131,16 @@ class Batch:
                 return _rejected(m, Refused(
                     "mutation_id_reused", "this mutation id was already used for other content",
                     "该修改编号已用于其他内容"))
+            # The first answer holds the whole record: give it only to someone who may read
+            # that record now (a mutation id is visible in history, so anyone could replay it).
+            record = self.records.get(m.record_id)
+            try:
+                if record is None:
+                    raise Refused("not_found", "no such record on the registry",
+                                  "登记库中没有该记录")
+                self._in_scope(record["grid_code"], ("see it", "查看"))
+            except Refused as exc:
+                return _rejected(m, exc)
             return {**result, "outcome": "already_applied", "original_outcome": result["outcome"]}
         try:
             result = getattr(self, f"_{m.op}")(m)
@@ -144,14 +162,17 @@ class Batch:
         # Role-restricted fields (joint review: supervisors only), checked here as on the laptop.
         before = current["data"] if current else {}
         changed = [k for k, v in data.items() if before.get(k) != v]
+        comment = current["review_comment"] if current else None
+        if COMMENT in m.fields:
+            try:
+                sent = coerce_comment(m.fields[COMMENT])
+            except InvalidValue as exc:
+                errors.append(FieldError(COMMENT, exc.zh, exc.en))
+            else:
+                if sent != comment:
+                    changed.append(COMMENT)
+                comment = sent
         errors += forbidden_fields(m.kind, changed, self.who.role)
-        comment = m.fields.get("review_comment", current and current["review_comment"])
-        if comment is not None and not isinstance(comment, str):
-            errors.append(FieldError("review_comment", "审核意见: 应为文字",
-                                     "Review comment: must be text"))
-        elif comment is not None and len(comment) > 2000:
-            errors.append(FieldError("review_comment", "审核意见: 不能超过 2000 个字",
-                                     "Review comment: at most 2000 characters"))
         status = m.fields.get("status", current["status"] if current else "draft")
         if not isinstance(status, str):
             errors.append(FieldError("status", "状态: 不是可选值",
@@ -164,7 +185,7 @@ class Batch:
                                            else "draft", self.chains.grid_exists)
                        if e.field not in bad]
             raise _invalid(errors)
-        return data, status, (comment or None)
+        return data, status, comment
 
     @staticmethod
     def _as_sent(m: Mutation, data: dict, comment: str | None) -> bool:
