@@ -253,3 +253,17 @@ def test_a_path_cannot_forge_a_log_line(registry, caplog):
     assert lines, "the server logs one line per request"
     assert all("\n" not in line and "\r" not in line and "\x1b" not in line for line in lines)
     assert any("%0A" in line or "\\n" in line for line in lines)
+
+
+def test_admin_names_follow_the_text_rule(tmp_path):
+    from fieldapp.domain.areas import Area
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    admin.load_demo_areas(url)
+    with pytest.raises(admin.AdminError, match="control characters"):
+        admin.add_user(url, f"wang{NUL}fang", "worker", STREET)
+    with pytest.raises(admin.AdminError, match="control characters"):
+        admin.add_user(url, f"管理{BIDI}员", "admin", "*")
+    with pytest.raises(admin.AdminError, match="bidi"):
+        admin.load_areas(url, [Area("310104003001G99", f"99号{BIDI}网格", "grid",
+                                    "310104003001")])

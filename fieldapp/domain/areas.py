@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fieldapp.domain import safe_text
+
 LEVELS = ("district", "street", "community", "grid")
 LEVEL_LABELS = {
     "district": ("区", "District"),
@@ -73,6 +75,9 @@ def validate_area(area: Area, known_codes: set[str]) -> list[str]:
         problems.append("code must be 1-40 characters")
     if not area.name or len(area.name) > 60:
         problems.append("name must be 1-60 characters")
+    for what, text in (("code", area.code), ("name", area.name)):
+        if text and not safe_text.is_clean(text):
+            problems.append(f"{what} holds control characters or bidi overrides")
     if area.level == "district":
         if area.parent_code:
             problems.append("a district has no parent")

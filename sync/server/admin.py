@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
+from fieldapp.domain import safe_text
 from fieldapp.domain.areas import Area as DomainArea
 from fieldapp.domain.workflow import ROLES
 from sync.server import auth
@@ -41,6 +42,9 @@ def add_user(database_url: str, name: str, role: str, scopes: list[str] | str) -
     name = name.strip()
     if not name or len(name) > 60:
         raise AdminError("用户名应为 1-60 个字 / name must be 1-60 characters")
+    if not safe_text.is_clean(name):
+        raise AdminError("用户名不能含控制字符或改变文字方向的字符 / the name must not hold "
+                         "control characters or bidi overrides")
     if role not in ROLES:
         raise AdminError(f"角色应为 {'/'.join(ROLES)} / role must be one of {', '.join(ROLES)}")
     if not scopes:
