@@ -55,7 +55,7 @@ def test_worker_cannot_decide_supervisor_can(store):
     assert approve(store, [fixed.id])[0].status == "approved"
     actions = [h["action"] for h in store.history(record.id)]
     assert actions == ["create", "returned", "submitted", "approved"]
-    assert store.get(record.id).review_comment == ""
+    assert store.get(record.id).review_comment is None  # cleared, as the registry stores it
 
 
 def test_cli_queue_approve_return_history(store, tmp_path, capsys):
