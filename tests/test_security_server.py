@@ -267,3 +267,36 @@ def test_admin_names_follow_the_text_rule(tmp_path):
     with pytest.raises(admin.AdminError, match="bidi"):
         admin.load_areas(url, [Area("310104003001G99", f"99号{BIDI}网格", "grid",
                                     "310104003001")])
+
+
+def test_existing_attachments_keep_their_files_readable_after_the_upgrade(tmp_path):
+    """Revision 0004 makes the author of each blob's first row its holder: a registry
+    upgraded with photos on it serves them as before (and only as the new rule allows)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from sync.server.blob_access import HOLDERS
+    from sync.server.db import make_engine
+    from sync.server.migrations import config, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    try:
+        with engine.begin() as conn:
+            command.upgrade(config(conn), "0003_alembic_owns_the_schema")
+            for n, name in enumerate(("wangfang", "zhao"), start=1):
+                conn.execute(text("INSERT INTO fa_user (id, name, role, scopes, created_at) "
+                                  "VALUES (:i, :n, 'worker', '310104003', 'then')"),
+                             {"i": n, "n": name})
+            for n, (author, at) in enumerate((("wangfang", "2026-01-01"),
+                                              ("zhao", "2026-01-02"))):
+                conn.execute(text(
+                    "INSERT INTO attachment (id, record_id, sha256, name, kind, mime, size, "
+                    "created_at, author, device_id, uploaded_at) VALUES (:id, 'r', :sha, 'p.png',"
+                    " 'photo', 'image/png', 1, 'then', :a, 'd', :at)"),
+                    {"id": f"a{n}", "sha": "ab" * 32, "a": author, "at": at})
+        migrate(engine)
+        with engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(select(HOLDERS.c.sha256, HOLDERS.c.user_id))
+                    ] == [("ab" * 32, 1)]
+    finally:
+        engine.dispose()
