@@ -16,7 +16,6 @@ from typing import Any
 from fieldapp.domain import normalize as N
 from fieldapp.domain import safe_text
 from fieldapp.domain.joint_review import ready_problems
-from fieldapp.domain.workflow import REVIEW_ROLES
 from fieldapp.domain.records import (
     BOOL,
     CHOICE,
@@ -33,6 +32,7 @@ from fieldapp.domain.records import (
     TEXT,
     FieldSpec,
 )
+from fieldapp.domain.workflow import REVIEW_ROLES
 from fieldapp.i18n import BilingualError
 
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
