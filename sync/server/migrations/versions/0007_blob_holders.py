@@ -3,8 +3,8 @@
 Existing attachments: the author of each blob's first attachment row is taken to have
 uploaded it (the registry refused rows without content, so the first row came with the upload).
 
-Revision ID: 0006_blob_holders
-Revises: 0005_area_boundary
+Revision ID: 0007_blob_holders
+Revises: 0006_blob_chunk_uncompressed
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_blob_holders"
-down_revision = "0005_area_boundary"
+revision = "0007_blob_holders"
+down_revision = "0006_blob_chunk_uncompressed"
 branch_labels = None
 depends_on = None
 
