@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "fieldapp.cli.report_cmds",
     "fieldapp.cli.backup_cmds",
     "fieldapp.cli.doctor_cmds",
+    "fieldapp.cli.bundle_cmds",
 ]
 
 

@@ -47,10 +47,21 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
 
         return engine
     if url.startswith("postgresql"):
+        _require_postgres_driver()
         return create_engine(url, pool_size=pool_size, max_overflow=pool_size,
                              pool_pre_ping=True, pool_recycle=1800)
     raise ValueError(f"unsupported database url (use sqlite:/// or postgresql+psycopg://): "
                      f"{url.split('://')[0]}")
+
+
+def _require_postgres_driver() -> None:
+    """A laptop install has no PostgreSQL driver (it is the `postgres` extra): say how to get
+    it instead of SQLAlchemy's bare "No module named 'psycopg'"."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        raise ValueError("PostgreSQL support is not installed: pip install 'fieldapp[postgres]' "
+                         "(or 'fieldapp[server]') / 未安装 PostgreSQL 支持") from exc
 
 
 @contextmanager
