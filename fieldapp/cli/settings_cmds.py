@@ -6,14 +6,15 @@ import argparse
 
 from fieldapp.cli import CliError
 from fieldapp.context import AppContext
+from fieldapp.i18n import Msg
 
-#: setting → (allowed values, default, Chinese, English description)
+#: setting → (allowed values, default, what it is)
 SETTINGS = {
-    "borders": (("auto", "plain", "box"), "auto", "边框样式:auto 按终端自动选择,plain 纯 ASCII"
-                "(旧版控制台),box 线框字符",
-                "border style: auto picks by terminal, plain is ASCII (legacy console), "
-                "box uses box-drawing characters"),
-    "lang": (("zh", "en"), "zh", "界面语言", "interface language"),
+    "borders": (("auto", "plain", "box"), "auto", Msg(
+        "边框样式:auto 按终端自动选择,plain 纯 ASCII(旧版控制台),box 线框字符",
+        "border style: auto picks by terminal, plain is ASCII (legacy console), box uses "
+        "box-drawing characters")),
+    "lang": (("zh", "en"), "zh", Msg("界面语言", "interface language")),
 }
 
 
@@ -40,10 +41,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
             with transaction(store.conn):
                 store.set_setting(args.name, args.value)
         for name in names:
-            allowed, default, zh, en = SETTINGS[name]
+            allowed, default, about = SETTINGS[name]
             value = store.setting(name) or default
-            about = zh if (args.lang or "zh") == "zh" else en
-            print(f"{name} = {value}    ({' | '.join(allowed)}; {about})")
+            print(f"{name} = {value}    ({' | '.join(allowed)}; {about(ctx.lang)})")
     finally:
         store.conn.close()
     return 0

@@ -96,7 +96,7 @@ def viewing_copy(source: Path, name: str, extension: str, key: str) -> Path:
     """A copy of `source` in the temp folder named `name` with `extension`, so the desktop
     knows which program opens it (content files have no extension) and a viewer holding it
     open never locks the original."""
-    root = Path(tempfile.gettempdir()) / "fieldapp-view"
+    root = _view_root()
     _forget_old_copies(root)
     folder = root / key
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,6 +109,24 @@ def viewing_copy(source: Path, name: str, extension: str, key: str) -> Path:
         target = Path(tempfile.mkdtemp(dir=folder)) / target.name
         shutil.copyfile(source, target)
     return target
+
+
+def _view_root() -> Path:
+    """A folder of this user's own in the temp folder (on Windows %TEMP% is per user already;
+    a shared /tmp may hold another user's folder of that name, or a trap: then a fresh one)."""
+    import getpass
+
+    try:
+        user = re.sub(r"[^\w.-]", "_", getpass.getuser())
+    except (KeyError, OSError, ImportError):
+        user = "user"
+    root = Path(tempfile.gettempdir()) / f"fieldapp-view-{user}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    if not IS_WINDOWS:
+        info = root.lstat()
+        if root.is_symlink() or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            return Path(tempfile.mkdtemp(prefix="fieldapp-view-"))
+    return root
 
 
 def _forget_old_copies(root: Path, older_than: float = 24 * 3600) -> None:
