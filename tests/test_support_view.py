@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-from sync_helpers import Laptop, laptops, registry  # noqa: F401
+from sync_helpers import Laptop, laptops, registry, stale_scope  # noqa: F401
 
 from fieldapp.cli import main
 from sync import doctor
@@ -80,6 +80,7 @@ def test_doctor_finds_each_problem_and_says_what_to_do(registry, laptops, capsys
     assert "the credential is valid" in out and "from the registry's" in out
 
     # A record in a grid outside the worker's scope: the registry refuses it, it is parked.
+    stale_scope(worker.store)  # the laptop itself now refuses it; let the registry say no
     worker.store.save("site", complete_site(grid_code="310101002001G01", address="外滩1号"))
     assert worker.sync().rejected
     assert main(["--data-dir", home, "doctor"]) == 1
