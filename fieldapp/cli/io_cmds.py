@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from fieldapp.cli import CliError
-from fieldapp.cli.options import add_all_local, area_code, choice_type
+from fieldapp.cli.options import AtomicOutput, add_all_local, area_code, choice_type, output_file
 from fieldapp.domain.choices import STATUS
 
 KIND_OF = {"sites": "site", "facilities": "facility", "inspections": "inspection"}
@@ -152,53 +152,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 OUTPUT_SUFFIXES = {".xlsx": "xlsx", ".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
 STDOUT = "-"
-
-
-def output_file(text: str, allowed: tuple[str, ...]) -> Path:
-    """The file to write, refused before anything is written when its name or folder is
-    wrong: a suffix other than `allowed`, a folder that does not exist or cannot be
-    written, or a directory in its place."""
-    path = Path(text).expanduser()
-    if path.suffix.lower() not in allowed:
-        raise CliError(f"输出文件应以 {'、'.join(allowed)} 结尾: {text} / the output file must end "
-                       f"in {', '.join(allowed)}: {text}")
-    if path.is_dir():
-        raise CliError(f"这是一个文件夹,不是文件: {text} / that is a folder, not a file: {text}")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise CliError(f"文件夹不存在: {folder} / no such folder: {folder}")
-    import os
-
-    if not os.access(folder, os.W_OK):
-        raise CliError(f"没有权限写入文件夹: {folder} / no permission to write in: {folder}")
-    return path
-
-
-class AtomicOutput:
-    """A temporary file beside the target (same suffix), moved over it only when the whole
-    export succeeded: a failed export leaves no half-written file and keeps an older one."""
-
-    def __init__(self, target: Path | None) -> None:
-        self.target = target
-
-    def __enter__(self) -> Path:
-        import os
-        import tempfile
-
-        folder = self.target.parent if self.target else None
-        suffix = self.target.suffix if self.target else ".tmp"
-        handle, name = tempfile.mkstemp(prefix=".fieldapp-", suffix=suffix, dir=folder)
-        os.close(handle)
-        self.temp = Path(name)
-        return self.temp
-
-    def __exit__(self, kind, exc, tb) -> None:  # noqa: ANN001
-        import os
-
-        if exc is None and self.target is not None:
-            os.replace(self.temp, self.target)
-        else:
-            self.temp.unlink(missing_ok=True)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -9,7 +9,9 @@ fix; nothing here prints.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 from fieldapp.cli import CliError
 from fieldapp.cli.lang import tr
@@ -113,6 +115,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(halfwidth(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为秒数,得到 {text!r} / expected a number of "
+                                         f"seconds, got {text!r}") from None
+    if not 1 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"应在 1 到 86400 秒之间: {text} / must be 1 to 86400 "
+                                         f"seconds: {text}")
+    return value
+
+
 def port_number(text: str) -> int:
     value = non_negative_int(text)
     if not 1 <= value <= 65535:
@@ -145,3 +159,49 @@ def record_ids(store, given: list[str]) -> list[str]:  # noqa: ANN001
 
 def record_id(store, given: str) -> str:  # noqa: ANN001
     return record_ids(store, [given])[0]
+
+
+# -- output files ---------------------------------------------------------------------------
+def output_file(text: str, allowed: tuple[str, ...], make_folder: bool = False) -> Path:
+    """The file to write, refused before anything is written when its name or folder is
+    wrong: a suffix other than `allowed`, a folder that does not exist (unless the command
+    makes it: `make_folder`) or cannot be written, or a directory in its place."""
+    path = Path(text).expanduser()
+    if path.suffix.lower() not in allowed:
+        raise CliError(f"输出文件应以 {'、'.join(allowed)} 结尾: {text} / the output file must end "
+                       f"in {', '.join(allowed)}: {text}")
+    if path.is_dir():
+        raise CliError(f"这是一个文件夹,不是文件: {text} / that is a folder, not a file: {text}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if make_folder:
+        while not folder.exists() and folder.parent != folder:
+            folder = folder.parent
+    if not folder.is_dir():
+        raise CliError(f"文件夹不存在: {folder} / no such folder: {folder}")
+    if not os.access(folder, os.W_OK):
+        raise CliError(f"没有权限写入文件夹: {folder} / no permission to write in: {folder}")
+    return path
+
+
+class AtomicOutput:
+    """A temporary file beside the target (same suffix), moved over it only when the whole
+    export succeeded: a failed export leaves no half-written file and keeps an older one."""
+
+    def __init__(self, target: Path | None) -> None:
+        self.target = target
+
+    def __enter__(self) -> Path:
+        import tempfile
+
+        folder = self.target.parent if self.target else None
+        suffix = self.target.suffix if self.target else ".tmp"
+        handle, name = tempfile.mkstemp(prefix=".fieldapp-", suffix=suffix, dir=folder)
+        os.close(handle)
+        self.temp = Path(name)
+        return self.temp
+
+    def __exit__(self, kind, exc, tb) -> None:  # noqa: ANN001
+        if exc is None and self.target is not None:
+            os.replace(self.temp, self.target)
+        else:
+            self.temp.unlink(missing_ok=True)

@@ -6,13 +6,14 @@ import argparse
 import sys
 
 from fieldapp.cli import CliError
-from fieldapp.cli.options import area_code, function_type, record_ids
+from fieldapp.cli.options import area_code, function_type, output_file, record_ids
 
 
 def _pdf_path(text: str) -> str:
     if not text.lower().endswith(".pdf"):
         raise CliError(f"报告是 PDF 文件,请用 -o 文件名.pdf / the report is a PDF: give -o "
                        f"FILE.pdf (not {text!r})")
+    output_file(text, (".pdf",), make_folder=True)  # not a folder, a folder we may write in
     return text
 
 

@@ -175,8 +175,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sync.server.admin import engine_for
     from sync.server.blobstore import BlobStoreError, open_store
 
+    _check_port(args.host, args.port)  # before anything is created or migrated
     engine = _admin(engine_for, url)
-    _check_port(args.host, args.port)
     try:
         store = open_store(engine, url, args.blob_store, args.blob_dir)
         store.check()

@@ -7,6 +7,7 @@ import json
 import sys
 
 from fieldapp.cli import CliError
+from fieldapp.cli.options import positive_seconds
 from fieldapp.context import AppContext
 
 
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sync", help="push local changes and pull the registry's (one cycle)")
     p.add_argument("--watch", action="store_true",
                    help="keep syncing, with backoff while offline, until Ctrl-C")
-    p.add_argument("--interval", type=float, default=60.0, metavar="S",
+    p.add_argument("--interval", type=positive_seconds, default=60.0, metavar="S",
                    help="seconds between cycles with --watch (default 60)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sync)
