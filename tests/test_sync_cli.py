@@ -80,10 +80,14 @@ def test_conflict_listed_and_resolved_from_the_command_line(registry, laptops, c
     code, out, _ = run(capsys, "--data-dir", home, "conflicts")
     assert "usable_area" in out and "180.0" in out and "150.0" in out
     conflict_id = out.split()[0].lstrip("#")
+    assert "可用面积 (usable_area)" in out  # named as people name it, and as resolve takes it
     code, _, err = run(capsys, "--data-dir", home, "resolve", conflict_id, "usable_area=maybe")
     assert code == 1 and "mine" in err
-    code, out, _ = run(capsys, "--data-dir", home, "resolve", conflict_id,
-                       "usable_area=value:200")
+    code, _, err = run(capsys, "--data-dir", home, "resolve", conflict_id, "备注=本机")
+    assert code == 1 and "可用面积 (usable_area)" in err  # not in this conflict: says which are
+    code, _, err = run(capsys, "--data-dir", home, "resolve", "999", "备注=本机")
+    assert code == 1 and "no open conflict #999" in err
+    code, out, _ = run(capsys, "--data-dir", home, "resolve", conflict_id, "可用面积=值:200")
     assert code == 0
     code, out, _ = run(capsys, "--data-dir", home, "sync")
     assert code == 0

@@ -16,6 +16,7 @@ from fieldapp import __version__
 #: Modules that add subcommands; each has `register(subparsers)`.
 COMMAND_MODULES = [
     "fieldapp.cli.basic",
+    "fieldapp.cli.record_cmds",
     "fieldapp.cli.io_cmds",
     "fieldapp.cli.sync_cmds",
     "fieldapp.cli.review_cmds",

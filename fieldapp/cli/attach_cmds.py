@@ -6,8 +6,9 @@ import argparse
 import json
 
 from fieldapp.cli import CliError
-from fieldapp.cli.options import record_id
+from fieldapp.cli.options import choice_type, record_id
 from fieldapp.context import AppContext
+from fieldapp.domain.choices import ATTACHMENT_KIND
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="JPEG/PNG/HEIC/WebP or PDF, ≤20 MB; patterns such as D:\\DCIM\\*.JPG "
                         "are expanded here (cmd and PowerShell do not)")
     p.add_argument("--caption", default="", help="a short description (说明)")
-    p.add_argument("--kind", choices=["photo", "document"],
+    p.add_argument("--kind", type=choice_type(ATTACHMENT_KIND, ("附件类别", "attachment kind")),
+                   metavar="KIND",
                    help="default: photo for images, document for PDF")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_attach)

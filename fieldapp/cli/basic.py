@@ -178,10 +178,12 @@ def cmd_list(args: argparse.Namespace) -> int:
                            "updated_at": r.updated_at, "data": r.data} for r in records],
                          ensure_ascii=False, indent=1))
     else:
+        from fieldapp import localtime
+
         for r in records:
             print(f"{r.id[:8]}  {r.grid_code or '':<16} "
                   f"{STATUS.label(r.status, args.lang or 'zh'):<4} "
-                  f"{r.updated_at[:10]}  {r.title}")
+                  f"{localtime.show(r.updated_at, date_only=True)}  {r.title}")
     sys.stdout.flush()
     if len(records) == args.limit:
         total = store.count(query)

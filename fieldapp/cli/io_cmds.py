@@ -18,6 +18,16 @@ from fieldapp.domain.choices import STATUS
 KIND_OF = {"sites": "site", "facilities": "facility", "inspections": "inspection"}
 
 
+def import_kind_type(text: str) -> str:
+    """sites or facilities (存量资源, 设施): what an import may hold."""
+    kind = kind_type(text)
+    if kind not in ("sites", "facilities"):
+        raise argparse.ArgumentTypeError(
+            f"只能导入存量资源或设施: {text!r} / only sites or facilities can be imported: "
+            f"{text!r}")
+    return kind
+
+
 def kind_type(text: str) -> str:
     """sites/facilities/inspections, also singular, a code or a label (存量资源, 设施, 巡查)."""
     from fieldapp.domain.choices import RECORD_KIND
@@ -43,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "rows go to an errors file to fix and import again; exit "
                                    "code 2 means some rows were rejected.")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--kind", choices=["sites", "facilities"],
+    p.add_argument("--kind", type=import_kind_type, metavar="KIND",
                    help="what the rows are (default: told from the column headers)")
     p.add_argument("--all-or-nothing", action="store_true",
                    help="save nothing unless every row is good")

@@ -14,7 +14,7 @@ from fieldapp.cli.options import (
     record_ids,
     scope_of,
 )
-from fieldapp.domain.choices import RECORD_KIND, STATUS
+from fieldapp.domain.choices import RECORD_KIND
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -80,13 +80,15 @@ def cmd_queue(args) -> int:
                            "author": r.author, "updated_at": r.updated_at, "title": r.title}
                           for r in records], ensure_ascii=False, indent=1))
         return 0
+    from fieldapp import localtime
+
     lang = args.lang or "zh"
     for grid, n in counts_per_grid(store, f).items():
         print(f"{grid:<18} {n:>5}")
     print()
     for r in records:
         print(f"{r.id[:8]}  {RECORD_KIND.label(r.kind, lang):<4} {r.grid_code or '':<16} "
-              f"{r.author or '':<12} {r.updated_at[:10]}  {r.title}")
+              f"{r.author or '':<12} {localtime.show(r.updated_at, date_only=True)}  {r.title}")
     return 0
 
 
@@ -116,10 +118,19 @@ def cmd_history(args) -> int:
     if args.json:
         print(json.dumps(entries, ensure_ascii=False, indent=1))
         return 0
+    from fieldapp import localtime
+    from fieldapp.domain.records import FIELD_INDEX
+    from fieldapp.ui.format import action_label
+
     lang = args.lang or "zh"
+    record = store.get(record_id)
+    fields = FIELD_INDEX.get(record.kind, {}) if record else {}
+    print(("时间" if lang == "zh" else "time") + f" ({localtime.zone_label()})")
     for h in entries:
         changes = json.loads(h["changes"] or "{}")
-        label = STATUS.label(h["action"], lang) if h["action"] in STATUS else h["action"]
-        print(f"{h['at'][:19]}  {h['who'] or '':<12} {label:<6} "
-              f"{', '.join(changes)[:60]}{'  « ' + h['comment'] + ' »' if h['comment'] else ''}")
+        named = ", ".join(fields[c].label(lang) if c in fields else c for c in changes
+                          if c not in ("status", "review_comment"))
+        print(f"{localtime.show(h['at'], seconds=True)}  {h['who'] or '':<12} "
+              f"{action_label(h['action'], lang):<6} {named[:60]}"
+              f"{'  « ' + h['comment'] + ' »' if h['comment'] else ''}")
     return 0

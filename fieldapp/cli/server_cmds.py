@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from fieldapp.cli import CliError
-from fieldapp.cli.options import port_number, positive_int
+from fieldapp.cli.options import choice_type, port_number, positive_int
+from fieldapp.domain.choices import ROLE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = asub.add_parser("add-user", help="add a user (or renew one) and print a one-time "
                                          "enrolment token")
     p.add_argument("name")
-    p.add_argument("--role", required=True, choices=["worker", "supervisor", "admin"])
+    p.add_argument("--role", required=True, type=choice_type(ROLE, ("角色", "role")),
+                   metavar="ROLE", help="worker|supervisor|admin (网格员/主管/管理员)")
     p.add_argument("--scope", required=True, metavar="CODE[,CODE…]",
                    help="district, street or grid codes; * for the whole city")
     p.set_defaults(func=cmd_add_user)

@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("resolve", help="resolve a conflict: FIELD=mine|theirs|value:TEXT")
     p.add_argument("conflict_id", type=int)
     p.add_argument("choices", nargs="*", metavar="FIELD=CHOICE")
-    p.add_argument("--default", choices=["mine", "theirs"], default="theirs",
+    p.add_argument("--default", type=side_type, default="theirs", metavar="SIDE",
                    help="for fields not named (default theirs)")
     p.set_defaults(func=cmd_resolve)
 
@@ -162,22 +162,56 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         print(f"#{c.id}  {c.kind:<10} {c.record_id[:8]}  {title}  — {c.describe(lang)}")
         if not c.is_delete:
             for name, sides in c.fields.items():
-                print(f"      {name}: 本机/mine={sides.get('mine')!r}  "
+                print(f"      {_label(c.kind, name, lang)}: 本机/mine={sides.get('mine')!r}  "
                       f"对方/theirs={sides.get('theirs')!r}")
     return 0
 
 
-def _parse_choice(text: str) -> tuple[str, object]:
+def _label(kind: str, name: str, lang: str) -> str:
+    """A conflict's field as people name it, with the name `resolve` also takes."""
+    from fieldapp.domain.records import FIELD_INDEX
+
+    spec = FIELD_INDEX.get(kind, {}).get(name)
+    return f"{spec.label(lang)} ({name})" if spec else name
+
+
+#: What people write for each side ("mine", "本机" …); a new value is `value:` or `值:`.
+SIDES = {"mine": "mine", "本机": "mine", "我的": "mine", "theirs": "theirs", "对方": "theirs",
+         "他们的": "theirs", "登记库": "theirs"}
+VALUE_PREFIXES = ("value:", "值:", "值：", "新值:", "新值：")
+
+
+def side_type(text: str) -> str:
+    side = SIDES.get(text.strip().lower())
+    if side is None:
+        raise argparse.ArgumentTypeError(f"应为 mine(本机)或 theirs(对方): {text!r} / expected "
+                                         f"mine or theirs: {text!r}")
+    return side
+
+
+def _parse_choice(text: str, kind: str, fields: dict) -> tuple[str, object]:
+    """`备注=mine`, `notes=本机`, `联系电话=value:13800000000` → (field name, choice)."""
+    from fieldapp.domain.names import resolve_field
+
     name, sep, choice = text.partition("=")
     if not sep or not name:
-        raise CliError(f"应为 字段=mine|theirs|value:文字 / expected FIELD=mine|theirs|value:TEXT,"
-                       f" got {text!r}")
-    if choice in ("mine", "theirs"):
-        return name, choice
-    if choice.startswith("value:"):
-        return name, {"value": choice[len("value:"):]}
-    raise CliError(f"{name}: 请选择 mine、theirs 或 value:文字 / choose mine, theirs or "
-                   f"value:TEXT")
+        raise CliError(f"应为 字段=mine|theirs|value:文字(如 备注=本机)/ expected "
+                       f"FIELD=mine|theirs|value:TEXT (e.g. notes=mine), got {text!r}")
+    if name not in fields:
+        spec = resolve_field(kind, name)
+        if spec is None or spec.name not in fields:
+            named = "、".join(_label(kind, f, "zh") for f in fields)
+            raise CliError(f"冲突中没有字段「{name}」,可选: {named} / {name!r} is not a field of "
+                           f"this conflict; it has: {', '.join(fields)}")
+        name = spec.name
+    side = SIDES.get(choice.strip().lower())
+    if side:
+        return name, side
+    for prefix in VALUE_PREFIXES:
+        if choice.startswith(prefix):
+            return name, {"value": choice[len(prefix):]}
+    raise CliError(f"{name}: 请选择 mine(本机)、theirs(对方)或 value:文字 / choose mine, "
+                   f"theirs or value:TEXT, got {choice!r}")
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
@@ -186,7 +220,11 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     from sync import conflicts
 
     store = _ctx(args).open_store()
-    choices = dict(_parse_choice(c) for c in args.choices)
+    conflict = conflicts.get(store, args.conflict_id)
+    if conflict is None or conflict.resolved_at:
+        raise CliError(f"没有编号为 {args.conflict_id} 的待解决冲突(fieldapp conflicts 列出)/ no "
+                       f"open conflict #{args.conflict_id} (fieldapp conflicts lists them)")
+    choices = dict(_parse_choice(c, conflict.kind, conflict.fields) for c in args.choices)
     try:
         saved = conflicts.resolve(store, args.conflict_id, choices, default=args.default)
     except (conflicts.ResolveError, TransitionError) as exc:

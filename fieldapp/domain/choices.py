@@ -180,3 +180,18 @@ JOINT_REVIEW_RESULT = ChoiceSet(
     ("conditional", "有条件通过", "Pass with conditions"),
     ("fail", "不通过", "Fail"),
 )
+
+ROLE = ChoiceSet(
+    "role",
+    ("worker", "网格员", "Grid worker"),
+    ("supervisor", "主管", "Supervisor"),
+    ("admin", "管理员", "Administrator"),
+    aliases={"worker": ("worker", "采集员"), "supervisor": ("审核员", "街道")},
+)
+
+ATTACHMENT_KIND = ChoiceSet(
+    "attachment_kind",
+    ("photo", "照片", "Photo"),
+    ("document", "文件", "Document"),
+    aliases={"document": ("文档", "PDF")},
+)

@@ -63,6 +63,8 @@ class _Importer:
         self.seen: dict[tuple, int] = {}
         grids = {r[0] for r in store.conn.execute("SELECT code FROM area WHERE level = 'grid'")}
         self.grid_exists = grids.__contains__
+        # A grid typed in lower case (310104003001g01) is the grid whose code it spells.
+        self.grid_by_folded = {code.casefold(): code for code in grids}
         self.scope = user_scope(store)  # rows outside it would be refused by the registry
 
     # -- reading ----------------------------------------------------------------------------
@@ -244,6 +246,9 @@ class _Importer:
                     errors.append(RowError(number, self.map.headers[index],
                                            f"状态不是可选值: {text}",
                                            f"status is not one of the choices: {text}"))
+        grid = data.get("grid_code")
+        if grid and not self.grid_exists(grid):
+            data["grid_code"] = self.grid_by_folded.get(grid.casefold(), grid)
         if record_id is None and not errors and self._is_example(data):
             return None
         self._place(data)
