@@ -78,6 +78,7 @@ CASES: dict[str, list[list[str]]] = {
                          ["admin", "load-areas", "{garbage}"]],
     "admin load-demo-areas": [["admin", "load-demo-areas", "--database-url", "mysql://x/y"]],
     "admin gc-blobs": [["admin", "gc-blobs", "--older-than", "abc"]],
+    "admin copy-blobs": [["admin", "copy-blobs", "--from", "sideways"]],
     "admin devices": [["admin", "devices", "--stale", "abc"],
                       ["admin", "--database-url", "mysql://x/y", "devices"]],
     "admin activity": [["admin", "activity", "--since", "yesterday-ish"],
@@ -123,6 +124,7 @@ MINIMAL = {"list": ["list", "sites"], "import": ["import", "{garbage}"],
            "enroll": ["enroll", "--server", "http://127.0.0.1:{taken}", "--token", "x"],
            "demo": ["demo", "--no-open"], "serve": ["serve", "--port", "{taken}"],
            "admin backup": ["admin", "backup", "-o", "{folder}/b.zip"],
+           "admin copy-blobs": ["admin", "copy-blobs", "--from", "dir:{folder}"],
            "admin restore": ["admin", "restore", "{garbage}"],
            "backup": ["backup", "-o", "{folder}/b.zip"], "restore": ["restore", "{garbage}"]}
 #: Commands that never open the laptop's data folder (the registry's own database URL).
