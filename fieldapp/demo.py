@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from fieldapp.domain.areas import DISTRICTS, Area
 from fieldapp.domain.catalog import SCENES
 from fieldapp.domain.demo_areas import STREETS, demo_areas
-from fieldapp.domain.records import title_of
+from fieldapp.domain.records import FIELD_INDEX, title_of
 from fieldapp.store.records import Record, RecordStore
 
 ROADS = {
@@ -138,7 +138,8 @@ class DemoMaker:
             "target_kind": target.kind, "target_id": target.id, "grid_code": target.grid_code,
             "inspected_on": (date(2025, 6, 1) + timedelta(days=self.rng.randint(0, 300))).isoformat(),
             "inspector": self.rng.choice(SURNAMES) + self.rng.choice(["明", "华", "芳", "伟", "静"]),
-            **checks, "open_issues": "、".join(issues) and f"需整改: {'、'.join(issues)}",
+            **checks, "open_issues": "需整改: " + "、".join(
+                FIELD_INDEX["inspection"][k].zh for k in issues) if issues else "",
             "follow_up_needed": bool(issues),
         }
 

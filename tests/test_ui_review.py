@@ -116,3 +116,21 @@ async def test_switching_language_on_the_review_queue_keeps_it_working(demo):
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert screen.query_one("#review-queue", DataTable).row_count == rows
+
+
+async def test_an_approval_can_be_undone_with_u(demo):
+    as_supervisor(demo)
+    app = make_app(demo)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_review(pilot)
+        first = screen.records[0]
+        await pilot.press("a")
+        await settle(pilot)
+        assert first.id not in {r.id for r in screen.records}
+        assert open_store(demo).get(first.id).status == "approved"
+        await pilot.press("u")
+        await settle(pilot)
+        assert first.id in {r.id for r in screen.records}  # back in the queue
+    store = open_store(demo)
+    assert store.get(first.id).status == "submitted"
+    assert [h["action"] for h in store.history(first.id)][-2:] == ["approved", "submitted"]

@@ -60,12 +60,24 @@ def open_store(data_dir: Path) -> RecordStore:
     return RecordStore(conn, user="wangfang", role="worker")
 
 
+async def workers_done(app) -> None:
+    """Wait for the app's workers; one replaced by a newer one (exclusive) counts as done."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(5):
+        try:
+            await app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            continue
+
+
 async def settle(pilot, rounds: int = 3, delay: float = 0.05) -> None:
     """Let workers finish and their messages land."""
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     for _ in range(rounds):
         await pilot.pause(delay)
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
 
 

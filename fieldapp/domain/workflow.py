@@ -25,6 +25,7 @@ _ALLOWED: dict[tuple[str, str], tuple[str, ...]] = {
     ("submitted", "returned"): ("supervisor", "admin"),
     ("approved", "approved"): ("supervisor", "admin"),
     ("approved", "returned"): ("supervisor", "admin"),  # reopen with a reason
+    ("approved", "submitted"): ("supervisor", "admin"),  # undo an approval: review it again
 }
 
 

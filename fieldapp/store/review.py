@@ -97,6 +97,19 @@ def approve(store: RecordStore, record_ids: list[str], comment: str | None = Non
     return done
 
 
+def reopen(store: RecordStore, record_ids: list[str]) -> list[Record]:
+    """Undo approvals: each approved record goes back to the queue (submitted), with its own
+    history entry, so an approval made by a slip of the key is never final."""
+    done = []
+    for record_id in record_ids:
+        record = store.get(record_id)
+        if record is None:
+            raise KeyError(record_id)
+        if record.status == "approved":
+            done.append(store.save(record.kind, {}, record_id=record_id, status="submitted"))
+    return done
+
+
 def send_back(store: RecordStore, record_id: str, comment: str) -> Record:
     """Return a record to its worker with a comment (required)."""
     record = store.get(record_id)

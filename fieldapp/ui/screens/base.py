@@ -19,6 +19,13 @@ class BaseScreen(Screen):
     def lang(self) -> str:
         return self.app.lang
 
+    #: Below this many columns the screen gets the `-narrow` class (app.tcss lays it out
+    #: for 80×24: filters on two rows, side panels folded away).
+    NARROW = 100
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.NARROW, "-narrow")
+
     def key_hints(self) -> list[tuple[str, str]]:
         return self.HINTS
 

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from fieldapp.domain.catalog import BY_CODE, scene_of
 from fieldapp.domain.choices import STATUS
 from fieldapp.domain.coverage import SCENE_CODES, SCENE_SHORT, Analysis
 from fieldapp.i18n import LANGS, as_msg, norm_lang
+from fieldapp.ui.format import pad
 from fieldapp.ui.i18n import t
+from fieldapp.ui.widgets.status_bar import StatusBar
 
 
 class CoverageScreen(Screen):
@@ -29,23 +32,25 @@ class CoverageScreen(Screen):
     CoverageScreen { layout: vertical; }
     CoverageScreen #cov-summary { height: auto; padding: 0 1; background: $boost; }
     CoverageScreen #cov-table { height: 1fr; min-height: 6; }
-    CoverageScreen #cov-bottom { height: 14; border-top: solid $primary; }
+    CoverageScreen #cov-bottom { height: 45%; border-top: solid $primary; }
+    CoverageScreen.charts #cov-bottom { height: 14; }
     CoverageScreen #cov-detail { height: 1fr; padding: 0 1; }
     CoverageScreen #cov-charts { height: 1fr; display: none; }
     CoverageScreen.charts #cov-charts { display: block; }
     CoverageScreen.charts #cov-detail { display: none; }
-    CoverageScreen #cov-plots { height: 1fr; }
-    CoverageScreen #cov-chart-legend { height: auto; padding: 0 1; }
-    CoverageScreen #cov-hint { height: 1; color: $text-muted; padding: 0 1; }
+    CoverageScreen #cov-chart-functions { width: 3fr; padding: 0 1; }
+    CoverageScreen #cov-chart-status { width: 2fr; padding: 0 1; }
     """
 
     BINDINGS = [
-        Binding("escape", "back", "返回 Back"),
-        Binding("m", "toggle_missing", "只看缺项 Lacking"),
-        Binding("c", "toggle_chart", "图表 Chart"),
-        Binding("r", "recompute", "重算 Recompute"),
-        Binding("g", "map", "地图 Map"),
+        Binding("escape", "back", show=False),
+        Binding("m", "toggle_missing", show=False),
+        Binding("c", "toggle_chart", show=False),
+        Binding("r", "recompute", show=False),
+        Binding("g", "map", show=False),
     ]
+    HINTS = [("⏎", "cov_drill"), ("m", "cov_lacking"), ("c", "cov_chart"), ("g", "map"),
+             ("r", "cov_recompute"), ("Esc", "back")]
 
     def __init__(self, store, lang: str = "zh", area: str | None = None,
                  function: str | None = None) -> None:
@@ -62,26 +67,26 @@ class CoverageScreen(Screen):
         self.chart_street = ""
         self.last_drill: tuple[str, str] | None = None
 
+    def key_hints(self) -> list[tuple[str, str]]:
+        return self.HINTS
+
     def t(self, key: str, **kw) -> str:
         return t("cov_" + key.replace("-", "_"), self.lang, **kw)
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        from textual_plotext import PlotextPlot
-
         yield Static(self.t("title"), id="cov-summary")
-        table = DataTable(id="cov-table", cursor_type="cell", zebra_stripes=True)
+        # The grid's name stays in view when the function columns scroll sideways (80×24).
+        table = DataTable(id="cov-table", cursor_type="cell", zebra_stripes=True,
+                          fixed_columns=1)
         yield table
         with Vertical(id="cov-bottom"):
             with VerticalScroll(id="cov-detail"):
                 yield Static("", id="cov-detail-text")
-            with Vertical(id="cov-charts"):
-                with Horizontal(id="cov-plots"):
-                    yield PlotextPlot(id="cov-chart-functions")
-                    yield PlotextPlot(id="cov-chart-status")
-                yield Static("", id="cov-chart-legend")
-        yield Static(self.t("hint"), id="cov-hint")
-        yield Footer()
+            with Horizontal(id="cov-charts"):
+                yield Static("", id="cov-chart-functions")
+                yield Static("", id="cov-chart-status")
+        yield StatusBar()
 
     def on_mount(self) -> None:
         self.query_one("#cov-table", DataTable).focus()
@@ -146,7 +151,6 @@ class CoverageScreen(Screen):
         if lang not in LANGS or lang == self.lang:
             return
         self.lang = lang
-        self.query_one("#cov-hint", Static).update(self.t("hint"))
         if self.result is None:
             self.recompute()
             return
@@ -247,8 +251,8 @@ class CoverageScreen(Screen):
 
     # -- charts ----------------------------------------------------------------------------
     def draw_charts(self, street: str) -> None:
-        from textual_plotext import PlotextPlot
-
+        """Bars drawn as text, each labelled in full beside it: a terminal chart library
+        measured Chinese labels as half their width, so bars merged and labels dropped."""
         if self.result is None:
             return
         self.chart_street = street
@@ -256,33 +260,20 @@ class CoverageScreen(Screen):
         if rollup is None:
             return
         name = self.result.names.get(street, street)
-        functions = self.query_one("#cov-chart-functions", PlotextPlot)
-        plt = functions.plt
-        plt.clear_data()
-        plt.clear_figure()
-        # Bars are numbered and named in the legend below: plotext measures a Chinese label
-        # as half its width on screen, so labels overlap and get dropped.
-        plt.bar([str(n) for n in range(1, len(SCENE_CODES) + 1)],
-                [rollup.covered[s] for s in SCENE_CODES])
-        plt.title(self.t("chart_functions", n=rollup.grids))
-        functions.refresh()
+        functions = self.query_one("#cov-chart-functions", Static)
+        labels = [as_msg(SCENE_SHORT[s])(self.lang) for s in SCENE_CODES]
+        rows = [(label, rollup.covered[s], rollup.grids) for label, s in zip(
+            labels, SCENE_CODES, strict=True)]
+        functions.update(text_bars(f"{name} · {self.t('chart_functions', n=rollup.grids)}",
+                                   rows, functions.content_region.width or 46))
         grids = {g.grid.code for g in self.result.grids if g.grid.street == street}
         counts = Counter(s.status for s in self.result.sites if s.grid in grids)
-        status = self.query_one("#cov-chart-status", PlotextPlot)
-        plt = status.plt
-        plt.clear_data()
-        plt.clear_figure()
         codes = STATUS.codes()
-        letters = "ABCD"
-        plt.bar(list(letters[:len(codes)]), [counts.get(c, 0) for c in codes])
-        plt.title(self.t("chart_status"))
-        status.refresh()
-        legend = "  ".join(f"{n}.{as_msg(SCENE_SHORT[s])(self.lang)} {rollup.covered[s]}"
-                           for n, s in enumerate(SCENE_CODES, 1))
-        legend_status = "  ".join(f"{letters[k]}.{STATUS.label(c, self.lang)} {counts.get(c, 0)}"
-                                  for k, c in enumerate(codes))
-        self.query_one("#cov-chart-legend", Static).update(
-            Text(f"{name}  {legend}\n{legend_status}"))
+        total = sum(counts.values()) or 1
+        status = self.query_one("#cov-chart-status", Static)
+        status.update(text_bars(self.t("chart_status"),
+                                [(STATUS.label(c, self.lang), counts.get(c, 0), total)
+                                 for c in codes], status.content_region.width or 30))
         self.chart_counts = {"functions": dict(rollup.covered), "status": dict(counts)}
 
     # -- actions ---------------------------------------------------------------------------
@@ -310,10 +301,18 @@ class CoverageScreen(Screen):
         self.recompute()
 
     def action_toggle_chart(self) -> None:
+        self.toggle_class("charts")
+        # Drawn once the panel has its size: the bars are as long as the room they get.
+        self.call_after_refresh(self._draw_current_street)
+
+    def _draw_current_street(self) -> None:
         cell = self.current_cell()
         if cell and self.result and cell[0] in self.result.by_code:
             self.draw_charts(self.result.by_code[cell[0]].grid.street)
-        self.toggle_class("charts")
+
+    def on_resize(self) -> None:
+        if self.has_class("charts"):
+            self.call_after_refresh(self._draw_current_street)
 
     def action_toggle_missing(self) -> None:
         if self.result is None:
@@ -331,3 +330,17 @@ class CoverageScreen(Screen):
         if self.only_lacking:
             fn = BY_CODE[self.only_lacking].label(self.lang)
             self.show_detail(self.t("filter_on", fn=fn, n=table.row_count))
+
+
+def text_bars(title: str, rows: list[tuple[str, int, int]], width: int) -> Text:
+    """A bar per row: `label ███████ n/of`, labels padded by their width on screen."""
+    out = Text(title + "\n", style="bold")
+    label_width = max((cell_len(label) for label, _, _ in rows), default=0)
+    numbers = max((len(f"{n}/{of}") for _, n, of in rows), default=3)
+    room = max(width - label_width - numbers - 4, 4)
+    for label, n, of in rows:
+        bar = round(room * n / of) if of else 0
+        out.append(pad(label, label_width) + " ")
+        out.append("█" * bar, style="green" if n else "")
+        out.append(" " * (room - bar) + f" {n}/{of}\n")
+    return out

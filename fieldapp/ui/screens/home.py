@@ -3,6 +3,7 @@ records a supervisor returned (first, because they need attention)."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,7 +35,8 @@ def _scope(store) -> set[str] | None:
 class HomeScreen(BaseScreen):
     AUTO_FOCUS = "#home-returned"
     HINTS = [("s", "sites"), ("f", "facilities"), ("n", "new_site"), ("/", "search"),
-             ("c", "coverage"), ("?", "help"), ("^p", "palette"), ("^l", "lang_short")]
+             ("v", "review"), ("c", "coverage"), ("F5", "sync_screen"), ("?", "help"),
+             ("^p", "palette"), ("^l", "lang_short")]
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -75,16 +77,20 @@ class HomeScreen(BaseScreen):
         if not self.app.warmed:
             self.app.warmed = True
             self.app.warm_up()
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        table.add_column("")
-        for code in STATUS.codes():
-            table.add_column(STATUS.label(code, lang), justify="right")
-        table.add_column(t("total", lang), justify="right")
+        # Statuses down, kinds across: the narrower way round, so no label is cut at 80×24.
+        table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1),
+                      collapse_padding=True)
+        table.add_column("", no_wrap=True)
         for kind in KINDS:
-            by_status = message.counts.get(kind, {})
-            table.add_row(RECORD_KIND.label(kind, lang),
-                          *(str(by_status.get(s, 0)) for s in STATUS.codes()),
-                          str(sum(by_status.values())))
+            table.add_column(RECORD_KIND.label(kind, lang), justify="right", no_wrap=True)
+        table.add_column(t("total", lang), justify="right", no_wrap=True)
+        counts = message.counts
+        for code in STATUS.codes():
+            row = [counts.get(kind, {}).get(code, 0) for kind in KINDS]
+            table.add_row(STATUS.label(code, lang), *map(str, row), str(sum(row)),
+                          style="bold red" if code == "returned" and sum(row) else None)
+        totals = [sum(counts.get(kind, {}).values()) for kind in KINDS]
+        table.add_row(t("total", lang), *map(str, totals), str(sum(totals)), style="bold")
         self.query_one("#home-counts", Static).update(table)
         last = latest(self.app.last_sync_at, message.last_sync_at)
         self.query_one("#home-sync", Static).update(
@@ -92,9 +98,13 @@ class HomeScreen(BaseScreen):
             f"{t('last_sync', lang)}: {short_time(last) if last else t('never_synced', lang)}")
         grid_list = self.query_one("#home-grids", OptionList)
         grid_list.clear_options()
+        room = (grid_list.size.width or 40) - 4  # the list's border and scrollbar
         for code, name, n in message.grids:
-            grid_list.add_option(Option(
-                f"{code}  {pad(name, 20)} {t('records_n', lang, n=n):>8}", id=code))
+            count = t("records_n", lang, n=n)
+            label = f"{pad(name or code, 20)} {count:>10}"
+            if cell_len(label) + 17 <= room:  # the code too, where it fits
+                label = f"{pad(name or code, 20)} {code}  {count:>10}"
+            grid_list.add_option(Option(label, id=code))
         if not message.grids:
             grid_list.add_option(Option(t("no_grids" if message.has_areas else "no_areas", lang),
                                         disabled=True))

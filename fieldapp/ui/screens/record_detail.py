@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -118,7 +119,9 @@ class RecordDetailScreen(BaseScreen):
     def _fields_table(self, record: Record) -> Table:
         lang = self.lang
         table = Table(box=None, show_header=False, pad_edge=False, expand=True)
-        table.add_column(width=18, no_wrap=True, style="dim")
+        # As wide as the longest label, within reason; a longer one wraps, never cut.
+        longest = max(cell_len(s.label(lang)) for s in SPECS[record.kind])
+        table.add_column(width=min(longest, 24), style="dim")
         table.add_column(ratio=1)
         for section, labels in SECTIONS.items():
             specs = [s for s in SPECS[record.kind] if s.section == section]

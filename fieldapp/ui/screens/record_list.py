@@ -35,8 +35,8 @@ SORTS = ("updated_at", "created_at", "title", "grid_code", "status")
 
 class RecordListScreen(BaseScreen):
     AUTO_FOCUS = "#records"
-    HINTS = [("/", "search"), ("⏎", "open"), ("n", "new"), ("[ ]", "page_keys"),
-             ("o", "sort_dir"), ("x", "clear_filters"), ("g", "map"), ("h", "home"),
+    HINTS = [("⏎", "open"), ("/", "search"), ("n", "new"), ("[ ]", "page_keys"),
+             ("o", "sort_dir"), ("x", "clear_filters"), ("g", "map"), ("Esc", "home"),
              ("?", "help")]
     BINDINGS = [
         Binding("slash", "focus_search", show=False),
@@ -181,7 +181,7 @@ class RecordListScreen(BaseScreen):
 
     @on(EdgeTable.RowSelected)
     def _open(self, event: EdgeTable.RowSelected) -> None:
-        self.app.open_detail(event.row_key.value)
+        self.app.open_detail(event.record_id)
 
     @on(EdgeTable.PageEdge)
     def _edge(self, event: EdgeTable.PageEdge) -> None:

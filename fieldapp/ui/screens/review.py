@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +19,7 @@ from textual.message import Message
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
+from fieldapp import localtime
 from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.records import FIELD_INDEX
 from fieldapp.store.records import Record
@@ -27,10 +29,12 @@ from fieldapp.store.review import (
     changed_since_last_review,
     counts_per_grid,
     queue,
+    reopen,
     send_back,
 )
 from fieldapp.store.scope import ScopeError, scope_grids
-from fieldapp.ui.format import display, fit, pad, short_time
+from fieldapp.ui.columns import Column, fit_columns
+from fieldapp.ui.format import display, fit, pad
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.screens.dialogs import CommentModal, ConfirmModal
@@ -47,47 +51,94 @@ class QueueLoaded(Message):
 class ReviewScreen(BaseScreen):
     DEFAULT_CSS = """
     ReviewScreen #review-body { height: 1fr; }
-    ReviewScreen #review-grids { width: 36; }
+    ReviewScreen #review-grids { width: 34; }
+    ReviewScreen.-narrow #review-grids { display: none; }
+    ReviewScreen.-narrow.-grids #review-grids { display: block; width: 30; }
     ReviewScreen #review-queue { height: 2fr; }
     ReviewScreen #review-changes { height: 1fr; border-top: solid $primary; padding: 0 1; }
     """
     BINDINGS = [
         Binding("escape", "back", show=False),
         Binding("a", "approve", show=False),
+        Binding("u", "undo", show=False),
         Binding("r", "send_back", show=False),
         Binding("space", "toggle", show=False),
         Binding("A", "bulk_approve", show=False),
         Binding("k", "cycle_kind", show=False),
+        Binding("g", "toggle_grids", show=False),
         Binding("o", "open", show=False),
     ]
-    HINTS = [("a", "review_approve"), ("r", "review_return"), ("␣", "review_select"),
-             ("A", "review_bulk"), ("k", "review_kind"), ("o", "open"), ("esc", "back")]
+    HINTS = [("a", "review_approve"), ("r", "review_return"), ("u", "undo"),
+             ("␣", "review_select"), ("A", "review_bulk"), ("k", "review_kind"),
+             ("g", "rq_by_grid"), ("o", "open"), ("Esc", "back")]
 
     def __init__(self) -> None:
         super().__init__()
         self.filter = QueueFilter()
         self.records: list[Record] = []
         self.selected: set[str] = set()
+        self.last_approved: list[str] = []  # what `u` puts back in the queue
+        self._columns_for = -1
+        self._widths: dict[str, int] = {}
 
     def key_hints(self) -> list[tuple[str, str]]:
         return self.HINTS
 
     def compose(self) -> ComposeResult:
         lang = self.lang
+        self._columns_for = -1  # a new table (Ctrl+L rebuilds the screen) needs its columns
         yield Static(t("rq_title", lang), classes="screen-title", id="review-title")
         with Horizontal(id="review-body"):
             with Vertical(id="review-grids"):
                 yield Static(t("rq_grids", lang), classes="section-title")
                 yield OptionList(id="review-grid-list")
             with Vertical():
-                # Columns are made with the table, so a recompose (Ctrl+L) rebuilds them too.
-                table = DataTable(id="review-queue", cursor_type="row", zebra_stripes=True)
-                table.add_column("✓", key="sel", width=1)
-                for key in ("col_kind", "col_grid", "col_author", "col_submitted", "col_title"):
-                    table.add_column(t(key, lang), key=key)
-                yield table
+                yield DataTable(id="review-queue", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="review-changes")
         yield StatusBar()
+
+    def queue_columns(self) -> list[Column]:
+        lang = self.lang
+        kinds = max(cell_len(RECORD_KIND.label(k, lang)) for k in ("site", "facility",
+                                                                   "inspection"))
+        return [Column("sel", "✓", 1), Column("col_kind", t("col_kind", lang), kinds),
+                Column("col_grid", t("col_grid", lang), 20, drop=3),
+                Column("col_author", t("col_author", lang), 10, drop=4),
+                Column("col_submitted", t("col_submitted", lang), 11, drop=2),
+                Column("col_title", t("col_title", lang), 30, flex=True, least=14)]
+
+    def on_resize(self, event) -> None:  # noqa: ANN001
+        super().on_resize(event)
+        self.call_after_refresh(self._fill_table)
+
+    def _fill_table(self) -> None:
+        """(Re)build the queue's columns for the width it has, then its rows."""
+        table = self.query_one("#review-queue", DataTable)
+        width = table.size.width
+        if not width:
+            return
+        cursor = table.cursor_row
+        if width != self._columns_for:
+            self._columns_for = width
+            table.clear(columns=True)
+            self._widths = {}
+            for column, cells in fit_columns(self.queue_columns(), width - 2):
+                table.add_column(column.label, key=column.key, width=cells)
+                self._widths[column.key] = cells
+        else:
+            table.clear()
+        keys = [c.key.value for c in table.ordered_columns]
+        lang = self.lang
+        for r in self.records:
+            cells = {"sel": "●" if r.id in self.selected else "",
+                     "col_kind": RECORD_KIND.label(r.kind, lang),
+                     "col_grid": self.app.grid_name(r.grid_code) or r.grid_code or "",
+                     "col_author": r.author or "",
+                     "col_submitted": localtime.show_short(r.updated_at),
+                     "col_title": r.title}
+            table.add_row(*(fit(cells[k], self._widths[k]) for k in keys), key=r.id)
+        if self.records:
+            table.move_cursor(row=min(cursor, len(self.records) - 1))
 
     def reload(self) -> None:
         self.load()
@@ -116,20 +167,16 @@ class ReviewScreen(BaseScreen):
         total = sum(message.counts.values())
         grids.add_option(Option(f"{t('all_grids', lang)}  ({total})", id="*"))
         for code, n in message.counts.items():
-            grids.add_option(Option(f"{pad(self.app.grid_name(code) or code, 24)} {n:>4}",
+            grids.add_option(Option(f"{pad(self.app.grid_name(code) or code, 22)} {n:>4}",
                                     id=code))
-        table = self.query_one("#review-queue", DataTable)
-        table.clear()
-        for r in self.records:
-            table.add_row("●" if r.id in self.selected else "",
-                          RECORD_KIND.label(r.kind, lang), r.grid_code or "", r.author or "",
-                          short_time(r.updated_at), fit(r.title, 40), key=r.id)
+        self._fill_table()
         title = t("rq_title", lang) + (f" — {RECORD_KIND.label(self.filter.kind, lang)}"
                                     if self.filter.kind else "")
         self.query_one("#review-title", Static).update(title)
         if not self.records:
             self.query_one("#review-changes", Static).update(t("rq_empty", lang))
         else:
+            table = self.query_one("#review-queue", DataTable)
             self.show_changes(self.records[min(table.cursor_row, len(self.records) - 1)])
 
     def current(self) -> Record | None:
@@ -178,7 +225,11 @@ class ReviewScreen(BaseScreen):
     @on(Saved)
     def decided(self, message: Saved) -> None:
         if message.what == "approve":
-            self.notify(t("rq_approved_n", self.lang, n=len(message.result)))
+            self.last_approved = [r.id for r in message.result]
+            self.notify(t("rq_approved_undo", self.lang, n=len(message.result)))
+        elif message.what == "reopen":
+            self.last_approved = []
+            self.notify(t("rq_reopened_n", self.lang, n=len(message.result)))
         elif message.what == "return":
             self.notify(t("rq_returned", self.lang))
         else:
@@ -187,7 +238,7 @@ class ReviewScreen(BaseScreen):
 
     @on(SaveFailed)
     def refused(self, message: SaveFailed) -> None:
-        if message.what in ("approve", "return"):
+        if message.what in ("approve", "return", "reopen"):
             message.stop()
             self.notify(message.reason(self.lang), severity="error", timeout=10)
             self.load()
@@ -197,6 +248,15 @@ class ReviewScreen(BaseScreen):
         if record is not None:
             record_id = record.id
             self._decide(lambda store: approve(store, [record_id]), "approve")
+
+    def action_undo(self) -> None:
+        """Put the last approval (one record or a bulk) back in the queue."""
+        ids = list(self.last_approved)
+        if ids:
+            self._decide(lambda store: reopen(store, ids), "reopen")
+
+    def action_toggle_grids(self) -> None:
+        self.toggle_class("-grids")
 
     def action_send_back(self) -> None:
         record = self.current()
