@@ -90,6 +90,8 @@ CASES: dict[str, list[list[str]]] = {
     "backup": [["backup", "-o", "{folder}"]],
     "restore": [["restore", "{missing}"], ["restore", "{folder}"], ["restore", "{garbage}"]],
     "doctor": [["doctor", "--bogus"]],
+    "bundle": [["bundle", "--platform", "sideways"], ["bundle", "--check", "{missing}"],
+               ["bundle", "--wheel", "{missing}"]],
     "coverage": [["coverage", "--area", "999"], ["coverage", "--function", "napping"],
                  ["coverage", "--limit", "-1"]],
     "geo": [["geo", "gcj2wgs", "abc", "121"], ["geo", "gcj2wgs", "91", "200"],
@@ -128,7 +130,7 @@ MINIMAL = {"list": ["list", "sites"], "import": ["import", "{garbage}"],
            "admin restore": ["admin", "restore", "{garbage}"],
            "backup": ["backup", "-o", "{folder}/b.zip"], "restore": ["restore", "{garbage}"]}
 #: Commands that never open the laptop's data folder (the registry's own database URL).
-NO_DATA_DIR = {"geo"}
+NO_DATA_DIR = {"geo", "bundle"}
 #: Commands that read their file argument before the data folder: any one-line error will do.
 FILE_FIRST = {"admin load-areas", "admin restore", "restore"}
 
