@@ -9,8 +9,7 @@ history, change feed, idempotency records, answers per record). The bench measur
 the same run, so the ratio survives a busy machine.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI must see the endpoint's `Request` class.
 import subprocess
 import sys
 import time
