@@ -102,7 +102,7 @@ def expand_pattern(given: str) -> list[str]:
     import glob
     import os
 
-    if os.path.exists(given) or not glob.has_magic(given):
+    if os.path.exists(given) or not any(char in given for char in "*?["):
         return [given]
     expanded = os.path.expanduser(given)
     return sorted(path for path in glob.glob(expanded) if os.path.isfile(path))
