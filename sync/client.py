@@ -24,6 +24,7 @@ class SyncError(Exception):
     """A sync failure with a Chinese and an English message; `retriable` if waiting may fix it."""
 
     retriable = False
+    status: int | None = None  # the HTTP status of the answer, if there was one
 
     def __init__(self, zh: str, en: str, detail: str = "") -> None:
         super().__init__(f"{en} ({detail})" if detail else en)
@@ -135,8 +136,15 @@ class RegistryClient:
             raise ValueError(f"at most {PUSH_LIMIT} mutations per push")
         import orjson
 
-        body = self._request("POST", "/api/v1/push", content=orjson.dumps(
-            {"mutations": mutations}), headers={"Content-Type": "application/json"})
+        try:
+            content = orjson.dumps({"mutations": mutations})
+        except orjson.JSONEncodeError as exc:  # e.g. an integer beyond 64 bits
+            error = Refused("该条目无法编码发送", "an entry cannot be encoded for sending",
+                            str(exc)[:200])
+            error.status = 400
+            raise error from None
+        body = self._request("POST", "/api/v1/push", content=content,
+                             headers={"Content-Type": "application/json"})
         results = self._parse(protocol.PushAnswer, body).results
         if [r.mutation_id for r in results] != [m["mutation_id"] for m in mutations]:
             # Applying answers to the wrong rows would lose data; treat it as no answer.
@@ -233,7 +241,10 @@ class RegistryClient:
                 "the credential is unknown or revoked: enroll this laptop again "
                 "(fieldapp enroll)", en)
         if status == 429 or status >= 500:
-            raise ServerError(zh or "同步服务器暂时出错", en or "the sync server had a problem",
-                              f"HTTP {status}", retriable=True)
-        raise Refused(zh or "服务器拒绝了请求", en or "the server refused the request",
-                      f"HTTP {status} {body.get('error', '')}".strip())
+            error = ServerError(zh or "同步服务器暂时出错", en or "the sync server had a problem",
+                                f"HTTP {status}", retriable=True)
+        else:
+            error = Refused(zh or "服务器拒绝了请求", en or "the server refused the request",
+                            f"HTTP {status} {body.get('error', '')}".strip())
+        error.status = status
+        raise error

@@ -25,7 +25,14 @@ from fieldapp.store import sync_state as state
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore
 from sync import attachment_sync, protocol
-from sync.client import PUSH_LIMIT, Offline, RegistryClient, SyncError
+from sync.client import (
+    PUSH_LIMIT,
+    Offline,
+    Refused,
+    RegistryClient,
+    ServerError,
+    SyncError,
+)
 
 PULL_LIMIT = 500
 MAX_PAGES = 100_000  # a runaway server must not keep a cycle alive forever
@@ -84,6 +91,7 @@ class SyncEngine:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self.last_report: SyncReport | None = None
+        self._registry_answers: bool | None = None  # to an empty push, this cycle
 
     # -- one cycle --------------------------------------------------------------------------
     def run_cycle(self) -> SyncReport:
@@ -173,6 +181,7 @@ class SyncEngine:
         batch is sealed (committed) before it is sent, so a lost answer still means a resend
         with the same mutation ids.
         """
+        self._registry_answers = None
         batch = state.seal_batch(self.store, self.push_limit)
         if not batch:
             return
@@ -181,16 +190,106 @@ class SyncEngine:
             while True:
                 following = state.seal_batch(self.store, self.push_limit, batch[-1].seq) \
                     if len(batch) == self.push_limit else []
-                results = answer.result()
+                try:
+                    results = answer.result()
+                except (ServerError, Refused) as exc:
+                    if not _about_entries(exc):
+                        raise
+                    if not self._isolate(batch, exc, report):
+                        # An entry still failing is tried again next cycle; what follows it
+                        # (sealed already) keeps its place and goes then, unchanged.
+                        return
+                    results = None
                 if following:
                     answer = wire.submit(self._send, following)
-                self._apply_results(batch, results, report)
+                if results is not None:
+                    self._apply_results(batch, results, report)
                 if not following:
                     return
                 batch = following
 
     def _send(self, batch: list[state.OutboxEntry]) -> list[protocol.Result]:
         return self.client.push([e.mutation() for e in batch])
+
+    # -- poison entries -----------------------------------------------------------------------
+    def _isolate(self, batch: list[state.OutboxEntry], failure: SyncError,
+                 report: SyncReport) -> bool:
+        """A batch failed in a way one entry can cause (a server error, an answer that cannot
+        be read, a body refused whole): halve it until each failing entry is alone, apply
+        what the halves that work answer, and count or park the failing ones
+        (state.server_failed, state.park). True when every entry got an answer or was parked.
+
+        Not when the registry fails for everyone: an empty push tells (a registry with its
+        database down fails that too), and then nothing is counted against any entry."""
+        if isinstance(failure, ServerError) and not self._registry_works():
+            raise failure
+        stuck: set[str] = set()  # records with a failing entry: their later entries wait
+        tally = {"unsettled": 0, "alone": 0}
+
+        def run(part: list[state.OutboxEntry], known: SyncError | None = None) -> None:
+            part = [e for e in part if e.record_id not in stuck]
+            if not part:
+                return
+            error = known
+            if error is None:
+                try:
+                    results = self._send(part)
+                except (ServerError, Refused) as exc:
+                    if not _about_entries(exc):
+                        raise
+                    error = exc
+                else:
+                    self._apply_results(part, results, report)
+                    return
+            if len(part) > 1:
+                middle = len(part) // 2
+                run(part[:middle])
+                run(part[middle:])
+                return
+            self._failed_alone(part[0], error, report, tally)
+            stuck.add(part[0].record_id)
+            if tally["alone"] >= 2 and tally["unsettled"]:
+                # Two entries failing alone in one cycle: stop rather than try every entry
+                # against a registry that may be failing for all of them.
+                raise _StopIsolating()
+
+        try:
+            run(batch, failure)
+        except _StopIsolating:
+            return False
+        return not tally["unsettled"]
+
+    def _failed_alone(self, entry: state.OutboxEntry, error: SyncError, report: SyncReport,
+                      tally: dict) -> None:
+        reason = {"message": error.en, "message_zh": error.zh,
+                  "detail": " ".join(x for x in (error.detail,
+                                                 f"HTTP {error.status}" if error.status and
+                                                 str(error.status) not in error.detail
+                                                 else "") if x)}
+        if isinstance(error, Refused):  # refused whole, alone: sending it again cannot help
+            with state.batch(self.store):
+                state.park(self.store, entry, {"code": "refused", **reason})
+            parked = True
+        else:
+            parked = state.server_failed(self.store, entry, reason)
+            tally["alone"] += 1
+        if parked:
+            report.rejected.append({
+                "record_id": entry.record_id, "op": entry.op, "seq": entry.seq,
+                "reason_zh": entry.reason("zh"), "reason_en": entry.reason("en")})
+        else:
+            tally["unsettled"] += 1
+            report.errors.append(f"#{entry.seq} {error.message('zh')}")
+
+    def _registry_works(self) -> bool:
+        """Does the registry answer an empty push? (asked once a cycle)"""
+        if self._registry_answers is None:
+            try:
+                self.client.push([])
+                self._registry_answers = True
+            except ServerError:
+                self._registry_answers = False
+        return self._registry_answers
 
     def _apply_results(self, batch: list[state.OutboxEntry], results: list[protocol.Result],
                        report: SyncReport) -> None:
@@ -315,6 +414,21 @@ class _ProcessLock:
     def __exit__(self, *exc: object) -> None:
         if self.lock:
             self.lock.release()
+
+
+class _StopIsolating(Exception):
+    pass
+
+
+def _about_entries(exc: SyncError) -> bool:
+    """Could one entry of the batch cause this? A server error (not a registry that is
+    overloaded, down or behind a failing proxy: 429, 502, 503, 504), an answer that cannot be
+    read (no status), or a body refused whole (400 malformed, 413 too large, 422 invalid)."""
+    if isinstance(exc, ServerError):
+        return exc.status is None or (exc.status >= 500 and exc.status not in (502, 503, 504))
+    if isinstance(exc, Refused):
+        return exc.status in (400, 413, 422)
+    return False
 
 
 def effective_outcome(result: protocol.Result) -> str:

@@ -249,18 +249,27 @@ def cmd_outbox(args: argparse.Namespace) -> int:
                              else "已放弃 / discarded"))
         return 0
     items = outbox.entries(store)
+    held = outbox.held_behind(store)
     lang = _lang(args)
     if args.json:
         print(json.dumps([{"seq": e.seq, "record_id": e.record_id, "op": e.op,
-                           "state": e.state, "attempts": e.attempts,
-                           "reason": e.reason(lang) if e.state == "parked" else None}
+                           "state": e.state, "attempts": e.attempts, "author": e.author,
+                           "reason": e.reason(lang) if e.state == "parked" else None,
+                           "code": (e.last_error or {}).get("code") if e.state == "parked"
+                           else None,
+                           "retry_at": e.retry_at if e.state == "parked" else None,
+                           "held_by": held.get(e.seq)}
                           for e in items], ensure_ascii=False))
         return 0
     if not items:
         print("没有待同步的内容 / nothing waits to sync")
     for e in items:
         state = {"pending": "待发送/pending", "parked": "被拒/parked"}[e.state]
+        if e.state == "parked" and e.retry_at:
+            state = "暂停/paused"  # the registry failed on it: it goes again by itself
         line = f"#{e.seq:<6} {e.op:<7} {e.kind:<10} {e.record_id[:8]}  {state}"
+        if e.seq in held:
+            line += f"  等待 #{held[e.seq]} / waiting for #{held[e.seq]}"
         print(line + (f"  {e.reason(lang)}" if e.state == "parked" else ""))
     return 0
 

@@ -47,5 +47,7 @@ def check_transition(old: str | None, new: str, role: str, comment: str | None =
         if new == "approved":
             raise TransitionError("只有主管可以审核通过", "only a supervisor may approve")
         raise TransitionError(f"角色 {role} 不能进行此操作", f"role {role} may not do this")
-    if new == "returned" and old != "returned" and not (comment and comment.strip()):
+    # `comment` is the one the record carries after the change: a returned record always
+    # says why (returning again with an empty comment would leave the worker no reason).
+    if new == "returned" and not (comment and comment.strip()):
         raise TransitionError("退回时必须填写意见", "returning a record needs a comment")

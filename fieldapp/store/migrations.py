@@ -200,6 +200,14 @@ CREATE INDEX sync_journal_acked ON sync_journal(acked_at)
 """
 
 
+# Poison entries (fieldapp/store/sync_state.py): how often the registry failed on an entry,
+# and when an entry parked for that is tried again by itself.
+V9_OUTBOX_RETRY = """
+ALTER TABLE outbox ADD COLUMN server_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN retry_at TEXT
+"""
+
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in _statements(sql):
@@ -224,6 +232,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (6, "originals of downscaled photos", _run_script(V6_PHOTO_ORIGINALS)),
     (7, "grid outlines", _run_script(V7_AREA_BOUNDARY)),
     (8, "sync journal of acknowledged mutations", _run_script(V8_SYNC_JOURNAL)),
+    (9, "outbox entries the registry failed on, retried later", _run_script(V9_OUTBOX_RETRY)),
 ]
 
 LATEST = MIGRATIONS[-1][0]

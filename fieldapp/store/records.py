@@ -37,8 +37,17 @@ COMMENT_FIELD = "review_comment"
 
 #: The unsent outbox entry of a record. `+state` keeps the planner on the record_id index:
 #: the state index matches every pending row, and a save took 90 ms with 100,000 waiting.
-OPEN_ENTRY_SQL = ("SELECT seq, op, fields FROM outbox WHERE record_id = ? AND sealed = 0 "
-                  "AND +state = 'pending' ORDER BY seq DESC LIMIT 1")
+OPEN_ENTRY_SQL = ("SELECT seq, op, fields, author FROM outbox WHERE record_id = ? "
+                  "AND sealed = 0 AND +state = 'pending' ORDER BY seq DESC LIMIT 1")
+
+
+def carries_decision(op: str, fields: dict) -> bool:
+    """True when an outbox entry holds a workflow step or a review comment. Such an entry is
+    never merged with another: each decision reaches the registry as it was made (create,
+    submit, approve as three steps the registry accepts; two returns as two comments)."""
+    if op == "create":
+        return fields.get(STATUS_FIELD) not in (None, "draft") or bool(fields.get(COMMENT_FIELD))
+    return STATUS_FIELD in fields or COMMENT_FIELD in fields
 
 
 def utcnow() -> str:
@@ -324,10 +333,11 @@ class RecordStore:
                     comment = coerce_comment(comment)
                 except InvalidValue as exc:
                     raise ValidationFailed([FieldError(COMMENT_FIELD, exc.zh, exc.en)]) from None
-            check_transition(old_status, new_status, self.role, comment)
             new_comment = comment if given else (existing.review_comment if existing else None)
             if existing and new_status == "submitted" and old_status == "returned":
                 new_comment = existing.review_comment  # keep the comment that was answered
+            # The comment the record will carry, as the registry checks it.
+            check_transition(old_status, new_status, self.role, new_comment)
             old_content = existing.content() if existing else {}
             new_content = {**data, STATUS_FIELD: new_status, COMMENT_FIELD: new_comment}
             changes = diff(old_content, new_content)
@@ -443,14 +453,20 @@ class RecordStore:
             (rid, uni, bi))
 
     def _enqueue(self, record: Record, op: str, fields: dict, now: str) -> None:
-        """Add the change to the outbox, folding it into an unsent entry for the record."""
+        """Add the change to the outbox, folding a content edit into the unsent entry the
+        same user opened for the record, unless either holds a decision (carries_decision).
+        Entries belong to their author: they go with that user's credential."""
         open_entry = self.conn.execute(OPEN_ENTRY_SQL, (record.id,)).fetchone()
         if open_entry and op != "delete":
-            merged = {**json.loads(open_entry["fields"]), **fields}
-            self.conn.execute("UPDATE outbox SET fields = ? WHERE seq = ?",
-                              (json.dumps(merged, ensure_ascii=False), open_entry["seq"]))
-            return
-        if open_entry and op == "delete" and open_entry["op"] == "create":
+            earlier = json.loads(open_entry["fields"])
+            if ((open_entry["author"] or "") == (self.user or "")
+                    and not carries_decision(open_entry["op"], earlier)
+                    and not carries_decision("update", fields)):
+                self.conn.execute("UPDATE outbox SET fields = ? WHERE seq = ?",
+                                  (json.dumps({**earlier, **fields}, ensure_ascii=False),
+                                   open_entry["seq"]))
+                return
+        if op == "delete" and open_entry and self._never_sent(record.id):
             # Never left the laptop: forget it entirely.
             self.conn.execute("DELETE FROM outbox WHERE record_id = ?", (record.id,))
             self.purge(record.id)
@@ -463,6 +479,16 @@ class RecordStore:
             "created_at, author, device_id) VALUES (?,?,?,?,?,?,?,?,?)",
             (str(uuid.uuid4()), record.id, record.kind, op, record.server_version,
              json.dumps(fields, ensure_ascii=False), now, self.user, self.device_id))
+
+    def _never_sent(self, record_id: str) -> bool:
+        """No entry of the record has been sealed (sent) and the registry never had it."""
+        row = self.conn.execute("SELECT server_version FROM record WHERE id = ?",
+                                (record_id,)).fetchone()
+        return (row is not None and row[0] == 0 and self.conn.execute(
+            "SELECT 1 FROM outbox WHERE record_id = ? AND sealed = 1", (record_id,)
+        ).fetchone() is None and self.conn.execute(
+            "SELECT 1 FROM outbox WHERE record_id = ? AND op = 'create'", (record_id,)
+        ).fetchone() is not None)
 
     def _history(self, record_id: str, action: str, changes: dict, comment: str | None,
                  now: str) -> None:

@@ -21,15 +21,24 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fieldapp.domain.areas import Area
 from fieldapp.domain.records import title_of
 from fieldapp.store.db import transaction
-from fieldapp.store.records import COMMENT_FIELD, STATUS_FIELD, Record, RecordStore, utcnow
+from fieldapp.store.records import (
+    COMMENT_FIELD,
+    STATUS_FIELD,
+    Record,
+    RecordStore,
+    carries_decision,
+    utcnow,
+)
 
 ALL_FIELDS = "*"  # in unpushed_fields: an unpushed create, every field is the laptop's
 DELETED = "_deleted"  # the pseudo-field of a delete, in outbox fields and conflicts
@@ -63,13 +72,17 @@ class OutboxEntry:
     sealed: bool
     attempts: int
     last_error: dict | None
+    author: str | None = None
+    server_failures: int = 0  # answers with a server error (or none readable) for it alone
+    retry_at: str | None = None  # parked after server errors: tried again from then (UTC)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> OutboxEntry:
         return cls(row["seq"], row["mutation_id"], row["record_id"], row["kind"], row["op"],
                    row["base_version"], json.loads(row["fields"]), row["created_at"],
                    row["state"], bool(row["sealed"]), row["attempts"],
-                   json.loads(row["last_error"]) if row["last_error"] else None)
+                   json.loads(row["last_error"]) if row["last_error"] else None,
+                   row["author"], row["server_failures"], row["retry_at"])
 
     def mutation(self) -> dict:
         """The wire form (PROTOCOL.md, Mutation)."""
@@ -82,6 +95,14 @@ class OutboxEntry:
         err = self.last_error or {}
         head = err.get("message_zh") if lang == "zh" else err.get("message")
         details = [e.get("zh" if lang == "zh" else "en", "") for e in err.get("errors") or []]
+        if err.get("detail"):
+            details.append(str(err["detail"]))
+        if self.retry_at and self.state == "parked":
+            from fieldapp.localtime import show
+
+            when = show(self.retry_at, zone=True)
+            details.append(f"{when} 自动重试" if lang == "zh" else
+                           f"retried automatically at {when}")
         return "; ".join(x for x in [head or err.get("code", ""), *details] if x)
 
 
@@ -98,14 +119,29 @@ def unsent_marker(conn: sqlite3.Connection) -> tuple:
                               "WHERE state = 'pending' AND sealed = 0").fetchone())
 
 
+#: Entries the current user may send: their own, and those made before anyone enrolled.
+_MINE = "(author IS NULL OR author = '' OR author = ?)"
+#: An entry waits while an earlier entry of its record is parked (it builds on that one).
+_NOT_HELD = ("NOT EXISTS (SELECT 1 FROM outbox p WHERE p.record_id = o.record_id "
+             "AND p.seq < o.seq AND p.state = 'parked')")
+
+
 def seal_batch(store: RecordStore, limit: int, after: int = 0) -> list[OutboxEntry]:
     """The next pending entries in order (after seq `after`: those up to it are on the wire
-    already), sealed in a committed transaction before sending."""
+    already), sealed in a committed transaction before sending.
+
+    Only the current user's entries (queued entries go with their author's credential), and
+    none held behind a parked entry of the same record. Entries parked after server errors
+    whose time has come are pending again first."""
     with transaction(store.conn):
+        store.conn.execute(
+            "UPDATE outbox SET state = 'pending' WHERE state = 'parked' "
+            "AND retry_at IS NOT NULL AND retry_at <= ?", (utcnow(),))
         _fold_edited_parked(store)
         rows = store.conn.execute(
-            "SELECT * FROM outbox WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
-            (after, limit)).fetchall()
+            f"SELECT * FROM outbox o WHERE state = 'pending' AND seq > ? AND {_MINE} "
+            f"AND {_NOT_HELD} ORDER BY seq LIMIT ?",
+            (after, store.user or "", limit)).fetchall()
         store.conn.executemany(
             "UPDATE outbox SET sealed = 1, attempts = attempts + 1 WHERE seq = ?",
             [(r["seq"],) for r in rows])
@@ -113,34 +149,45 @@ def seal_batch(store: RecordStore, limit: int, after: int = 0) -> list[OutboxEnt
 
 
 def _fold_edited_parked(store: RecordStore) -> None:
-    """A parked entry whose record the user edited since is replaced by that newer entry.
+    """Parked entries of a record the user acted on since are sent again, with the edit.
 
-    The refused mutation was never applied, so its fields (and a create's op and base)
-    move into the unsent entry that the edit opened; the edit usually fixed what was refused.
+    A refused mutation was never applied, so it may change: the content of the newer unsent
+    entries moves into the first parked one (the edit usually fixed what was refused), and
+    every parked entry of the record is pending again, in its place, under a new mutation id.
+    Newer entries holding a decision stay as they are, after them. Entries parked after
+    server errors wait for their retry time instead (the registry may yet take them as sent).
     """
-    parked = store.conn.execute(
-        "SELECT p.seq AS pseq, p.op AS pop, p.fields AS pfields, p.base_version AS pbase, "
-        "n.seq AS nseq, n.op AS nop, n.fields AS nfields FROM outbox p JOIN outbox n "
-        "ON n.record_id = p.record_id AND n.seq > p.seq AND n.sealed = 0 "
-        "AND n.state = 'pending' WHERE p.state = 'parked' ORDER BY p.seq").fetchall()
-    for row in parked:
-        if not store.conn.execute("SELECT 1 FROM outbox WHERE seq = ?", (row["nseq"],)).fetchone():
+    records = [r[0] for r in store.conn.execute(
+        "SELECT DISTINCT p.record_id FROM outbox p JOIN outbox n ON n.record_id = p.record_id "
+        "AND n.seq > p.seq AND n.sealed = 0 AND n.state = 'pending' "
+        "WHERE p.state = 'parked' AND p.retry_at IS NULL")]
+    for record_id in records:
+        rows = [OutboxEntry.from_row(r) for r in store.conn.execute(
+            "SELECT * FROM outbox WHERE record_id = ? ORDER BY seq", (record_id,))]
+        parked = [e for e in rows if e.state == "parked"]
+        if any(e.retry_at for e in parked):
             continue
-        store.conn.execute("DELETE FROM outbox WHERE seq = ?", (row["pseq"],))
-        if row["nop"] == "delete":
-            if row["pop"] == "create":  # the registry never had it: nothing to delete there
-                record_id = store.conn.execute("SELECT record_id FROM outbox WHERE seq = ?",
-                                               (row["nseq"],)).fetchone()[0]
-                store.conn.execute("DELETE FROM outbox WHERE seq = ?", (row["nseq"],))
+        newer = [e for e in rows if e.seq > parked[-1].seq and not e.sealed
+                 and e.state == "pending"]
+        if any(e.op == "delete" for e in newer):
+            if any(e.op == "create" for e in parked):  # the registry never had it
+                store.conn.execute("DELETE FROM outbox WHERE record_id = ?", (record_id,))
                 _forget_unsent(store, record_id)
+            else:  # refused changes of a record the user deletes anyway
+                store.conn.executemany("DELETE FROM outbox WHERE seq = ?",
+                                       [(e.seq,) for e in parked])
             continue
-        fields = {**json.loads(row["pfields"]), **json.loads(row["nfields"])}
-        op = "create" if row["pop"] == "create" else row["nop"]
-        base = row["pbase"] if row["pop"] == "create" else None
-        store.conn.execute(
-            "UPDATE outbox SET fields = ?, op = ?, base_version = coalesce(?, base_version), "
-            "last_error = NULL WHERE seq = ?",
-            (json.dumps(fields, ensure_ascii=False), op, base, row["nseq"]))
+        edits = [e for e in newer if not carries_decision(e.op, e.fields)]
+        fields = dict(parked[0].fields)
+        for e in edits:
+            fields.update(e.fields)
+        store.conn.executemany("DELETE FROM outbox WHERE seq = ?", [(e.seq,) for e in edits])
+        store.conn.execute("UPDATE outbox SET fields = ? WHERE seq = ?",
+                           (json.dumps(fields, ensure_ascii=False), parked[0].seq))
+        store.conn.executemany(
+            "UPDATE outbox SET state = 'pending', last_error = NULL, sealed = 0, "
+            "server_failures = 0, mutation_id = ? WHERE seq = ?",
+            [(str(uuid.uuid4()), e.seq) for e in parked])
 
 
 def _forget_unsent(store: RecordStore, record_id: str) -> None:
@@ -222,13 +269,48 @@ def park(store: RecordStore, entry: OutboxEntry, reason: dict) -> None:
     entry.state, entry.last_error = "parked", reason
 
 
+#: Server errors (or unreadable answers) for an entry alone before it is parked.
+POISON_AFTER = 3
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=6)
+
+
+def server_failed(store: RecordStore, entry: OutboxEntry, reason: dict) -> bool:
+    """The registry failed on this entry alone (a server error, or an answer that cannot be
+    read). After POISON_AFTER such answers it is parked with the reason and tried again by
+    itself later, waiting twice as long each time: one entry never blocks the queue. Returns
+    True if it was parked. Commits."""
+    with transaction(store.conn):
+        store.conn.execute("UPDATE outbox SET server_failures = server_failures + 1 "
+                           "WHERE seq = ?", (entry.seq,))
+        failures = store.conn.execute("SELECT server_failures FROM outbox WHERE seq = ?",
+                                      (entry.seq,)).fetchone()[0]
+        entry.server_failures = failures
+        if failures < POISON_AFTER:
+            return False
+        wait = min(RETRY_MAX, RETRY_FIRST * 2 ** (failures - POISON_AFTER))
+        entry.retry_at = (datetime.now(UTC) + wait).isoformat(timespec="milliseconds")
+        store.conn.execute("UPDATE outbox SET retry_at = ? WHERE seq = ?",
+                           (entry.retry_at, entry.seq))
+        park(store, entry, {"code": "server_error", **reason})
+        return True
+
+
+def held_behind(store: RecordStore) -> dict[int, int]:
+    """{seq: seq of the parked entry it waits for} for entries held behind a parked one."""
+    return dict(store.conn.execute(
+        "SELECT o.seq, (SELECT max(p.seq) FROM outbox p WHERE p.record_id = o.record_id "
+        "AND p.seq < o.seq AND p.state = 'parked') AS behind FROM outbox o "
+        "WHERE o.state = 'pending' AND behind IS NOT NULL").fetchall())
+
+
 def retry(store: RecordStore, seq: int) -> bool:
     """Send a parked entry again (the admin fixed the scope, say); False if there is none.
     Commits."""
     with transaction(store.conn):
         return store.conn.execute(
-            "UPDATE outbox SET state = 'pending' WHERE seq = ? AND state = 'parked'",
-            (seq,)).rowcount > 0
+            "UPDATE outbox SET state = 'pending', retry_at = NULL, server_failures = 0 "
+            "WHERE seq = ? AND state = 'parked'", (seq,)).rowcount > 0
 
 
 def discard(store: RecordStore, seq: int) -> bool:
@@ -242,8 +324,12 @@ def discard(store: RecordStore, seq: int) -> bool:
                                  (seq,)).fetchone()
         if row is None:
             return False
-        store.conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
         record_id = row["record_id"]
+        if row["op"] == "create":
+            # The registry never had the record: what was queued after it goes with it.
+            store.conn.execute("DELETE FROM outbox WHERE record_id = ?", (record_id,))
+        else:
+            store.conn.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
         if store.conn.execute("SELECT 1 FROM outbox WHERE record_id = ?",
                               (record_id,)).fetchone():
             return True

@@ -101,7 +101,7 @@ class Gate:
             early = self._refuse(scope)
             if early is None and _streamed(scope):
                 # Blobs (up to 20 MB) stream to and from disk; their routes enforce the limit.
-                return await self.app(scope, receive, send_logged)
+                return await self._guarded(scope, receive, send_logged, status)
             if early is None:
                 body = await _read_body(receive, MAX_BODY)
                 if body is None:
@@ -109,7 +109,7 @@ class Gate:
                                   "请求内容过大")
             if early is not None:
                 return await early(scope, receive, send_logged)
-            await self.app(scope, _replay(body), send_logged)
+            await self._guarded(scope, _replay(body), send_logged, status)
         finally:
             seconds = time.perf_counter() - started
             code, user = status[0] or 500, _loggable(scope["state"].get("user", "-"))
@@ -121,6 +121,21 @@ class Gate:
             if self.metrics is not None:
                 route = getattr(scope.get("route"), "path", None) or "other"
                 self.metrics.observe(route, scope["method"], code, seconds)
+
+    async def _guarded(self, scope, receive, send, status: list) -> None:  # noqa: ANN001
+        """The app, with an unexpected failure answered here as the protocol's JSON 500.
+
+        Starlette's own last-resort handler answers too but then re-raises, and uvicorn
+        closes the connection: the laptop's next request on it (the rest of its outbox)
+        would fail as "cannot reach the server". One bad entry must cost one answer only."""
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            log.exception("unhandled error")
+            if status[0]:
+                raise  # the answer had begun: nothing sensible can follow it
+            await error(500, "internal_error", "the server failed; nothing was changed",
+                        "服务器内部错误,未做任何修改")(scope, receive, send)
 
     @staticmethod
     def _refuse(scope) -> JSONResponse | None:  # noqa: ANN001
