@@ -7,6 +7,7 @@ import io
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from fieldapp.demo import demo_areas
 from fieldapp.store.db import connect
@@ -17,6 +18,64 @@ from fieldapp.store.records import RecordStore
 os.environ.setdefault("FIELDAPP_TZ", "Asia/Shanghai")
 
 GRID = "310104003001G01"  # 天平路街道, a demo grid
+
+# -- Hypothesis profiles ------------------------------------------------------------------------
+# `ci` (the default, what .ci/run uses): derandomized, so every run draws the same examples and
+# a failure seen once comes back on the next run; no example database to depend on.
+# `dev`: fresh random examples each run, failures kept in .hypothesis/ and replayed first.
+# `long`: like dev with ten times the examples (and longer state machines), run by hand:
+#   FIELDAPP_HYPOTHESIS=long pytest tests/test_properties.py
+# A failure prints the profile, the seed (`--hypothesis-seed=N` replays a random one) and the
+# example database key, plus Hypothesis's own @reproduce_failure blob.
+HYPOTHESIS_ENV = "FIELDAPP_HYPOTHESIS"
+_COMMON = dict(deadline=None, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                      HealthCheck.function_scoped_fixture])
+settings.register_profile("ci", derandomize=True, database=None, **_COMMON)
+settings.register_profile("dev", **_COMMON)
+settings.register_profile("long", max_examples=1000, **_COMMON)
+PROFILE = os.environ.get(HYPOTHESIS_ENV, "ci")
+if PROFILE not in ("ci", "dev", "long"):
+    raise pytest.UsageError(f"{HYPOTHESIS_ENV}={PROFILE!r}: expected ci, dev or long")
+settings.load_profile(PROFILE)
+SCALE = 10 if PROFILE == "long" else 1
+
+
+def examples(n: int) -> int:
+    """A test's number of examples in the current profile (ten times as many with `long`)."""
+    return n * SCALE
+
+
+def hypothesis_replay_note(test) -> str:
+    """How to get this Hypothesis test's failure back: profile, seed, example database key."""
+    from hypothesis import core
+    from hypothesis.internal.reflection import function_digest
+
+    current = settings.default
+    inner = getattr(getattr(test, "hypothesis", None), "inner_test", test)
+    generated = getattr(test, "_hypothesis_internal_use_generated_seed", None)
+    if getattr(test, "_hypothesis_internal_use_seed", None) is not None:
+        seed = f"@seed({test._hypothesis_internal_use_seed}) on the test"
+    elif current.derandomize:
+        seed = "derandomized: the seed is the test's own digest, every run is the same"
+    elif core.global_force_seed is not None:
+        seed = f"--hypothesis-seed={core.global_force_seed}"
+    elif generated is not None:
+        seed = f"--hypothesis-seed={generated}"
+    else:
+        seed = "unknown"
+    database = current.database
+    key = function_digest(inner).hex() if database is not None else "none"
+    return (f"hypothesis profile {PROFILE!r} ({HYPOTHESIS_ENV}); seed: {seed}; "
+            f"example database: {database!r}, key {key}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    test = getattr(item, "obj", None)
+    if report.when == "call" and report.failed and getattr(test, "is_hypothesis_test", False):
+        report.sections.append(("Hypothesis replay", hypothesis_replay_note(test)))
 
 
 @pytest.fixture

@@ -231,14 +231,22 @@ def test_upload_cut_midway_leaves_nothing_and_the_retry_stores_it(registry, lapt
     head = (f"PUT /api/v1/blobs/{sha} HTTP/1.1\r\nHost: x\r\nX-Fieldapp-Protocol: 1\r\n"
             f"Authorization: Bearer {worker.engine.client.credential}\r\n"
             f"Content-Length: {len(content)}\r\n\r\n").encode()
-    with socket.create_connection(("127.0.0.1", registry.server.port)) as sock:
-        sock.sendall(head + content[:150_000])  # the laptop's Wi-Fi drops here
     import time
 
-    time.sleep(0.3)  # the server notices the cut connection
-    deadline = time.monotonic() + 5
-    while [p for p in blob_dir.rglob("*.part")] and time.monotonic() < deadline:
-        time.sleep(0.05)
+    def parts() -> list:
+        return list(blob_dir.rglob("*.part"))
+
+    with socket.create_connection(("127.0.0.1", registry.server.port)) as sock:
+        sock.sendall(head + content[:150_000])
+        deadline = time.monotonic() + 30
+        while not parts():  # the server is writing the upload: a temporary file exists
+            assert time.monotonic() < deadline, "the server never started on the upload"
+            time.sleep(0.02)
+    # The laptop's Wi-Fi dropped mid-upload; the server notices and removes its temporary.
+    deadline = time.monotonic() + 30
+    while parts():
+        assert time.monotonic() < deadline, f"a half upload stayed: {parts()}"
+        time.sleep(0.02)
     assert _blobs(blob_dir) == []  # no half file under the hash, no temporary left
     assert not worker.engine.client.blob_exists(sha)
     assert worker.engine.client.put_blob(sha, content).stored is True

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from fieldapp.domain import norms as N
 from fieldapp.domain.coverage import SCENE_CODES, FacilityIn, GridIn, SiteIn, analyse
 from fieldapp.domain.geo import haversine_m
+from tests.conftest import examples
 
 BASE = N.load()
 coords = st.tuples(st.floats(31.0, 31.04), st.floats(121.3, 121.345))
@@ -18,7 +19,7 @@ radii = st.fixed_dictionaries({s: st.integers(50, 3000) for s in SCENE_CODES})
 scenes = st.lists(st.sampled_from(SCENE_CODES), min_size=1, max_size=3, unique=True)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(radius=radii, grid_points=st.lists(coords, min_size=1, max_size=12),
        facility_points=st.lists(st.tuples(coords, scenes), max_size=40),
        site_points=st.lists(st.tuples(coords, scenes), max_size=25))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 
-from conftest import GRID
+from conftest import GRID, examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +28,7 @@ messy_text = st.one_of(
 
 
 @given(spec=st.sampled_from(SITE_SPECS), text=messy_text)
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 def test_normalise_cell_gives_a_clean_value_or_a_reason(spec, text):
     value, problem = normalise_cell(spec, text)
     if problem is None:
@@ -47,7 +47,7 @@ CONSENT = FIELD_INDEX["site"]["owner_consent"].zh
 
 
 @given(area=messy_text, idle=messy_text, consent=messy_text)
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=examples(30), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_a_row_of_arbitrary_text_is_saved_clean_or_rejected_with_reasons(
         store, tmp_path, area, idle, consent):

@@ -8,6 +8,7 @@ from server_support import (
     BACKENDS,
     GRID,
     GRID_OTHER_STREET,
+    GRID_SAME_STREET,
     STREET,
     mutation,
     push,
@@ -38,7 +39,15 @@ EXPECTED = {
     ("none", "in", "read"): 401,
     ("none", "in", "write"): 401,
     ("none", "in", "approve"): 401,
+    ("none", "in", "move_out"): 401,
 }
+# Moving a record: within the street is an edit; out of the user's scope (湖南路), or out of
+# another street into the user's own, is refused for every role of a street-wide scope.
+for _role in ("worker", "supervisor", "admin"):
+    EXPECTED[(_role, "in", "move_within")] = "applied"
+    EXPECTED[(_role, "in", "move_out")] = "rejected:out_of_scope"
+    EXPECTED[(_role, "out", "move_in")] = "rejected:out_of_scope"
+MOVES = {"move_within": GRID_SAME_STREET, "move_out": GRID_OTHER_STREET, "move_in": GRID}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -62,6 +71,8 @@ def attempt(reg, c, action: str, record: dict):  # noqa: ANN001, ANN201
     if action == "read":
         return c.get(f"/api/v1/records/{record['id']}").status_code
     fields = {"notes": "现场复核"} if action == "write" else {"status": "approved"}
+    if action in MOVES:
+        fields = {"grid_code": MOVES[action]}
     r = c.post("/api/v1/push", json={"mutations": [
         mutation("update", fields, record["id"], record["version"])]})
     if r.status_code != 200:
@@ -89,3 +100,5 @@ def test_authorization_matrix(world, cell):
     now = author.get(f"/api/v1/records/{record['id']}").json()
     changed = answer == "applied"
     assert (now["version"] == record["version"] + 1) is changed
+    if action in MOVES:
+        assert now["grid_code"] == (MOVES[action] if changed else record["grid_code"])

@@ -320,18 +320,17 @@ async def test_help_palette_and_sync_status_hook(demo):
         assert "在线" in bar and "待同步 3" in bar
 
 
-async def test_coverage_key_opens_coverage_or_says_it_is_missing(demo):
+async def test_coverage_key_opens_coverage_with_the_demo_grids(demo):
+    from fieldapp.ui.screens.coverage import CoverageScreen
+
     app = make_app(demo)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_screen(pilot, HomeScreen)
         await pilot.press("c")
-        try:
-            from fieldapp.ui.screens.coverage import CoverageScreen
-        except ImportError:
-            await wait_until(pilot, lambda: any(
-                "覆盖分析" in n.message for n in app._notifications))
-        else:
-            await wait_for_screen(pilot, CoverageScreen)
+        screen = await wait_for_screen(pilot, CoverageScreen)
+        table = screen.query_one("#cov-table")
+        await wait_until(pilot, lambda: table.row_count > 0)  # the analysis came back
+        assert not any("覆盖分析模块" in n.message for n in app._notifications)
 
 
 async def test_sync_status_reported_before_start_and_from_a_thread(demo):

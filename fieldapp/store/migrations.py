@@ -222,6 +222,18 @@ def _statements(sql: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
+def _rebuild_search(conn: sqlite3.Connection) -> None:
+    """Index every live record's search text again with today's `index_terms` (the
+    contentless index forgets a row only when given the terms it was indexed with, so the
+    terms of every row must change at once)."""
+    from fieldapp.domain.search import index_terms
+
+    conn.execute("INSERT INTO record_fts(record_fts) VALUES ('delete-all')")
+    rows = conn.execute("SELECT rid, search_text FROM record WHERE deleted = 0").fetchall()
+    conn.executemany("INSERT INTO record_fts(rowid, uni, bi) VALUES (?, ?, ?)",
+                     [(rid, *index_terms(text or "")) for rid, text in rows])
+
+
 #: (version, what it does, how). Append only.
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "first schema", _run_script(V1)),
@@ -233,6 +245,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (7, "grid outlines", _run_script(V7_AREA_BOUNDARY)),
     (8, "sync journal of acknowledged mutations", _run_script(V8_SYNC_JOURNAL)),
     (9, "outbox entries the registry failed on, retried later", _run_script(V9_OUTBOX_RETRY)),
+    (10, "search index rebuilt: a phrase never matches across two words", _rebuild_search),
 ]
 
 LATEST = MIGRATIONS[-1][0]
