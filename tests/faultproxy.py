@@ -4,7 +4,9 @@ It understands just enough HTTP (headers and Content-Length) to act per request:
 drop the connection before forwarding it (the server never sees it), drop it after the server
 answered (the server committed, the laptop hears nothing), delay it, cut the answer short,
 or reset the connection after forwarding. Modes are drawn from a seeded random generator, so
-a failing run can be replayed.
+a failing run can be replayed; `plan(path, modes)` scripts the next requests to a path instead
+(drop the answer to the third push, say), so a test can be certain a fault happened where it
+means it to.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ def _read_message(sock: socket.socket, buf: bytearray) -> bytes:
     return message
 
 
+def _path_of(request: bytes) -> str:
+    """The request line's path (`POST /api/v1/push HTTP/1.1` → `/api/v1/push`)."""
+    parts = request.split(b"\r\n", 1)[0].split(b" ")
+    return parts[1].decode("latin-1") if len(parts) > 1 else ""
+
+
 def _reset(sock: socket.socket) -> None:
     # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
     try:
@@ -69,6 +77,8 @@ class FaultProxy:
         self.weights = weights or {"pass": 1}
         self.delay = delay
         self.counts: Counter = Counter()
+        self.by_path: Counter = Counter()  # (path, mode) → requests
+        self._plans: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._listener = socket.socket()
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -100,11 +110,29 @@ class FaultProxy:
         with self._lock:
             self.weights = weights
 
-    def _choose(self) -> str:
+    def plan(self, path: str, modes: list[str]) -> None:
+        """The next requests whose path starts with `path` get `modes`, in order; after them
+        the weights decide again."""
+        unknown = set(modes) - set(MODES)
+        assert not unknown, unknown
         with self._lock:
-            modes = list(self.weights)
-            mode = self.rng.choices(modes, [self.weights[m] for m in modes])[0]
+            self._plans[path] = list(modes)
+
+    def planned_left(self, path: str) -> int:
+        with self._lock:
+            return len(self._plans.get(path, ()))
+
+    def _choose(self, path: str = "") -> str:
+        with self._lock:
+            planned = next((p for p in self._plans if path.startswith(p) and self._plans[p]),
+                           None)
+            if planned is not None:
+                mode = self._plans[planned].pop(0)
+            else:
+                modes = list(self.weights)
+                mode = self.rng.choices(modes, [self.weights[m] for m in modes])[0]
             self.counts[mode] += 1
+            self.by_path[(path.partition("?")[0], mode)] += 1
             return mode
 
     def _accept_loop(self) -> None:
@@ -121,7 +149,7 @@ class FaultProxy:
         try:
             while True:
                 request = _read_message(client, buf)
-                mode = self._choose()
+                mode = self._choose(_path_of(request))
                 if mode == "drop_before":
                     return
                 if upstream is None:

@@ -3,15 +3,11 @@ lost on the laptops, the pull cursor never ahead of committed data."""
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
+from collections import Counter
 
 import pytest
 
@@ -23,6 +19,7 @@ from sync.client import RegistryClient, UpgradeRequired
 from sync.server import admin
 from tests.conftest import GRID, complete_site
 from tests.faultproxy import FaultProxy
+from tests.kill_points import Child
 from tests.sync_helpers import (  # noqa: F401  (fixtures)
     ServerThread,
     bulk_sites,
@@ -34,6 +31,14 @@ from tests.sync_helpers import (  # noqa: F401  (fixtures)
 )
 
 GRIDS = [GRID, "310104003002G01", "310104003003G02"]
+
+
+def wait_until(condition, what: str, timeout: float = 60.0) -> None:
+    """Poll `condition` until it holds; fail saying `what` did not happen."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
 FAULTS = {"pass": 4, "drop_before": 1, "drop_after": 1, "delay": 1, "truncate": 1, "reset": 1}
 
 
@@ -109,52 +114,73 @@ def test_many_cycles_through_a_faulty_network_apply_each_change_exactly_once(reg
         p.close()
 
 
-def test_server_restart_mid_sync_loses_and_doubles_nothing(registry, laptops):
+def count_answers(engine) -> Counter:
+    """Count the registry's answers (applied, already_applied, ...) the engine receives."""
+    seen: Counter = Counter()
+    send = engine._send
+
+    def counting(batch):  # noqa: ANN001, ANN202
+        results = send(batch)
+        seen.update(r.outcome for r in results)
+        return results
+
+    engine._send = counting
+    return seen
+
+
+def test_lost_answer_then_server_restart_resends_the_batch_and_doubles_nothing(registry,
+                                                                              laptops):
+    """The registry commits the third batch, its answer is lost (the proxy drops it), and the
+    registry restarts before the laptop comes back: the laptop must send that batch again,
+    and the registry must know every mutation in it (it applied them): answered "already
+    applied", each once. Without the registry's idempotency lookup this fails."""
     a = laptops("a", user="admin1", role="admin", scopes="*")
     a.sync()
-    bulk_sites(a.store, 1200)
-    a.connect_engine(push_limit=100)
+    bulk_sites(a.store, 500)
     pending = a.store.pending_count()
-    done = threading.Event()
-    reports = []
-    thread = threading.Thread(target=lambda: (reports.append(a.sync()), done.set()))
-    thread.start()
-    watcher = connect(a.home / "fieldapp.sqlite3")  # its own connection: the sync has one
-    deadline = time.monotonic() + 20
-    while watcher.execute("SELECT count(*) FROM outbox").fetchone()[0] > pending - 200:
-        assert time.monotonic() < deadline, "sync made no progress"
-        time.sleep(0.005)
-    registry.server.stop()  # mid-sync: batches left, the laptop finds the server gone
-    thread.join(30)
-    watcher.close()
-    assert reports and reports[0].offline and reports[0].pushed < pending
-    registry.server.start()  # same port, same database
-    assert a.sync().ok
+    with FaultProxy(registry.server.port) as proxy:
+        proxy.plan("/api/v1/push", ["pass", "pass", "drop_after"])
+        a.connect_engine(proxy.url, push_limit=100, timeout=10)
+        answers = count_answers(a.engine)
+        report = a.sync()
+        assert report.offline and report.pushed == 200, report  # two batches acknowledged
+        assert proxy.by_path[("/api/v1/push", "drop_after")] == 1
+        registry.server.stop()
+        # The lost answer's batch was committed: 300 mutations applied, 200 acknowledged.
+        assert server_count(registry.database_url, "applied_mutation") == 300
+        assert a.store.pending_count() == pending - 200
+        registry.server.start()  # same port, same database
+        report = a.sync()
+    assert report.ok, report
+    assert answers["already_applied"] == 100  # the whole lost batch, sent again
+    assert answers["applied"] == pending - 100  # the lost answers never came
     assert a.store.pending_count() == 0
     assert server_count(registry.database_url, "record") == pending
+    assert server_count(registry.database_url, "applied_mutation") == pending
     assert _duplicates(registry.database_url) == 0
 
 
-PULL_SCRIPT = """
-import sys, time
+PULLER = r"""
 from pathlib import Path
 from tests.sync_helpers import Laptop
+from sync.engine import SyncReport
 laptop = Laptop("puller", Path(sys.argv[1]), "")
 laptop.connect_engine(pull_limit=25)
-from sync.engine import SyncReport
-engine = laptop.engine
-# Slow each page a little so the parent can kill the process mid-pull.
-original = engine.apply_page
-def slow(page, report=None):
-    original(page, report)
-    time.sleep(0.02)
-engine.apply_page = slow
-engine.pull(SyncReport())
+install(laptop.store.conn, sys.argv[2], sys.argv[3])
+laptop.engine.pull(SyncReport())
+marker("PULLED")
 """
 
 
 @sqlite_only
 def test_client_killed_mid_pull_never_has_a_cursor_ahead_of_its_data(registry, laptops):
+    """A laptop pulling pages of 25 is killed mid-page (records of page 11 being written,
+    its cursor not yet), then again as a later page commits: each time the cursor it kept
+    covers only what it holds, and a new sync completes the pull."""
+    from sqlalchemy import text
+
+    from sync.server.db import reading
+
     writer = laptops("writer", user="admin1", role="admin", scopes="*")
     writer.sync()
     bulk_sites(writer.store, 800)
@@ -162,29 +188,22 @@ def test_client_killed_mid_pull_never_has_a_cursor_ahead_of_its_data(registry, l
     puller = laptops("puller", user="admin2", role="admin", scopes="*")
     home = puller.home
     puller.close()
-    root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen([sys.executable, "-c", PULL_SCRIPT, str(home)], cwd=root,
-                            env={**os.environ, "PYTHONPATH": str(root)})
-    store = RecordStore(connect(home / "fieldapp.sqlite3"), user="admin2")
-    deadline = time.monotonic() + 30
-    while store.conn.execute("SELECT count(*) FROM record").fetchone()[0] < 200:
-        assert time.monotonic() < deadline and proc.poll() is None, "pull did not start"
-        time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    cursor = store.setting(cursor_key("admin2"))
-    seq = int(cursor.rpartition(":")[2])
-    local = {r[0] for r in store.conn.execute("SELECT id FROM record")}
-    from sqlalchemy import text
-
-    from sync.server.db import reading
-
-    with reading(admin.engine_for(registry.database_url)) as conn:
-        covered = {r[0] for r in conn.execute(text(
-            "SELECT record_id FROM change_feed WHERE seq <= :s"), {"s": seq})}
-    assert covered and covered <= local  # everything the cursor claims is really here
-    assert len(local) < 800  # killed mid-pull indeed
-    puller.store = store
+    kills = [("INSERT INTO record(rid", 10 * 25 + 7, 250),  # page 11 half written
+             ("COMMIT", 4, 250 + 3 * 25)]  # the 4th page of the next run committing
+    for pattern, nth, held in kills:
+        child = Child(PULLER, home, pattern, nth)
+        assert child.kill_at_marker() == (True, pattern)
+        store = RecordStore(connect(home / "fieldapp.sqlite3"), user="admin2")
+        cursor = store.setting(cursor_key("admin2"))
+        seq = int(cursor.rpartition(":")[2])
+        local = {r[0] for r in store.conn.execute("SELECT id FROM record")}
+        store.conn.close()
+        with reading(admin.engine_for(registry.database_url)) as conn:
+            covered = {r[0] for r in conn.execute(text(
+                "SELECT record_id FROM change_feed WHERE seq <= :s"), {"s": seq})}
+        assert covered == local  # the cursor claims exactly what is here, never more
+        assert len(local) == held  # killed mid-pull, where it was aimed
+    puller.store = RecordStore(connect(home / "fieldapp.sqlite3"), user="admin2")
     puller.connect_engine()
     assert puller.sync().ok
     assert puller.records() == live(registry.records())
@@ -225,21 +244,14 @@ def test_watch_loop_backs_off_while_offline_and_syncs_at_once_when_poked(registr
     thread = threading.Thread(target=a.engine.run_forever, args=(stop,), kwargs={
         "interval": 30, "base_backoff": 0.2, "max_backoff": 0.4, "on_report": reports.append})
     thread.start()
-    deadline = time.monotonic() + 10
-    while len(reports) < 3:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: len(reports) >= 3, "three offline cycles")
     assert all(r.offline for r in reports[:3])
     registry.server.start()
-    while reports[-1].offline:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: not reports[-1].offline, "a cycle after the registry came back")
     # Online now: the next cycle is 30 s away unless a save pokes the engine.
     seen = len(reports)
     a.engine.poke()
-    while len(reports) == seen:
-        assert time.monotonic() < deadline, "poke did not start a cycle"
-        time.sleep(0.02)
+    wait_until(lambda: len(reports) > seen, "poke did not start a cycle")
     stop.set()
     thread.join(5)
     assert not thread.is_alive()
@@ -278,11 +290,17 @@ def test_concurrent_writers_while_a_laptop_pulls_skip_nothing(registry, laptops)
         laptop.connect_engine(push_limit=3, pull_limit=7)
     errors: list[str] = []
 
+    checked = threading.Condition()
+    checks = overlapping = 0
+
     def write(laptop, seed: int) -> None:
         rng = random.Random(seed)
         mine: list[str] = []
         try:
-            for _ in range(25):
+            for step in range(25):
+                if step == 10:  # mid-way, let the puller check at least three times
+                    with checked:
+                        checked.wait_for(lambda: overlapping >= 3, timeout=120)
                 if mine and rng.random() < 0.5:
                     laptop.store.save("site", {"usable_area": rng.randint(20, 900)},
                                       record_id=rng.choice(mine))
@@ -299,8 +317,8 @@ def test_concurrent_writers_while_a_laptop_pulls_skip_nothing(registry, laptops)
     for t in threads:
         t.start()
     engine = admin.engine_for(registry.database_url)
-    checks = 0
     while any(t.is_alive() for t in threads) or not checks:
+        writing = any(t.is_alive() for t in threads)
         assert puller.sync().ok
         seq = int(puller.store.setting(cursor_key("reader")).rpartition(":")[2])
         with reading(engine) as conn:
@@ -310,13 +328,16 @@ def test_concurrent_writers_while_a_laptop_pulls_skip_nothing(registry, laptops)
         local = dict(puller.store.conn.execute("SELECT id, server_version FROM record"))
         # Whatever the cursor covers is here, at least at that version: nothing skipped.
         assert all(local.get(rid, 0) >= version for rid, version in expected.items())
-        checks += 1
+        with checked:
+            checks += 1
+            overlapping += writing  # pulled while the writers were mid-way
+            checked.notify_all()
     for t in threads:
         t.join()
     assert not errors, errors[:3]
     assert puller.sync().ok
     assert puller.records() == live(registry.records())
-    assert checks >= 3 and len(puller.records()) >= 30
+    assert overlapping >= 3 and len(puller.records()) >= 30
 
 
 @sqlite_only
@@ -336,10 +357,7 @@ def test_watch_loop_survives_a_local_database_error(registry, laptops):
     thread = threading.Thread(target=a.engine.run_forever, args=(stop,), kwargs={
         "interval": 30, "base_backoff": 0.05, "max_backoff": 0.1, "on_report": reports.append})
     thread.start()
-    deadline = time.monotonic() + 10
-    while len(reports) < 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: len(reports) >= 2, "a cycle after the failed one")
     stop.set()
     thread.join(5)
     assert "locked" in reports[0].errors[0] and reports[1].ok
