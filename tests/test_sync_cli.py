@@ -38,7 +38,7 @@ def test_enroll_sync_and_refusals_from_the_command_line(registry, tmp_path, caps
     assert code == 1 and "fieldapp:" in err
 
     code, out, _ = run(capsys, "--data-dir", home, "sync")
-    assert code == 0 and "推送 0" in out
+    assert code == 0 and "推送 0" in out and "pushed 0" in out  # both languages, user's first
     store = AppContext.create(home).open_store()
     assert store.user == "wangfang"
     store.save("site", complete_site())

@@ -58,34 +58,56 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from fieldapp.cli.lang import tr
+
     parser = Parser(
         prog="fieldapp",
-        description="社区嵌入式服务设施 现场采集工具 / field tool for community embedded "
-                    "service facilities. Without a command, opens the app.",
+        description=tr("社区嵌入式服务设施 现场采集工具。不带命令时打开程序;"
+                       "每个命令都有 --help(如 fieldapp list --help)。",
+                       "field tool for community embedded service facilities. Without a "
+                       "command, opens the app; every command has --help."),
     )
-    parser.add_argument("--version", action="version", version=f"fieldapp {__version__}")
+    parser.add_argument("--version", action="version", version=f"fieldapp {__version__}",
+                        help=tr("显示版本号并退出", "show the version and exit"))
     add_common_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     for command in _subparsers(parser):
         add_common_options(command, top=False)
+    _describe_commands(parser)
     return parser
+
+
+def _describe_commands(parser: argparse.ArgumentParser) -> None:
+    """A command's own --help opens with the line the command list shows for it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for shown in action._choices_actions:
+                command = action.choices[shown.dest]
+                if command.description is None and shown.help:
+                    command.description = shown.help
+                _describe_commands(command)
 
 
 def add_common_options(parser: argparse.ArgumentParser, top: bool) -> None:
     """Options taken before or after the command (`fieldapp list sites --data-dir D` as
     well as `fieldapp --data-dir D list sites`). After the command they default to
     "not given", so they never undo the same option given before it."""
+    from fieldapp.cli.lang import tr
+
     unset = None if top else argparse.SUPPRESS
     parser.add_argument("--data-dir", metavar="DIR", default=unset,
-                        help="keep data in DIR instead of the user data folder "
-                             "(also FIELDAPP_HOME)")
+                        help=tr("数据放在 DIR 而不是用户数据文件夹(也可设 FIELDAPP_HOME)",
+                                "keep data in DIR instead of the user data folder "
+                                "(also FIELDAPP_HOME)"))
     parser.add_argument("--lang", choices=["zh", "en"], default=unset,
-                        help="interface language (default zh)")
+                        help=tr("界面语言(默认中文;英文系统默认 en)",
+                                "interface language (default zh; en on an English system)"))
     parser.add_argument("--plain", action="store_true", default=False if top else unset,
-                        help="ASCII borders for consoles that draw box characters wide "
-                             "(also the setting `borders`)")
+                        help=tr("用 ASCII 边框(控制台把方框字符画得过宽时;也可设 borders)",
+                                "ASCII borders for consoles that draw box characters wide "
+                                "(also the setting `borders`)"))
 
 
 def _subparsers(parser: argparse.ArgumentParser):  # noqa: ANN202
@@ -103,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     make_safe()  # ✓ ✗ ² must never stop a command on a GBK console or file
     argv = list(sys.argv[1:] if argv is None else argv)
     lang.use(lang.detect(argv))
+    lang.localise_argparse()
     bad = _undecodable(argv)
     if bad is not None:
         print(f"fieldapp: 参数不是有效的文字(编码不是 UTF-8): {bad!r} / an argument is not "

@@ -6,48 +6,68 @@ import argparse
 import json
 
 from fieldapp.cli import CliError
+from fieldapp.cli.lang import tr
 from fieldapp.cli.options import choice_type, record_id
 from fieldapp.context import AppContext
 from fieldapp.domain.choices import ATTACHMENT_KIND
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("attach", help="attach photos or documents to a record (works offline)")
-    p.add_argument("record_id", metavar="RECORD_ID", help="record id (or its first 8 characters)")
+    p = sub.add_parser("attach", help=tr("给记录添加照片或文件(离线可用)",
+                                         "attach photos or documents to a record (works offline)"))
+    p.add_argument("record_id", metavar="RECORD_ID", help=tr("记录编号(或前 8 位)",
+                           "record id (or its first 8 characters)"))
     p.add_argument("files", nargs="+", metavar="FILE",
-                   help="JPEG/PNG/HEIC/WebP or PDF, ≤20 MB; patterns such as D:\\DCIM\\*.JPG "
-                        "are expanded here (cmd and PowerShell do not)")
-    p.add_argument("--caption", default="", help="a short description (说明)")
+                   help=tr("JPEG/PNG/HEIC/WebP 照片或 PDF,≤20 MB;D:\\DCIM\\*.JPG 这样的通配符"
+                           "由本程序展开(cmd 和 PowerShell 不展开)",
+                           "JPEG/PNG/HEIC/WebP or PDF, ≤20 MB; patterns such as D:\\DCIM\\*.JPG "
+                           "are expanded here (cmd and PowerShell do not)"))
+    p.add_argument("--caption", default="", help=tr("简短说明", "a short description (说明)"))
     p.add_argument("--kind", type=choice_type(ATTACHMENT_KIND, ("附件类别", "attachment kind")),
                    metavar="KIND",
-                   help="default: photo for images, document for PDF")
-    p.add_argument("--json", action="store_true")
+                   help=tr("照片或文件(默认:图片为照片,PDF 为文件)",
+                           "photo or document (default: photo for images, document for PDF)"))
+    p.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
     p.set_defaults(func=cmd_attach)
 
-    p = sub.add_parser("attachments", help="list a record's attachments; without a record: the "
-                       "photo settings and what downscaling saved",
-                       description="附件列表与照片设置 / a record's attachments; without "
-                                   "RECORD_ID the photo settings (long edge, JPEG quality, "
-                                   "originals kept) and how much smaller photos became")
+    p = sub.add_parser("attachments", help=tr(
+        "列出记录的附件;不给记录时显示照片设置和缩小节省的空间",
+        "list a record's attachments; without a record: the photo settings and what "
+        "downscaling saved"),
+                       description=tr("附件列表与照片设置:不给 RECORD_ID 时显示照片长边、JPEG "
+                                      "质量、是否保留原图,以及照片缩小了多少",
+                                      "a record's attachments; without RECORD_ID the photo "
+                                      "settings (long edge, JPEG quality, originals kept) and "
+                                      "how much smaller photos became"))
     p.add_argument("record_id", metavar="RECORD_ID", nargs="?")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
     p.add_argument("--auto-download", choices=["on", "off"],
-                   help="fetch every attachment's file at sync (default off: on demand only)")
+                   help=tr("同步时下载每个附件的文件(默认 off:需要时才下载)",
+                           "fetch every attachment's file at sync (default off: on demand "
+                           "only)"))
     p.add_argument("--max-edge", type=int, metavar="PX",
-                   help="make photos smaller when attached: long edge in pixels (default 2000; "
-                        "0 keeps photos as they are)")
-    p.add_argument("--quality", type=int, metavar="Q", help="JPEG quality 30-95 (default 85)")
+                   help=tr("添加时缩小照片:长边像素(默认 2000;0 表示不缩小)",
+                           "make photos smaller when attached: long edge in pixels (default "
+                           "2000; 0 keeps photos as they are)"))
+    p.add_argument("--quality", type=int, metavar="Q", help=tr("JPEG 质量 30-95(默认 85)",
+                                                             "JPEG quality 30-95 (default 85)"))
     p.add_argument("--keep-originals", choices=["on", "off"],
-                   help="keep the original of a downscaled photo on this laptop (default on)")
+                   help=tr("在本机保留缩小前的原图(默认 on)",
+                           "keep the original of a downscaled photo on this laptop (default on)"))
     p.add_argument("--drop-originals", action="store_true",
-                   help="free the disk the kept originals take (only photos already synced)")
+                   help=tr("删除保留的原图以释放空间(仅已同步的照片)",
+                           "free the disk the kept originals take (only photos already synced)"))
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("attachment", help="open, fetch, remove or retry one attachment")
+    p = sub.add_parser("attachment", help=tr("打开、下载、删除或重发一个附件",
+                                             "open, fetch, remove or retry one attachment"))
     p.add_argument("action", choices=["open", "fetch", "remove", "retry"])
-    p.add_argument("attachment_id", metavar="ID", help="attachment id (or its first 8 chars)")
+    p.add_argument("attachment_id", metavar="ID", help=tr("附件编号(或前 8 位)",
+                                                          "attachment id (or its first 8 chars)"))
     p.add_argument("--original", action="store_true",
-                   help="open/fetch: the original of a downscaled photo (kept on this laptop)")
+                   help=tr("打开/下载缩小前的原图(保留在本机的)",
+                           "open/fetch: the original of a downscaled photo (kept on this "
+                           "laptop)"))
     p.set_defaults(func=cmd_one)
 
 

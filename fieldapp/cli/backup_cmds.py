@@ -5,16 +5,19 @@ from __future__ import annotations
 import argparse
 
 from fieldapp.cli import CliError
+from fieldapp.cli.lang import tr
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("backup", help="back up this laptop's records and attachments to one "
-                                      "file (never the credential)")
+    p = sub.add_parser("backup", help=tr("把本机的记录和附件备份到一个文件(不含登记凭据)",
+                                         "back up this laptop's records and attachments to one "
+                                         "file (never the credential)"))
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="the backup file to write, e.g. D:\\备份\\fieldapp-2026-03-01.zip")
     p.set_defaults(func=cmd_backup)
-    p = sub.add_parser("restore", help="make a new data folder from a backup (then enroll "
-                                       "again and sync)")
+    p = sub.add_parser("restore", help=tr("从备份恢复出新的数据文件夹(之后重新登记并同步)",
+                                          "make a new data folder from a backup (then enroll "
+                                          "again and sync)"))
     p.add_argument("file", help="a file made by fieldapp backup")
     p.set_defaults(func=cmd_restore)
 

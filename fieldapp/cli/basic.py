@@ -7,11 +7,13 @@ import json
 import sys
 from dataclasses import replace
 
+from fieldapp.cli.lang import tr
 from fieldapp.cli.options import (
     add_all_local,
     area_code,
     choice_type,
     hidden_note,
+    kinds_type,
     non_negative_int,
     positive_int,
     scope_of,
@@ -22,31 +24,43 @@ from fieldapp.domain.records import KINDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="make a demo data folder and open the app on it")
+    p = sub.add_parser("demo", help=tr("生成演示数据并打开程序(fieldapp demo)",
+                                       "make a demo data folder and open the app on it"))
     p.add_argument("--records", type=non_negative_int, default=2000, metavar="N",
-                   help="how many records to make (default 2000; try 100000)")
-    p.add_argument("--no-open", action="store_true", help="only prepare the data")
-    p.add_argument("--reset", action="store_true", help="remove the old demo data first")
+                   help=tr("生成多少条记录(默认 2000;可试 100000)",
+                           "how many records to make (default 2000; try 100000)"))
+    p.add_argument("--no-open", action="store_true",
+                   help=tr("只准备数据,不打开程序", "only prepare the data"))
+    p.add_argument("--reset", action="store_true",
+                   help=tr("先删除旧的演示数据", "remove the old demo data first"))
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("status", help="counts of local records by type and status")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("status", help=tr("本机记录按类型和状态计数,及待同步数量(fieldapp status)",
+                                         "counts of local records by type and status"))
+    p.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
     add_all_local(p)
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("list", help="print matching records")
-    p.add_argument("kind", choices=["sites", "facilities", "inspections"])
-    p.add_argument("--search", metavar="TEXT")
-    p.add_argument("--grid", metavar="CODE", help="a grid, or a street/district code or name")
-    p.add_argument("--status", type=choice_type(STATUS, ("状态", "status")),
-                   metavar="STATUS", help="草稿/已提交/已退回/已通过 (or draft, submitted, …)")
+    p = sub.add_parser("list", help=tr("列出记录(fieldapp list sites --status 已提交)",
+                                       "print matching records"))
+    p.add_argument("kind", type=kinds_type, metavar="sites|facilities|inspections",
+                   help=tr("存量资源、设施或巡查", "sites, facilities or inspections"))
+    p.add_argument("--search", metavar="TEXT",
+                   help=tr("搜索地址、权属方、名称、备注(一两个字也可)",
+                           "search address, owner, name, notes (one or two characters work)"))
+    p.add_argument("--grid", metavar="CODE",
+                   help=tr("网格、街镇或区的编码或名称", "a grid, street or district code or name"))
+    p.add_argument("--status", type=choice_type(STATUS, ("状态", "status")), metavar="STATUS",
+                   help=tr("草稿、已提交、已退回或已通过(也可写 draft 等)",
+                           "draft, submitted, returned or approved (or 草稿 …)"))
     p.add_argument("--limit", type=positive_int, default=50, metavar="N",
-                   help="at most N records (default 50)")
-    p.add_argument("--json", action="store_true")
+                   help=tr("最多列出 N 条(默认 50)", "at most N records (default 50)"))
+    p.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
     add_all_local(p)
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("tui", help="open the app (the same as no command)")
+    p = sub.add_parser("tui", help=tr("打开程序(与不带命令相同)",
+                                      "open the app (the same as no command)"))
     p.set_defaults(func=cmd_open)
 
 
@@ -167,7 +181,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from fieldapp.store.records import Query
 
     store = context(args).open_store()
-    kind = KIND_OF[args.kind]
+    kind = KIND_OF[args.kind]  # kinds_type gives the plural
     scope = scope_of(store, args)
     grid = area_code(store, args.grid) if args.grid else None
     query = Query(kind=kind, search=args.search, grid_code=grid, status=args.status,

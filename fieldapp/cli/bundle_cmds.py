@@ -8,13 +8,15 @@ import sys
 from pathlib import Path
 
 from fieldapp.cli import CliError
+from fieldapp.cli.lang import tr
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     from fieldapp.bundle.platforms import PLATFORMS
 
     p = sub.add_parser(
-        "bundle", help="make an offline install folder for laptops (needs internet once)",
+        "bundle", help=tr("为各电脑制作离线安装包(需要联网一次)",
+                          "make an offline install folder for laptops (needs internet once)"),
         description="制作离线安装包 / make an offline install folder: every wheel the platform "
                     "needs for Python 3.11-3.13, the install script and 安装说明-INSTALL.txt.")
     p.add_argument("--platform", choices=sorted(PLATFORMS),

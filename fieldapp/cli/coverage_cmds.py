@@ -8,33 +8,45 @@ import json
 import unicodedata
 
 from fieldapp.cli import CliError
+from fieldapp.cli.lang import tr
 from fieldapp.cli.options import add_all_local, area_code, function_type, non_negative_int, scope_of
 
 MARK_YES, MARK_NO = "✓", "✗"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("coverage", help="15-minute life circle: which grids lack which services, "
-                                        "and idle sites that could fill the gap")
+    p = sub.add_parser("coverage", help=tr(
+        "15分钟生活圈:哪些网格缺哪些服务,哪些存量资源可以补缺",
+        "15-minute life circle: which grids lack which services, and idle sites that could "
+        "fill the gap"))
     p.add_argument("--area", metavar="CODE",
-                   help="a district, street, community or grid (code or name)")
+                   help=tr("区、街镇、居委或网格(编码或名称)",
+                           "a district, street, community or grid (code or name)"))
     p.add_argument("--function", type=function_type, metavar="FUNCTION",
-                   help="list grids lacking this function and ranked candidate sites "
-                        "(e.g. 养老服务, elderly, childcare, meal)")
+                   help=tr("列出缺少此功能的网格和排序后的候选资源(如 养老、宝宝屋、助餐)",
+                           "list grids lacking this function and ranked candidate sites "
+                           "(e.g. elderly, childcare, meal)"))
     p.add_argument("--limit", type=non_negative_int, default=5, metavar="N",
-                   help="candidate sites shown per grid (default 5)")
-    p.add_argument("--json", action="store_true", help="print the whole result as JSON")
+                   help=tr("每个网格列出几处候选(默认 5)",
+                           "candidate sites shown per grid (default 5)"))
+    p.add_argument("--json", action="store_true",
+                   help=tr("以 JSON 输出全部结果", "print the whole result as JSON"))
     p.add_argument("--norms", action="store_true",
-                   help="print where the norms file is and which one is in use")
+                   help=tr("显示标准文件在哪里、用的是哪一份",
+                           "print where the norms file is and which one is in use"))
     p.add_argument("--init-norms", action="store_true",
-                   help="write an editable copy of the norms into the data folder")
+                   help=tr("在数据文件夹写一份可编辑的标准文件",
+                           "write an editable copy of the norms into the data folder"))
     add_all_local(p)
     p.set_defaults(func=cmd_coverage)
 
-    p = sub.add_parser("geo", help="convert a point between GCJ-02 (Amap/Tencent) and WGS-84")
-    p.add_argument("direction", choices=["gcj2wgs", "wgs2gcj"])
-    p.add_argument("lat", type=float)
-    p.add_argument("lng", type=float)
+    p = sub.add_parser("geo", help=tr("把一个点在 GCJ-02(高德/腾讯)和 WGS-84 之间换算",
+                                      "convert a point between GCJ-02 (Amap/Tencent) and WGS-84"))
+    p.add_argument("direction", choices=["gcj2wgs", "wgs2gcj"],
+                   help=tr("gcj2wgs: 高德/腾讯 → GPS;wgs2gcj: 反向",
+                           "gcj2wgs: Amap/Tencent → GPS; wgs2gcj: the other way"))
+    p.add_argument("lat", type=float, metavar="LAT", help=tr("纬度", "latitude"))
+    p.add_argument("lng", type=float, metavar="LNG", help=tr("经度", "longitude"))
     p.set_defaults(func=cmd_geo)
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from fieldapp.cli.lang import tr
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("doctor", help="check the database, outbox, disk, registry, credential "
-                                      "and clock, and say what to do about each problem")
+    p = sub.add_parser("doctor", help=tr(
+        "检查数据库、待同步队列、磁盘、登记库、凭据和时钟,并说明每个问题怎么处理",
+        "check the database, outbox, disk, registry, credential and clock, and say what to "
+        "do about each problem"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_doctor)
 

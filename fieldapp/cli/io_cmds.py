@@ -12,15 +12,25 @@ import time
 from pathlib import Path
 
 from fieldapp.cli import CliError
-from fieldapp.cli.options import AtomicOutput, add_all_local, area_code, choice_type, output_file
+from fieldapp.cli.lang import tr
+from fieldapp.cli.options import (
+    AtomicOutput,
+    add_all_local,
+    area_code,
+    choice_type,
+    kinds_type,
+    output_file,
+)
 from fieldapp.domain.choices import STATUS
 
 KIND_OF = {"sites": "site", "facilities": "facility", "inspections": "inspection"}
+ROWS_REJECTED = 2  # exit code: the import ran but some rows were not saved
+SHOWN_ERRORS = 20
 
 
 def import_kind_type(text: str) -> str:
     """sites or facilities (存量资源, 设施): what an import may hold."""
-    kind = kind_type(text)
+    kind = kinds_type(text)
     if kind not in ("sites", "facilities"):
         raise argparse.ArgumentTypeError(
             f"只能导入存量资源或设施: {text!r} / only sites or facilities can be imported: "
@@ -28,61 +38,62 @@ def import_kind_type(text: str) -> str:
     return kind
 
 
-def kind_type(text: str) -> str:
-    """sites/facilities/inspections, also singular, a code or a label (存量资源, 设施, 巡查)."""
-    from fieldapp.domain.choices import RECORD_KIND
-    from fieldapp.domain.normalize import halfwidth
-
-    word = halfwidth(text).lower()
-    if word in KIND_OF:
-        return word
-    code = RECORD_KIND.parse(word)
-    for plural, kind in KIND_OF.items():
-        if kind == code:
-            return plural
-    raise argparse.ArgumentTypeError(
-        f"记录类型应为 存量资源、设施 或 巡查: {text!r} / record kind must be sites, facilities "
-        f"or inspections: {text!r}")
-ROWS_REJECTED = 2  # exit code: the import ran but some rows were not saved
-SHOWN_ERRORS = 20
-
-
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="import sites or facilities from an .xlsx or .csv file",
-                       description="导入 Excel/CSV 表格 / import an .xlsx or .csv list. Rejected "
-                                   "rows go to an errors file to fix and import again; exit "
-                                   "code 2 means some rows were rejected.")
-    p.add_argument("file", metavar="FILE")
+    p = sub.add_parser(
+        "import", help=tr("导入 Excel/CSV 台账(fieldapp import 台账.xlsx)",
+                          "import sites or facilities from an .xlsx or .csv file"),
+        description=tr("导入 Excel/CSV 台账。被拒绝的行写入错误文件,改正后可再次导入;退出码 2 "
+                       "表示有行被拒绝。",
+                       "import an .xlsx or .csv list. Rejected rows go to an errors file to "
+                       "fix and import again; exit code 2 means some rows were rejected."))
+    p.add_argument("file", metavar="FILE", help=tr(".xlsx 或 .csv 文件", "an .xlsx or .csv file"))
     p.add_argument("--kind", type=import_kind_type, metavar="KIND",
-                   help="what the rows are (default: told from the column headers)")
+                   help=tr("存量资源或设施(默认按表头判断)",
+                           "sites or facilities (default: told from the column headers)"))
     p.add_argument("--all-or-nothing", action="store_true",
-                   help="save nothing unless every row is good")
+                   help=tr("有任何一行不合格就什么都不保存",
+                           "save nothing unless every row is good"))
     p.add_argument("--errors", metavar="FILE",
-                   help="where to write rejected rows (default: FILE_errors beside the input)")
-    p.add_argument("--dry-run", action="store_true", help="check every row, save nothing")
+                   help=tr("被拒绝的行写到哪里(默认:原文件名_errors)",
+                           "where to write rejected rows (default: FILE_errors beside the input)"))
+    p.add_argument("--dry-run", action="store_true",
+                   help=tr("只检查每一行,不保存", "check every row, save nothing"))
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export records, the import template or the three lists",
-                       description="导出 / export records to xlsx, csv or geojson; "
-                                   "--template writes the import template; --three-lists "
-                                   "writes 需求/资源/项目清单 for a street or district.")
-    p.add_argument("--kind", action="append", type=kind_type, metavar="KIND",
-                   help="sites|facilities|inspections (存量资源/设施/巡查; repeatable; xlsx "
-                        "default: all three, one sheet each)")
+    p = sub.add_parser(
+        "export", help=tr("导出记录、导入模板或三张清单(fieldapp export -o 全部.xlsx)",
+                          "export records, the import template or the three lists"),
+        description=tr("把记录导出为 xlsx、csv 或 geojson(坐标为 WGS-84);--template 写导入模板;"
+                       "--three-lists 写街镇或区的需求/资源/项目清单。只导出您负责范围内的记录。",
+                       "export records to xlsx, csv or geojson (WGS-84 coordinates); --template "
+                       "writes the import template; --three-lists writes 需求/资源/项目清单 for "
+                       "a street or district. Only records in your areas are written."))
+    p.add_argument("--kind", action="append", type=kinds_type, metavar="KIND",
+                   help=tr("存量资源、设施或巡查(可重复;xlsx 默认三类各一页)",
+                           "sites, facilities or inspections (repeatable; xlsx default: all "
+                           "three, one sheet each)"))
     p.add_argument("--format", choices=["xlsx", "csv", "geojson"],
-                   help="default: from the output file name")
-    p.add_argument("--status", type=choice_type(STATUS, ("状态", "status")), metavar="STATUS")
-    p.add_argument("--grid", metavar="CODE", help="a grid, or a street/district code or name")
-    p.add_argument("-o", "--output", metavar="FILE", help="FILE.xlsx|.csv|.geojson; - for "
-                                                          "standard output (csv, geojson)")
+                   help=tr("默认按输出文件名判断", "default: from the output file name"))
+    p.add_argument("--status", type=choice_type(STATUS, ("状态", "status")), metavar="STATUS",
+                   help=tr("只导出此状态(草稿、已提交…)", "only this status (draft, submitted …)"))
+    p.add_argument("--grid", metavar="CODE",
+                   help=tr("网格、街镇或区的编码或名称", "a grid, street or district code or name"))
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help=tr("输出文件 .xlsx/.csv/.geojson;- 表示标准输出(csv、geojson)",
+                           "FILE.xlsx|.csv|.geojson; - for standard output (csv, geojson)"))
     add_all_local(p)
-    p.add_argument("--template", metavar="FILE.xlsx", help="write the import template")
+    p.add_argument("--template", metavar="FILE.xlsx",
+                   help=tr("写出导入模板", "write the import template"))
     p.add_argument("--three-lists", action="store_true",
-                   help="write the three lists (三张清单) workbook for --area")
-    p.add_argument("--area", metavar="CODE", help="street or district code for --three-lists")
+                   help=tr("写出 --area 的三张清单工作簿",
+                           "write the three lists (三张清单) workbook for --area"))
+    p.add_argument("--area", metavar="CODE",
+                   help=tr("三张清单的街镇或区(编码或名称)",
+                           "street or district (code or name) for --three-lists"))
     p.add_argument("--with-attachments", action="store_true",
-                   help="write a .zip: the workbook plus each record's photos and documents, "
-                        "linked from an 附件 column")
+                   help=tr("写成 .zip:工作簿加每条记录的照片和文件,由「附件」列链接",
+                           "write a .zip: the workbook plus each record's photos and "
+                           "documents, linked from an 附件 column"))
     p.set_defaults(func=cmd_export)
 
 

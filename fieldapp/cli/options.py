@@ -97,6 +97,25 @@ def expected_choice(choices: ChoiceSet, text: str, what: tuple[str, str]) -> str
             f"of: {options_en} (codes, Chinese or English labels)")
 
 
+PLURAL = {"site": "sites", "facility": "facilities", "inspection": "inspections"}
+
+
+def kinds_type(text: str) -> str:
+    """sites, facilities or inspections (as `list`/`export` name them), also singular, or a
+    label: 存量资源, 设施, 巡查, Site …"""
+    from fieldapp.domain.choices import RECORD_KIND
+
+    word = halfwidth(text).lower()
+    if word in PLURAL.values():
+        return word
+    code = RECORD_KIND.parse(word)
+    if code is None:
+        raise argparse.ArgumentTypeError(
+            f"记录类型应为 存量资源、设施 或 巡查: {text!r} / record kind must be sites, "
+            f"facilities or inspections: {text!r}")
+    return PLURAL[code]
+
+
 def non_negative_int(text: str) -> int:
     try:
         value = int(halfwidth(text))

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from fieldapp.cli import CliError
+from fieldapp.cli.lang import tr
 from fieldapp.cli.options import area_code, function_type, output_file, record_ids
 
 
@@ -18,19 +19,24 @@ def _pdf_path(text: str) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="printable PDF reports: a record ledger or an area report",
+    p = sub.add_parser("report", help=tr("打印用 PDF 报告:记录台账或区域报告",
+                                         "printable PDF reports: a record ledger or an area "
+                                         "report"),
                        description="打印用 PDF 报告 / printable PDF reports with Chinese text "
                                    "embedded (they print on any machine). ledger: every field, "
                                    "joint review, history and photos of records; area: a "
                                    "street's or district's counts, map, coverage, gaps and the "
                                    "three lists.")
     kinds = p.add_subparsers(dest="report", metavar="REPORT", required=True)
-    ledger = kinds.add_parser("ledger", help="台账: one record per page, with its photos")
+    ledger = kinds.add_parser("ledger", help=tr("台账:每条记录一页,附照片",
+                                                "ledger: one record per page, with its photos"))
     ledger.add_argument("ids", nargs="+", metavar="ID", help="record ids (or 8-character "
                                                              "prefixes)")
     ledger.add_argument("-o", "--output", metavar="FILE.pdf", required=True)
     ledger.set_defaults(func=cmd_ledger)
-    area = kinds.add_parser("area", help="an area's report: counts, map, coverage, gaps, lists")
+    area = kinds.add_parser("area", help=tr("区域报告:数量、地图、覆盖、缺口、清单",
+                                            "an area's report: counts, map, coverage, gaps, "
+                                            "lists"))
     area.add_argument("area", metavar="AREA", nargs="?",
                       help="street or district: code or name, e.g. 310104003 or 天平路街道 "
                            "(default: your own area)")

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from fieldapp.cli import CliError
+from fieldapp.cli.lang import tr
 from fieldapp.cli.options import (
     add_all_local,
     area_code,
@@ -18,30 +19,36 @@ from fieldapp.domain.choices import RECORD_KIND
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("review", help="supervisor review: queue, approve, return")
+    p = sub.add_parser("review", help=tr("主管审核:待审队列、通过、退回",
+                                         "supervisor review: queue, approve, return"))
     rsub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
-    q = rsub.add_parser("queue", help="submitted records waiting for a decision, oldest first")
-    q.add_argument("--grid", metavar="CODE", help="a grid, street or district (code or name)")
-    q.add_argument("--author", metavar="USER")
+    q = rsub.add_parser("queue", help=tr("等待审核的记录,最早提交的在前",
+                                         "submitted records waiting for a decision, oldest first"))
+    q.add_argument("--grid", metavar="CODE",
+                   help=tr("网格、街镇或区的编码或名称", "a grid, street or district code or name"))
+    q.add_argument("--author", metavar="USER", help=tr("只看此人录入的", "only this author's"))
     q.add_argument("--kind", type=choice_type(RECORD_KIND, ("记录类型", "record kind")),
-                   metavar="KIND", help="存量资源/设施/巡查 (site, facility, inspection)")
+                   metavar="KIND", help=tr("存量资源、设施或巡查", "site, facility or inspection"))
     q.add_argument("--function", type=function_type, metavar="FUNCTION",
-                   help="养老服务, elderly, …")
-    q.add_argument("--json", action="store_true")
+                   help=tr("服务功能,如 养老、宝宝屋、助餐", "a function, e.g. elderly, 宝宝屋"))
+    q.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
     add_all_local(q)
     q.set_defaults(func=cmd_queue)
-    a = rsub.add_parser("approve", help="approve records (ids or unique prefixes)")
-    a.add_argument("ids", nargs="+")
-    a.add_argument("--comment")
+    a = rsub.add_parser("approve", help=tr("审核通过(编号或前 8 位,可多个)",
+                                           "approve records (ids or unique prefixes)"))
+    a.add_argument("ids", nargs="+", metavar="ID", help=tr("记录编号", "record ids"))
+    a.add_argument("--comment", help=tr("审核意见(可选)", "a comment (optional)"))
     a.set_defaults(func=cmd_approve)
-    r = rsub.add_parser("return", help="return a record to its worker with a comment")
-    r.add_argument("id")
-    r.add_argument("--comment", required=True)
+    r = rsub.add_parser("return", help=tr("退回给录入人,须写意见",
+                                          "return a record to its worker with a comment"))
+    r.add_argument("id", metavar="ID", help=tr("记录编号", "record id"))
+    r.add_argument("--comment", required=True, help=tr("退回意见(必填)", "why (required)"))
     r.set_defaults(func=cmd_return)
 
-    h = sub.add_parser("history", help="every change to a record: who, when, what")
-    h.add_argument("id")
-    h.add_argument("--json", action="store_true")
+    h = sub.add_parser("history", help=tr("一条记录的全部修改:谁、何时、改了什么",
+                                          "every change to a record: who, when, what"))
+    h.add_argument("id", metavar="ID", help=tr("记录编号(或前 8 位)", "record id (or 8 chars)"))
+    h.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
     h.set_defaults(func=cmd_history)
 
 

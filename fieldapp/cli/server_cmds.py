@@ -9,14 +9,17 @@ import sys
 from pathlib import Path
 
 from fieldapp.cli import CliError
+from fieldapp.cli.lang import tr
 from fieldapp.cli.options import choice_type, port_number, positive_int
 from fieldapp.domain.choices import ROLE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="run the central registry server (HTTP API)")
+    p = sub.add_parser("serve", help=tr("运行中心登记库服务器(HTTP 接口)",
+                                       "run the central registry server (HTTP API)"))
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=port_number, default=8765, help="1–65535 (default 8765)")
+    p.add_argument("--port", type=port_number, default=8765, help=tr("端口 1–65535(默认 8765)",
+                                                                    "1–65535 (default 8765)"))
     p.add_argument("--database-url", metavar="URL",
                    help="sqlite:///FILE or postgresql+psycopg://USER@HOST/DB "
                         "(default: registry.sqlite3 in the data dir; also FIELDAPP_DATABASE_URL)")
@@ -46,70 +49,88 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(also FIELDAPP_LOG_FORMAT)")
     p.set_defaults(func=cmd_serve)
 
-    admin = sub.add_parser("admin", help="manage the registry: users, tokens, areas")
+    admin = sub.add_parser("admin", help=tr("管理登记库:用户、注册码、区域、备份",
+                                           "manage the registry: users, tokens, areas, backups"))
     admin.add_argument("--database-url", metavar="URL", help="as for serve")
     asub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
-    p = asub.add_parser("add-user", help="add a user (or renew one) and print a one-time "
-                                         "enrolment token")
+    p = asub.add_parser("add-user", help=tr("添加(或续期)用户并给出一次性注册码",
+                                            "add a user (or renew one) and print a one-time "
+                                            "enrolment token"))
     p.add_argument("name")
     p.add_argument("--role", required=True, type=choice_type(ROLE, ("角色", "role")),
-                   metavar="ROLE", help="worker|supervisor|admin (网格员/主管/管理员)")
+                   metavar="ROLE", help=tr("网格员、主管或管理员 (worker|supervisor|admin)",
+                                           "worker|supervisor|admin (网格员/主管/管理员)"))
     p.add_argument("--scope", required=True, metavar="CODE[,CODE…]",
-                   help="district, street or grid codes; * for the whole city")
+                   help=tr("区、街镇或网格编码,逗号分隔;* 为全市",
+                           "district, street or grid codes; * for the whole city"))
     p.set_defaults(func=cmd_add_user)
-    p = asub.add_parser("list-users", help="list users, roles, scopes and devices")
+    p = asub.add_parser("list-users", help=tr("列出用户、角色、范围和设备",
+                                              "list users, roles, scopes and devices"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_list_users)
-    p = asub.add_parser("revoke-user", help="revoke a user and every device they enrolled")
+    p = asub.add_parser("revoke-user", help=tr("停用用户及其全部设备",
+                                               "revoke a user and every device they enrolled"))
     p.add_argument("name")
     p.add_argument("--devices-only", action="store_true",
                    help="cut off the user's devices (a lost laptop) but keep the user")
     p.set_defaults(func=cmd_revoke_user)
-    p = asub.add_parser("load-areas", help="load areas from CSV "
-                                           "(code,name,level,parent_code[,lat,lng,households]) "
-                                           "or grid outlines from GeoJSON")
+    p = asub.add_parser("load-areas", help=tr(
+        "从 CSV 导入区域(code,name,level,parent_code[,lat,lng,households])或从 GeoJSON "
+        "导入网格边界",
+        "load areas from CSV (code,name,level,parent_code[,lat,lng,households]) or grid "
+        "outlines from GeoJSON"))
     p.add_argument("file", help="areas.csv, or grids.geojson (Polygon/MultiPolygon per grid, "
                                 "its code in a code/grid_code/网格编码 property)")
     p.add_argument("--coords", choices=["wgs84", "gcj02"],
                    help="GeoJSON coordinates (default: what the file declares, else wgs84); "
                         "gcj02 (Amap/Tencent) is converted to WGS-84 on load")
     p.set_defaults(func=cmd_load_areas)
-    p = asub.add_parser("load-demo-areas", help="load the demo districts, streets and grids")
+    p = asub.add_parser("load-demo-areas", help=tr("导入演示用的区、街镇和网格",
+                                                   "load the demo districts, streets and grids"))
     p.set_defaults(func=cmd_load_demo_areas)
-    p = asub.add_parser("devices", help="enrolled devices: last sync, app version, what "
-                                        "waited to sync at that time")
+    p = asub.add_parser("devices", help=tr(
+        "已登记的设备:最近同步时间、程序版本、当时待同步的数量",
+        "enrolled devices: last sync, app version, what waited to sync at that time"))
     p.add_argument("--user", metavar="NAME")
     p.add_argument("--stale", metavar="AGE", help="only devices not seen for AGE (7d, 12h)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_devices)
-    p = asub.add_parser("activity", help="who synced what, when (enrolments, pushes, "
-                                         "attachments), newest first")
+    p = asub.add_parser("activity", help=tr(
+        "谁在何时同步了什么(登记、推送、附件),最新的在前",
+        "who synced what, when (enrolments, pushes, attachments), newest first"))
     p.add_argument("--user", metavar="NAME")
     p.add_argument("--since", metavar="WHEN", help="an age (7d) or a local date (2026-03-01)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_activity)
-    p = asub.add_parser("backup", help="back up the registry (database and photo content) "
-                                       "to one file")
+    p = asub.add_parser("backup", help=tr("把登记库(数据库和照片)备份到一个文件",
+                                          "back up the registry (database and photo content) "
+                                          "to one file"))
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     p.add_argument("--pg-bin", metavar="DIR", help="folder of pg_dump/pg_restore (default: "
                                                    "PATH; also FIELDAPP_PG_BIN)")
     _store_options(p)
     p.set_defaults(func=cmd_backup)
-    p = asub.add_parser("restore", help="replace the registry with a backup (stop its hosts "
-                                        "first); laptops re-send newer work at their next sync")
+    p = asub.add_parser("restore", help=tr(
+        "用备份替换登记库(先停止服务器);各电脑下次同步时补发较新的数据",
+        "replace the registry with a backup (stop its hosts first); laptops re-send newer "
+        "work at their next sync"))
     p.add_argument("file")
     p.add_argument("--yes", action="store_true",
                    help="really replace the registry's database with the backup's")
     p.add_argument("--pg-bin", metavar="DIR", help="as for backup")
     _store_options(p)
     p.set_defaults(func=cmd_restore)
-    p = asub.add_parser("copy-blobs", help="copy photo content from another store into "
-                                           "this registry's (e.g. a folder into PostgreSQL)")
+    p = asub.add_parser("copy-blobs", help=tr(
+        "从另一处存储复制照片内容到本登记库(如从文件夹到 PostgreSQL)",
+        "copy photo content from another store into this registry's (e.g. a folder into "
+        "PostgreSQL)"))
     p.add_argument("--from", dest="source", required=True, metavar="dir:PATH|postgres")
     _store_options(p)
     p.set_defaults(func=cmd_copy_blobs)
-    p = asub.add_parser("gc-blobs", help="delete photo/document content that no attachment "
-                                         "uses any more, after a grace period")
+    p = asub.add_parser("gc-blobs", help=tr(
+        "删除已无附件使用的照片/文件内容(有宽限期)",
+        "delete photo/document content that no attachment uses any more, after a grace "
+        "period"))
     p.add_argument("--older-than", default="7d", metavar="AGE",
                    help="only content stored or last asked for before this (7d, 12h; "
                         "default 7d)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fieldapp.cli import CliError
+from fieldapp.cli.lang import tr
 from fieldapp.context import AppContext
 from fieldapp.i18n import Msg
 
@@ -19,7 +20,8 @@ SETTINGS = {
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("settings", help="show or change a setting (borders, lang)")
+    p = sub.add_parser("settings", help=tr("查看或修改设置(borders 边框、lang 语言)",
+                                           "show or change a setting (borders, lang)"))
     p.add_argument("name", nargs="?", choices=sorted(SETTINGS), metavar="NAME",
                    help="borders | lang")
     p.add_argument("value", nargs="?", metavar="VALUE")

@@ -7,48 +7,68 @@ import json
 import sys
 
 from fieldapp.cli import CliError
+from fieldapp.cli.lang import tr
 from fieldapp.cli.options import positive_seconds
 from fieldapp.context import AppContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("enroll", help="enroll this laptop with a registry (one-time token)")
-    p.add_argument("--server", required=True, metavar="URL", help="e.g. http://10.0.0.5:8765")
-    p.add_argument("--token", required=True, help="the token from `fieldapp admin add-user`")
-    p.add_argument("--device-name", metavar="NAME", help="default: this computer's name")
+    p = sub.add_parser("enroll", help=tr("用一次性注册码把本机登记到登记库",
+                                         "enroll this laptop with a registry (one-time token)"))
+    p.add_argument("--server", required=True, metavar="URL",
+                   help=tr("登记库地址,如 http://10.0.0.5:8765", "e.g. http://10.0.0.5:8765"))
+    p.add_argument("--token", required=True,
+                   help=tr("管理员用 fieldapp admin add-user 给出的注册码",
+                           "the token from `fieldapp admin add-user`"))
+    p.add_argument("--device-name", metavar="NAME",
+                   help=tr("设备名(默认:本机名称)", "default: this computer's name"))
     p.set_defaults(func=cmd_enroll)
 
-    p = sub.add_parser("sync", help="push local changes and pull the registry's (one cycle)")
+    p = sub.add_parser("sync", help=tr("同步一次:推送本机修改,拉取登记库的修改",
+                                       "push local changes and pull the registry's (one cycle)"))
     p.add_argument("--watch", action="store_true",
-                   help="keep syncing, with backoff while offline, until Ctrl-C")
+                   help=tr("持续同步(离线时退避),直到 Ctrl-C",
+                           "keep syncing, with backoff while offline, until Ctrl-C"))
     p.add_argument("--interval", type=positive_seconds, default=60.0, metavar="S",
-                   help="seconds between cycles with --watch (default 60)")
-    p.add_argument("--json", action="store_true")
+                   help=tr("--watch 时每轮间隔秒数(默认 60)",
+                           "seconds between cycles with --watch (default 60)"))
+    p.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("conflicts", help="list conflicts waiting to be resolved")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("conflicts", help=tr("列出待解决的冲突", "list conflicts waiting to be "
+                                                                "resolved"))
+    p.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
     p.set_defaults(func=cmd_conflicts)
 
-    p = sub.add_parser("resolve", help="resolve a conflict: FIELD=mine|theirs|value:TEXT")
-    p.add_argument("conflict_id", type=int)
-    p.add_argument("choices", nargs="*", metavar="FIELD=CHOICE")
+    p = sub.add_parser("resolve", help=tr("解决冲突: fieldapp resolve 3 备注=本机 面积=值:120",
+                                          "resolve a conflict: FIELD=mine|theirs|value:TEXT"))
+    p.add_argument("conflict_id", type=int, metavar="ID",
+                   help=tr("冲突编号(fieldapp conflicts 列出)", "conflict number (see conflicts)"))
+    p.add_argument("choices", nargs="*", metavar="FIELD=CHOICE",
+                   help=tr("字段(名称或中英文标签)=本机|对方|值:文字",
+                           "field (name or label)=mine|theirs|value:TEXT"))
     p.add_argument("--default", type=side_type, default="theirs", metavar="SIDE",
-                   help="for fields not named (default theirs)")
+                   help=tr("未列出的字段取哪一方(默认 对方)",
+                           "for fields not named (default theirs)"))
     p.set_defaults(func=cmd_resolve)
 
-    p = sub.add_parser("outbox", help="what waits to sync; retry or discard refused entries")
-    p.add_argument("--retry", type=int, metavar="SEQ", help="send a parked entry again")
-    p.add_argument("--discard", type=int, metavar="SEQ", help="give up a parked entry")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("outbox", help=tr("待同步的内容;重发或放弃被拒的条目",
+                                         "what waits to sync; retry or discard refused entries"))
+    p.add_argument("--retry", type=int, metavar="SEQ",
+                   help=tr("重新发送一条被拒的条目", "send a parked entry again"))
+    p.add_argument("--discard", type=int, metavar="SEQ",
+                   help=tr("放弃一条被拒的条目", "give up a parked entry"))
+    p.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
     p.set_defaults(func=cmd_outbox)
 
-    p = sub.add_parser("user", help="users enrolled on this laptop")
+    p = sub.add_parser("user", help=tr("本机登记的用户(团队共用电脑)",
+                                       "users enrolled on this laptop"))
     user_sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    q = user_sub.add_parser("list", help="list enrolled users (* marks the current one)")
+    q = user_sub.add_parser("list", help=tr("列出登记的用户(* 为当前用户)",
+                                            "list enrolled users (* marks the current one)"))
     q.set_defaults(func=cmd_user_list)
-    q = user_sub.add_parser("switch", help="make NAME the current user")
-    q.add_argument("name")
+    q = user_sub.add_parser("switch", help=tr("切换当前用户", "make NAME the current user"))
+    q.add_argument("name", metavar="NAME")
     q.set_defaults(func=cmd_user_switch)
 
 
@@ -90,9 +110,9 @@ def _print_report(report, lang: str, as_json: bool) -> None:
         print("另一个同步正在进行,请稍后 / another sync is running: try again shortly",
               file=sys.stderr)
         return
-    print(report.summary(lang))
+    print(_both(report.summary("zh"), report.summary("en"), lang))
     for r in report.rejected:
-        reason = r["reason_zh"] if lang == "zh" else r["reason_en"]
+        reason = _both(r["reason_zh"], r["reason_en"], lang)
         print(f"  被拒 / rejected  #{r['seq']} {r['op']} {r['record_id'][:8]}: {reason}")
     if report.replayed:
         print(f"  登记库已从备份恢复,重新发送了 {report.replayed} 条已同步的修改 / the registry "
@@ -101,6 +121,13 @@ def _print_report(report, lang: str, as_json: bool) -> None:
         print(f"  重新发送被拒 / refused when sent again {r}", file=sys.stderr)
     for e in report.errors:
         print(f"  {e}", file=sys.stderr)
+
+
+def _both(zh: str, en: str, lang: str) -> str:
+    """Both languages, the user's first: a summary is often read out to someone else."""
+    if zh == en:
+        return zh
+    return f"{zh} / {en}" if lang == "zh" else f"{en} / {zh}"
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -270,7 +297,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         line = f"#{e.seq:<6} {e.op:<7} {e.kind:<10} {e.record_id[:8]}  {state}"
         if e.seq in held:
             line += f"  等待 #{held[e.seq]} / waiting for #{held[e.seq]}"
-        print(line + (f"  {e.reason(lang)}" if e.state == "parked" else ""))
+        print(line + (f"  {_both(e.reason('zh'), e.reason('en'), lang)}"
+                      if e.state == "parked" else ""))
     return 0
 
 

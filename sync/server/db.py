@@ -50,8 +50,9 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
         _require_postgres_driver()
         return create_engine(url, pool_size=pool_size, max_overflow=pool_size,
                              pool_pre_ping=True, pool_recycle=1800)
-    raise ValueError(f"unsupported database url (use sqlite:/// or postgresql+psycopg://): "
-                     f"{url.split('://')[0]}")
+    raise ValueError(f"不支持的数据库地址(请用 sqlite:/// 或 postgresql+psycopg://): "
+                     f"{url.split('://')[0]} / unsupported database url (use sqlite:/// or "
+                     f"postgresql+psycopg://): {url.split('://')[0]}")
 
 
 def _require_postgres_driver() -> None:
