@@ -82,3 +82,23 @@ def test_parser_builds_in_either_language():
         assert build_parser().format_help()
     lang.use("zh")
     lang.localise_argparse()
+
+
+def test_readme_command_table_names_every_command_with_a_chinese_example():
+    from pathlib import Path
+
+    from tests.test_cli_contract import leaf_commands
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `fieldapp")]
+    table = "\n".join(rows).replace("\\|", "|")
+    for command in leaf_commands():
+        words = command.split()
+        # "admin add-user" may be listed as "admin add-user|list-users|…"
+        assert any(words[0] in row and all(w in row for w in words) for row in
+                   table.splitlines()), f"README's command table lacks {command!r}"
+    for row in rows:
+        example = row.rstrip(" |").rsplit(" | ", 1)[1]
+        assert example.startswith("`fieldapp"), row
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in example), row

@@ -121,6 +121,9 @@ def test_export_and_coverage_keep_to_the_scope(folder, tmp_path, capsys):
     assert len(json.loads(out)["grids"]) > len(grids)
     code, _, err = run(folder, capsys, "coverage", "--area", "310101")
     assert code == 1 and "outside your areas" in err and "--all-local" in err
+    code, out, _ = run(folder, capsys, "coverage", "--area", "天平路街道", "--json")
+    named = json.loads(out)["grids"]
+    assert named and all(g["code"].startswith("310104003") for g in named)
 
 
 def test_area_filters_take_codes_in_any_case_and_names_and_refuse_the_rest(folder, capsys):

@@ -170,6 +170,18 @@ class RecordStore:
         return self.conn.execute(
             "SELECT 1 FROM area WHERE code = ? AND level = 'grid'", (code,)).fetchone() is not None
 
+    def canonical_grid(self, code: str) -> str:
+        """The grid a typed code names: as typed when it exists, else the grid whose code it
+        spells in another case (310104003001g01); else as typed, for validation to refuse."""
+        from fieldapp.domain.normalize import halfwidth
+
+        code = halfwidth(code)
+        if not code or self.grid_exists(code):
+            return code
+        row = self.conn.execute("SELECT code FROM area WHERE code = ? COLLATE NOCASE AND "
+                                "level = 'grid' LIMIT 2", (code,)).fetchall()
+        return row[0][0] if len(row) == 1 else code
+
     def area_codes_below(self, code: str) -> list[str]:
         """Grid codes at or below an area code (a grid gives itself)."""
         rows = self.conn.execute(
@@ -322,6 +334,8 @@ class RecordStore:
             old_status = existing.status if existing else "draft"
             new_status = status or old_status
             merged = {**base, **raw}
+            if isinstance(raw.get("grid_code"), str):
+                merged["grid_code"] = self.canonical_grid(raw["grid_code"])
             data, errors = check_record(kind, merged, new_status, self.grid_exists)
             if errors:
                 raise ValidationFailed(errors)
