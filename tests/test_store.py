@@ -163,3 +163,27 @@ def test_finding_a_records_open_outbox_entry_uses_the_record_index(store):
     plan = " ".join(row[3] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {OPEN_ENTRY_SQL}",
                                                          ("x",)))
     assert "outbox_record" in plan, plan  # not a scan of every pending entry
+
+
+def test_search_results_come_in_the_order_the_list_says(store):
+    """The list's header says "by last update": with a search term too, for common words (many
+    matches, read off the update-order index) and rare ones (few matches, sorted)."""
+    import fieldapp.store.records as records_module
+    from fieldapp.store.records import Query
+
+    saved = [store.save("site", complete_site(address=f"衡山路{n}号", usable_area=60 + n))
+             for n in range(12)]
+    for record in saved[:6]:  # touched again: now the most recently updated
+        store.save("site", {"notes": "复核"}, record_id=record.id)
+    for few in (2000, 3):  # the sorted path, then the index-walking path
+        original = records_module.RecordStore._many_matches
+        records_module.RecordStore._many_matches = lambda self, e, few=few: original(self, e, few)
+        try:
+            for descending in (True, False):
+                rows = store.query(Query(kind="site", search="衡山", descending=descending),
+                                   limit=20)
+                stamps = [r.updated_at for r in rows]
+                assert len(rows) == 12
+                assert stamps == sorted(stamps, reverse=descending)
+        finally:
+            records_module.RecordStore._many_matches = original

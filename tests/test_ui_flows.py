@@ -182,7 +182,22 @@ async def test_duplicate_address_warns_and_opens_the_other_record(demo):
         modal = await wait_for_screen(pilot, DuplicateModal)
         modal.query_one("#save").press()
         await wait_for_screen(pilot, HomeScreen)
-    assert len(open_store(demo).find_by_address("site", other.data["address"])) == 2
+    pair = open_store(demo).find_by_address("site", other.data["address"])
+    assert len(pair) == 2
+    mine = next(r for r in pair if r.id != other.id)
+
+    # "Not a duplicate" is remembered: a later edit of the same record saves without asking.
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        app.open_form("site", mine.id)
+        form = await wait_for_screen(pilot, RecordFormScreen)
+        fill(form, {"usable_area": "95"})
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, HomeScreen)
+        assert not isinstance(app.screen, DuplicateModal)
+    assert open_store(demo).get(mine.id).data["usable_area"] == 95
 
 
 async def test_nearby_coordinates_count_as_possible_duplicates(demo):

@@ -136,9 +136,10 @@ async def test_a_save_lands_while_a_pull_page_is_applied_and_the_ui_never_blocks
     assert guard.slowest < 0.1, f"a statement on the UI thread took {guard.slowest:.3f} s"
     # From a moment after the key: the form's own redraw ("正在保存…") is CPU work, not waiting.
     window = [t for t in ticks if queued[0] + 0.3 <= t <= pull.committed_at]
-    # Drawing pauses are CPU time, which the 2 shared cores hand out unevenly under load;
-    # waiting for the lock would show as one pause as long as the hold.
-    limit = max(0.1, 3 * at_rest)  # 100 ms on a quiet machine
+    # Pauses in drawing are CPU time, which 2 shared cores hand out unevenly under load (the
+    # statement timing above is the exact "never waits" check); waiting for the lock would
+    # show as one pause as long as the 1.5 s hold.
+    limit = max(0.25, 3 * at_rest)
     assert len(window) > 10 and max_gap(window) < limit, \
         f"UI paused {max_gap(window) * 1000:.0f} ms (at rest {at_rest * 1000:.0f} ms)"
     store = open_store(data)

@@ -80,3 +80,37 @@ def test_address_key_unifies_common_forms():
     assert normalise_address("上海市天平路１２号") == normalise_address("天平路 12 號")
     assert normalise_address("天平路12弄3号302室") == normalise_address("天平路12弄3号302")
     assert normalise_address("天平路12号") != normalise_address("天平路13号")
+
+
+def test_floors_as_people_write_them():
+    from fieldapp.domain.records import FIELD_INDEX
+    from fieldapp.domain.validation import InvalidValue, coerce
+
+    floor = FIELD_INDEX["site"]["floor_from"]
+    for text, value in [("1楼", 1), ("一楼", 1), ("3层", 3), ("十二层", 12), ("二十三楼", 23),
+                        ("3F", 3), ("３楼", 3), ("B1", -1), ("负一楼", -1), ("地下一层", -1),
+                        ("-2", -2), (4, 4)]:
+        assert coerce(floor, text) == value, text
+    with pytest.raises(InvalidValue) as info:
+        coerce(floor, "楼上")
+    assert "一楼" in info.value.zh and "B1" in info.value.en  # says what it takes
+
+
+def test_dates_and_phones_say_what_is_expected():
+    from fieldapp.domain.records import FIELD_INDEX
+    from fieldapp.domain.validation import InvalidValue, coerce
+
+    when = next(s for s in FIELD_INDEX["site"].values() if s.type == "date")
+    with pytest.raises(InvalidValue) as info:
+        coerce(when, "2024年13月5日")
+    assert "没有 13 月" in info.value.zh and "months are 1–12" in info.value.en
+    with pytest.raises(InvalidValue) as info:
+        coerce(when, "2023-02-29")
+    assert "2023年2月只有 28 天" in info.value.zh
+    with pytest.raises(InvalidValue) as info:
+        coerce(when, "三月五号")
+    assert "2024年3月5日" in info.value.zh  # the forms it does read
+    phone = next(s for s in FIELD_INDEX["site"].values() if s.type == "phone")
+    with pytest.raises(InvalidValue) as info:
+        coerce(phone, "12345")
+    assert "11 位手机号" in info.value.zh and "area code" in info.value.en

@@ -54,6 +54,50 @@ def parse_number(text: str) -> float | None:
     return float(digits.replace(",", ""))
 
 
+_CN_NUMERALS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9}
+_FLOOR_RE = re.compile(r"^(地下|负|-|B|b)?(?:F|f)?([0-9]+|[零〇一二两三四五六七八九十]+)"
+                       r"(?:楼|层|F|f)?$")
+
+
+def chinese_number(text: str) -> int | None:
+    """`三` → 3, `十二` → 12, `二十` → 20, `二十三` → 23 (0–99); None otherwise."""
+    if not text or any(c not in _CN_NUMERALS and c != "十" for c in text):
+        return None
+    if "十" not in text:
+        return _CN_NUMERALS[text] if len(text) == 1 else None
+    tens, _, ones = text.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return None
+    return (_CN_NUMERALS[tens] if tens else 1) * 10 + (_CN_NUMERALS[ones] if ones else 0)
+
+
+def parse_floor(text: str) -> int | None:
+    """A floor as people write it: `3`, `3楼`, `3层`, `一楼`, `十二层`, `3F`; a basement as
+    `-1`, `B1`, `负一楼`, `地下一层` → -1. None when it is not one floor."""
+    text = halfwidth(str(text)).replace(" ", "")
+    match = _FLOOR_RE.match(text)
+    if not match:
+        return None
+    below, number = match.groups()
+    value = int(number) if number.isdigit() else chinese_number(number)
+    if value is None:
+        return None
+    return -value if below else value
+
+
+def date_parts(text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of something written like a date, whether or not it exists."""
+    text = halfwidth(str(text)).replace(" ", "")
+    text = re.sub(r"[T ]00:00(:00)?$", "", text)
+    for pattern in _DATE_RES:
+        match = pattern.match(text)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return year, month, day
+    return None
+
+
 _DATE_RES = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),

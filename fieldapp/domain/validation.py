@@ -93,8 +93,15 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         if isinstance(raw, bool):
             raise InvalidValue("应为数字", "must be a number")
         number = raw if isinstance(raw, (int, float)) else N.parse_number(str(raw))
+        if number is None and spec.name.startswith("floor"):
+            number = N.parse_floor(str(raw))
+            if number is None:
+                raise InvalidValue("应为楼层数字,如 3、3楼、一楼;地下一层写 -1 或 B1",
+                                   "must be a floor number, e.g. 3, 3楼 or 一楼; "
+                                   "basement 1 is -1 or B1")
         if number is None or number != number:  # NaN
-            raise InvalidValue("应为数字", "must be a number")
+            example = f"120{spec.unit}" if spec.unit else "12"
+            raise InvalidValue(f"应为数字,如 {example}", f"must be a number, e.g. {example}")
         if t == INT:
             if float(number) != int(number):
                 raise InvalidValue("应为整数", "must be a whole number")
@@ -103,7 +110,7 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
     if t == DATE:
         parsed = raw if isinstance(raw, date) else N.parse_date(str(raw))
         if parsed is None:
-            raise InvalidValue("日期格式应为 2024-03-05", "date must look like 2024-03-05")
+            raise _bad_date(str(raw))
         return parsed.isoformat()
     if t == BOOL:
         if isinstance(raw, bool):
@@ -135,16 +142,39 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         return codes or None
     if t == PHONE:
         if not isinstance(raw, (str, int)):
-            raise InvalidValue("电话号码格式不对", "phone number is not well formed")
+            raise _bad_phone()
         text = str(raw)
         if not N.is_phone(text):
-            raise InvalidValue("电话号码格式不对", "phone number is not well formed")
+            raise _bad_phone()
         return N.phone_digits(text)
     if t in (GRID, REF):
         if not isinstance(raw, str):
             raise InvalidValue("应为编码", "must be a code")
         return N.halfwidth(raw)
     raise AssertionError(f"unknown field type {t}")
+
+
+def _bad_phone() -> InvalidValue:
+    return InvalidValue("应为 11 位手机号(如 13800001234)或带区号的座机号(如 021-64881234)",
+                        "must be an 11-digit mobile number (e.g. 13800001234) or a landline "
+                        "with its area code (e.g. 021-64881234)")
+
+
+def _bad_date(text: str) -> InvalidValue:
+    """Why a date was refused: a format we do not read, or a day that does not exist."""
+    parts = N.date_parts(text)
+    if parts is None:
+        return InvalidValue("日期应写作 2024-03-05、2024/3/5 或 2024年3月5日",
+                            "a date is written like 2024-03-05, 2024/3/5 or 2024年3月5日")
+    year, month, day = parts
+    if not 1 <= month <= 12:
+        return InvalidValue(f"没有 {month} 月: 月份应为 1–12", f"there is no month {month}: "
+                            "months are 1–12")
+    import calendar
+
+    days = calendar.monthrange(year, month)[1]
+    return InvalidValue(f"{year}年{month}月只有 {days} 天,没有 {day} 日",
+                        f"{year}-{month:02d} has {days} days, there is no day {day}")
 
 
 def coerce_record(kind: str, raw: dict) -> tuple[dict, list[FieldError]]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from fieldapp.domain.geo import haversine_m
 from fieldapp.domain.records import KINDS
 from fieldapp.store.records import Record, utcnow
+from fieldapp.store.scope import grid_condition
 
 #: Two sites closer than this are probably the same place entered twice.
 NEAR_METRES = 30.0
@@ -60,17 +61,20 @@ def grid_names(conn: sqlite3.Connection, codes: list[str]) -> dict[str, str]:
     return dict(conn.execute(f"SELECT code, name FROM area WHERE code IN ({marks})", codes))
 
 
-def counts_by_kind(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
-    """{kind: {status: n}}, read from the `record_home_counts` index alone.
+def counts_by_kind(conn: sqlite3.Connection, scope: frozenset[str] | None = None
+                   ) -> dict[str, dict[str, int]]:
+    """{kind: {status: n}} of the records in `scope` (grids; None: all local), read from the
+    `record_home_counts` index alone.
 
     Naming every kind lets SQLite seek (kind, deleted) in that index instead of scanning
     the table, which took half a second at 100,000 records.
     """
     result: dict[str, dict[str, int]] = {}
     marks = ",".join("?" * len(KINDS))
+    in_scope, codes = grid_condition(scope, "grid_code")
     for kind, status, n in conn.execute(
             f"SELECT kind, status, count(*) FROM record WHERE kind IN ({marks}) AND deleted = 0 "
-            "GROUP BY kind, status", KINDS):
+            f"AND {in_scope} GROUP BY kind, status", [*KINDS, *codes]):
         result.setdefault(kind, {})[status] = n
     return result
 
@@ -96,19 +100,24 @@ def worker_grids(conn: sqlite3.Connection, scope: set[str] | None,
     return [(r[0], r[1]) for r in rows]
 
 
-def returned(conn: sqlite3.Connection, limit: int = 50) -> list[Record]:
-    """Records sent back by a supervisor, the oldest first (they have waited longest).
+def returned(conn: sqlite3.Connection, limit: int = 50, *,
+             scope: frozenset[str] | None = None, author: str | None = None) -> list[Record]:
+    """Records sent back by a supervisor, newest first (what came back today is on top), in
+    `scope`, and only `author`'s when given (a worker fixes her own records).
 
     One query per kind, each read in order off the (kind, status, updated_at) index; a
     single query over all kinds sorted every returned record first (0.1 s at 100,000).
     """
+    in_scope, codes = grid_condition(scope, "grid_code")
+    mine, who = ("AND author = ?", [author]) if author else ("", [])
     found: list[Record] = []
     for kind in KINDS:
         rows = conn.execute(
             "SELECT * FROM record INDEXED BY record_status WHERE kind = ? AND status = 'returned'"
-            " AND deleted = 0 ORDER BY updated_at LIMIT ?", (kind, limit)).fetchall()
+            f" AND deleted = 0 AND {in_scope} {mine} ORDER BY updated_at DESC LIMIT ?",
+            (kind, *codes, *who, limit)).fetchall()
         found.extend(Record.from_row(r) for r in rows)
-    return sorted(found, key=lambda r: r.updated_at)[:limit]
+    return sorted(found, key=lambda r: r.updated_at, reverse=True)[:limit]
 
 
 def nearby(conn: sqlite3.Connection, kind: str, lat: float, lng: float,
@@ -163,6 +172,24 @@ class FormDraft:
     record_id: str | None
     data: dict
     saved_at: str
+
+
+def not_duplicates(conn: sqlite3.Connection, record_id: str | None) -> set[str]:
+    """Records the user said are not duplicates of `record_id` (kept on this laptop)."""
+    if not record_id:
+        return set()
+    row = conn.execute("SELECT value FROM setting WHERE key = ?",
+                       (f"not_duplicate:{record_id}",)).fetchone()
+    return set(json.loads(row[0])) if row else set()
+
+
+def mark_not_duplicates(conn: sqlite3.Connection, record_id: str, others: list[str]) -> None:
+    """Remember "not a duplicate" both ways, so the warning does not come back for the pair."""
+    for one, more in [(record_id, others)] + [(other, [record_id]) for other in others]:
+        known = not_duplicates(conn, one) | set(more)
+        conn.execute("INSERT INTO setting(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                     "SET value = excluded.value",
+                     (f"not_duplicate:{one}", json.dumps(sorted(known))))
 
 
 def form_key(kind: str, record_id: str | None) -> str:

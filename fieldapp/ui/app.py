@@ -139,10 +139,23 @@ class FieldApp(App):
         self.close_writer()
 
     def area_options(self) -> list[tuple[str, str]]:
-        """Streets and their grids for filters, each grid under its street."""
+        """Streets and their grids in the user's areas for filters, each grid under its
+        street (all local ones when the user has no scope)."""
         if self._areas is None:
+            from fieldapp.store.scope import ScopeError, user_scope
+
+            try:
+                grids = user_scope(self.store).grids
+            except ScopeError:
+                grids = None
+            rows = lookups.streets_and_grids(self.store.conn)
+            if grids is not None:
+                rows = [r for r in rows if r[2] != "grid" or r[0] in grids]
+                kept = [code for code, _, level in rows if level == "grid"]
+                rows = [r for r in rows  # a street stays when a kept grid's code begins so
+                        if r[2] == "grid" or any(g.startswith(r[0]) for g in kept)]
             self._areas = [(name if level == "street" else f"  {name}", code)
-                           for code, name, level in lookups.streets_and_grids(self.store.conn)]
+                           for code, name, level in rows]
         return self._areas
 
     def grid_name(self, code: str | None) -> str:
@@ -257,21 +270,33 @@ class FieldApp(App):
 
     def show_sites_in(self, grid_code: str) -> None:
         """The sites list filtered to one grid."""
-        self.switch_mode("sites")
+        self.to_mode("sites")
         self.call_after_refresh(self._filter_grid, grid_code)
 
     def _filter_grid(self, grid_code: str) -> None:
         if _is_list(self.screen):
             self.screen.query_one("#f-grid").value = grid_code
 
+    def to_mode(self, mode: str) -> None:
+        """Show a mode's own screen: the list itself, not the record last opened from it."""
+        self.search_pending = False  # a key for another place ends a "/" typed ahead
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+        self.call_after_refresh(self._pop_to_base, mode)
+
+    def _pop_to_base(self, mode: str) -> None:
+        if self.current_mode == mode:
+            while len(self.screen_stack) > 1 and not isinstance(self.screen, ModalScreen):
+                self.pop_screen()
+
     def action_home(self) -> None:
-        self.switch_mode("home")
+        self.to_mode("home")
 
     def action_sites(self) -> None:
-        self.switch_mode("sites")
+        self.to_mode("sites")
 
     def action_facilities(self) -> None:
-        self.switch_mode("facilities")
+        self.to_mode("facilities")
 
     def action_new_site(self) -> None:
         self.open_form("site")
@@ -285,9 +310,9 @@ class FieldApp(App):
             return
         # Someone typing "/养老" fast is ahead of the list screen: what they type before its
         # search box has the focus is kept (BaseScreen.on_key) and put into the box.
+        self.to_mode("sites")
         self.search_typed = ""
         self.search_pending = True
-        self.switch_mode("sites")
         self.call_after_refresh(self.take_pending_search)
 
     def take_pending_search(self) -> None:
@@ -334,6 +359,7 @@ class FieldApp(App):
     def on_user_switched(self, entry: dict) -> None:
         for store in (self.store, *self._readers.values()):
             store.user, store.role = entry["user"], entry.get("role") or "worker"
+        self._areas = None  # the filters follow the new user's areas
         self.restart_background_sync()
         self.notify(t("user_switched", self.lang, name=entry["user"]))
         self.refresh_pending()

@@ -81,6 +81,7 @@ W = words(**{
     "choose": ("请选择", "Choose"),
     "yes": ("是", "Yes"),
     "list_sep": ("、", ", "),
+    "unanswered": ("未填 (空格 选择)", "not answered (Space to answer)"),
     "no": ("否", "No"),
     "saved_draft": ("已存为草稿", "Saved as draft"),
     "submitted": ("已提交", "Submitted"),
@@ -308,6 +309,7 @@ W = words(**{
     "report_no_viewer": ("本机没有桌面查看器,文件在:{path}",
                          "No desktop viewer here; the file is at: {path}"),
     # history and field names the envelope carries
+    "more_changes": ("…另有 {n} 项修改", "…and {n} more changes"),
     "act_create": ("创建", "created"),
     "act_edit": ("修改", "edited"),
     "act_delete": ("删除", "deleted"),

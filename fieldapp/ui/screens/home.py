@@ -22,14 +22,18 @@ from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.status_bar import StatusBar
 
 
-def _scope(store) -> set[str] | None:
-    """Grids in the user's scope as sync records it; None when unset or unreadable."""
-    from fieldapp.store.scope import ScopeError, scope_grids
+def _scope(store):  # noqa: ANN001
+    """The user's scope (fieldapp.store.scope, the one rule CLI and TUI share); an unreadable
+    setting shows everything local rather than nothing."""
+    from fieldapp.store.scope import Scope, ScopeError, user_scope
 
     try:
-        return scope_grids(store)
+        return user_scope(store)
     except ScopeError:
-        return None
+        return Scope(store.user)
+
+
+RETURNED_SHOWN = 50
 
 
 class HomeScreen(BaseScreen):
@@ -60,11 +64,14 @@ class HomeScreen(BaseScreen):
     @work(thread=True, exclusive=True, group="home")
     def load(self) -> None:
         with self.app.reading() as store:
-            counts = lookups.counts_by_kind(store.conn)
+            scope = _scope(store)
+            counts = lookups.counts_by_kind(store.conn, scope.grids)
             pending = store.pending_count()
-            mine = lookups.worker_grids(store.conn, _scope(store))
+            mine = lookups.worker_grids(store.conn, scope.grids)
             names = lookups.grid_names(store.conn, [code for code, _ in mine])
-            back = lookups.returned(store.conn)
+            # A worker fixes her own returned records; a supervisor follows all in scope.
+            back = lookups.returned(store.conn, RETURNED_SHOWN, scope=scope.grids,
+                                    author=store.user if store.role == "worker" else None)
             has_areas = lookups.has_grids(store.conn)
             last = store.setting("last_sync_at") or ""
         grids = [(code, names.get(code, ""), n) for code, n in mine]
@@ -108,9 +115,10 @@ class HomeScreen(BaseScreen):
         if not message.grids:
             grid_list.add_option(Option(t("no_grids" if message.has_areas else "no_areas", lang),
                                         disabled=True))
+        shown = len(message.returned)
         self.query_one("#home-returned-title", Static).update(
             f"{t('needs_attention', lang)} "
-            f"({sum(c.get('returned', 0) for c in message.counts.values())})")
+            f"({shown}{'+' if shown >= RETURNED_SHOWN else ''})")
         options = self.query_one("#home-returned", OptionList)
         options.clear_options()
         for record in message.returned:

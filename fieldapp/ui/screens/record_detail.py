@@ -19,13 +19,16 @@ from textual.widgets.option_list import Option
 
 from fieldapp import localtime
 from fieldapp.domain.choices import RECORD_KIND
-from fieldapp.domain.records import FIELD_INDEX, GRID, SECTIONS, SPECS
+from fieldapp.domain.records import FIELD_INDEX, GRID, REF, SECTIONS, SPECS
 from fieldapp.store import lookups
 from fieldapp.store.records import Record
 from fieldapp.ui.format import action_label, display, fit, short_time, status_label
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.status_bar import StatusBar
+
+#: Field changes listed under one history entry; the rest are counted.
+HISTORY_FIELDS = 6
 
 
 @dataclass
@@ -132,6 +135,9 @@ class RecordDetailScreen(BaseScreen):
                 value = display(spec, record.data.get(spec.name), lang)
                 if spec.type == GRID and value:
                     value = f"{value}  {self.app.grid_name(value)}"
+                elif spec.type == REF and value:
+                    target = getattr(self, "target", None)  # shown by its title: o opens it
+                    value = target.title if target is not None and target.id == value else "—"
                 table.add_row(spec.label(lang), value or "—")
         table.add_row(Text(t("author", lang), style="bold"), record.author or "")
         table.add_row(t("created", lang), localtime.show(record.created_at, zone=True))
@@ -155,20 +161,32 @@ class RecordDetailScreen(BaseScreen):
             options.add_option(Option(t("no_inspections", lang), disabled=True))
 
     def _history_text(self, history: list) -> Text:
+        """Each entry: when, who, what they did, and each field from what to what."""
+        lang = self.lang
         text = Text()
         fields = FIELD_INDEX[self.record.kind] if self.record else {}
         for row in history:
             changes = json.loads(row["changes"] or "{}")
             action = row["action"]
-            label = action_label(action, self.lang)
-            names = [fields[k].label(self.lang) for k in changes if k in fields]
             text.append(f"{short_time(row['at'])}  {row['who'] or ''}  ", style="dim")
-            text.append(label, style="bold")
-            if names:
-                text.append("  " + fit("、".join(names), 60))
+            text.append(action_label(action, lang), style="bold")
             if row["comment"]:
                 text.append(f"  「{row['comment']}」", style="italic")
             text.append("\n")
+            shown = [(k, v) for k, v in changes.items() if k in fields]
+            if action in ("create", "insert") and len(shown) > 3:
+                continue  # a new record's every field: the fields above already show them
+            for name, change in shown[:HISTORY_FIELDS]:
+                spec = fields[name]
+                old, new = change if isinstance(change, list) and len(change) == 2 \
+                    else (None, change)
+                before = fit(display(spec, old, lang) or "—", 24)
+                after = fit(display(spec, new, lang) or "—", 30)
+                text.append(f"    {spec.label(lang)}: ", style="dim")
+                text.append(f"{before} → {after}\n")
+            if len(shown) > HISTORY_FIELDS:
+                text.append("    " + t("more_changes", lang, n=len(shown) - HISTORY_FIELDS)
+                            + "\n", style="dim")
         return text
 
     def _sync_text(self, record: Record, outbox: list) -> str:

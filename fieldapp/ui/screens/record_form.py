@@ -25,7 +25,7 @@ from textual.widgets import Input, Static
 
 from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.geo import normalise_coordinates, wgs84_to_gcj02
-from fieldapp.domain.records import FIELD_INDEX, SECTIONS, SPECS
+from fieldapp.domain.records import FIELD_INDEX, REF, SECTIONS, SPECS
 from fieldapp.domain.validation import FieldError, check_record
 from fieldapp.i18n import other_lang
 from fieldapp.store import lookups
@@ -95,6 +95,10 @@ class RecordFormScreen(BaseScreen):
             self.values[name] = value
         self.baseline = dict(self.values)
         self.grids = lookups.grids(store.conn)
+        # References (what an inspection inspects) are shown by the record's title, not its id.
+        self.ref_labels = lookups.titles(store.conn, [
+            str(self.values[s.name]) for s in specs
+            if s.type == REF and self.values.get(s.name)])
         self.loaded = True
 
     def compose(self) -> ComposeResult:
@@ -110,7 +114,9 @@ class RecordFormScreen(BaseScreen):
         with VerticalScroll(id="form-body"):
             for number, (section, labels) in enumerate(SECTIONS.items()):
                 fields = [FieldInput(spec, lang, self.values.get(spec.name), grids=self.grids,
-                                     readonly=self._locked(spec.name))
+                                     readonly=self._locked(spec.name),
+                                     ref_label=self.ref_labels.get(
+                                         str(self.values.get(spec.name)), ""))
                           for spec in SPECS[self.kind]
                           if spec.section == section and self._shown(spec.name)]
                 if not fields:
@@ -312,6 +318,8 @@ class RecordFormScreen(BaseScreen):
                 matches += [(r, d) for r, d in lookups.nearby(
                     store.conn, self.kind, lat, lng, exclude_id=self.record_id)
                     if r.id not in seen]
+            dismissed = lookups.not_duplicates(store.conn, self.record_id)
+        matches = [(r, d) for r, d in matches if r.id not in dismissed]
         self.post_message(DuplicatesFound(status, matches[:20]))
 
     @on(DuplicatesFound)
@@ -324,7 +332,7 @@ class RecordFormScreen(BaseScreen):
             what, other = choice or ("cancel", None)
             if what == "save":
                 self.duplicates_ok = True
-                self._store(message.status)
+                self._store(message.status, not_duplicates=[r.id for r, _ in message.matches])
             elif what == "open" and other:
                 self.app.open_detail(other)
 
@@ -337,8 +345,9 @@ class RecordFormScreen(BaseScreen):
         # A returned record stays returned while being fixed; a submitted one is withdrawn.
         return current if current in ("draft", "returned") else "draft"
 
-    def _store(self, status: str) -> None:
-        """Queue the save (record and the end of the kept draft, one after the other)."""
+    def _store(self, status: str, not_duplicates: list[str] | None = None) -> None:
+        """Queue the save: the record, the end of its kept draft, and the user's "not a
+        duplicate" answer (so the same pair is not asked about again)."""
         if self.saving:
             return
         kind, record_id = self.kind, self.record_id
@@ -347,6 +356,8 @@ class RecordFormScreen(BaseScreen):
         def save(store):  # noqa: ANN001 - runs on the writer thread
             record = store.save(kind, payload, record_id=record_id, status=save_status)
             lookups.clear_form_draft(store.conn, kind, record_id)
+            if not_duplicates:
+                lookups.mark_not_duplicates(store.conn, record.id, not_duplicates)
             return record
 
         self.saving = status

@@ -2,7 +2,7 @@
 validation message under it.
 
 Text, numbers, dates and phones get an Input; a choice (and the grid) a ChoiceField with a
-filterable picker; a multi-choice (candidate functions) a SelectionList; yes/no a Checkbox.
+filterable picker; a multi-choice (candidate functions) a SelectionList; yes/no a YesNo.
 The control's value is the field's *raw* form value (text as typed, codes for choices), which
 is what `fieldapp.domain.validation.check_record` and the autosaved draft take.
 """
@@ -16,12 +16,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Label, SelectionList, Static, TextArea
+from textual.widgets import Input, Label, SelectionList, Static, TextArea
 
 from fieldapp.domain.records import BOOL, CHOICE, DATE, GRID, LONGTEXT, MULTI, REF, FieldSpec
 from fieldapp.store.lookups import Grid
 from fieldapp.ui.i18n import t
 from fieldapp.ui.widgets.choice_field import ChoiceField
+from fieldapp.ui.widgets.yes_no import YesNo
 
 _HINTS = {DATE: "2024-03-05", "phone": "13800001234"}
 
@@ -42,8 +43,6 @@ class FieldInput(Vertical):
     FieldInput TextArea { height: 4; width: 1fr; background: $boost; }
     FieldInput Input { width: 1fr; height: 1; background: $boost; }
     FieldInput Input:focus { background: $accent 30%; }
-    FieldInput Checkbox { border: none; height: 1; padding: 0; background: $boost; width: 1fr; }
-    FieldInput Checkbox:focus { background: $accent 30%; }
     """
 
     class Changed(Message):
@@ -52,14 +51,16 @@ class FieldInput(Vertical):
             self.field = field
 
     def __init__(self, spec: FieldSpec, lang: str, raw: Any = None, *,
-                 grids: list[Grid] | None = None, readonly: bool = False) -> None:
+                 grids: list[Grid] | None = None, readonly: bool = False,
+                 ref_label: str = "") -> None:
         super().__init__(id=f"field-{spec.name}")
         self.spec = spec
         self.lang = lang
         self.initial = raw
         self.grids = grids or []
         self.readonly = readonly
-        self._touched = False
+        self.ref_raw = raw  # a reference (the inspected record's id) is shown by its title
+        self.ref_label = ref_label
         self._error = ""
 
     def compose(self) -> ComposeResult:
@@ -96,11 +97,14 @@ class FieldInput(Vertical):
                                             for c in spec.choices], id=cid),
                             typer, classes="multi-box")
         if spec.type == BOOL:
-            return Checkbox(t("yes", lang), bool(raw), id=cid)
+            return YesNo(None if raw is None else bool(raw), lang, id=cid,
+                         disabled=self.readonly)
+        if spec.type == REF:
+            return Static(self.ref_label or str(raw or ""), id=cid, classes="ref-value")
         if spec.type == LONGTEXT:
             return TextArea(str(raw or ""), id=cid, soft_wrap=True, compact=True)
         return Input(str(raw or ""), placeholder=_HINTS.get(spec.type, ""), id=cid,
-                     disabled=self.readonly or spec.type == REF, compact=True)
+                     disabled=self.readonly, compact=True)
 
     @property
     def control(self):
@@ -108,30 +112,29 @@ class FieldInput(Vertical):
 
     def raw_value(self) -> Any:
         control = self.control
-        if isinstance(control, ChoiceField):
+        if self.spec.type == REF:
+            return self.ref_raw
+        if isinstance(control, (ChoiceField, YesNo)):
             return control.value
         if isinstance(control, SelectionList):
             return list(control.selected)
-        if isinstance(control, Checkbox):
-            # Unticked and never touched stays "not answered", not "no".
-            if not self._touched and self.initial is None and not control.value:
-                return None
-            return control.value
         if isinstance(control, TextArea):
             return control.text
         return control.value
 
     def set_value(self, raw: Any) -> None:
         control = self.control
-        if isinstance(control, ChoiceField):
+        if self.spec.type == REF:
+            self.ref_raw = raw
+            control.update(str(raw or ""))
+        elif isinstance(control, ChoiceField):
             control.value = raw
+        elif isinstance(control, YesNo):
+            control.value = None if raw is None else bool(raw)
         elif isinstance(control, SelectionList):
             control.deselect_all()
             for code in raw or []:
                 control.select(code)
-        elif isinstance(control, Checkbox):
-            self._touched = raw is not None
-            control.value = bool(raw)
         elif isinstance(control, TextArea):
             control.text = str(raw or "")
         else:
@@ -172,14 +175,9 @@ class FieldInput(Vertical):
 
     @on(Input.Changed)
     @on(ChoiceField.Changed)
+    @on(YesNo.Changed)
     @on(SelectionList.SelectedChanged)
     @on(TextArea.Changed)
     def _edited(self, event: Message) -> None:
         event.stop()
-        self.post_message(self.Changed(self))
-
-    @on(Checkbox.Changed)
-    def _ticked(self, event: Checkbox.Changed) -> None:
-        event.stop()
-        self._touched = True
         self.post_message(self.Changed(self))
