@@ -9,7 +9,7 @@ from fieldapp.cli import CliError
 from fieldapp.cli.lang import tr
 from fieldapp.cli.options import choice_type, record_id
 from fieldapp.context import AppContext
-from fieldapp.domain.choices import ATTACHMENT_KIND
+from fieldapp.domain.choices import ATTACHMENT_KIND, SWITCH
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                       "how much smaller photos became"))
     p.add_argument("record_id", metavar="RECORD_ID", nargs="?")
     p.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
-    p.add_argument("--auto-download", choices=["on", "off"],
+    p.add_argument("--auto-download", type=choice_type(SWITCH, ("开关", "on/off")),
+                   metavar="on|off",
                    help=tr("同步时下载每个附件的文件(默认 off:需要时才下载)",
                            "fetch every attachment's file at sync (default off: on demand "
                            "only)"))
@@ -51,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                            "2000; 0 keeps photos as they are)"))
     p.add_argument("--quality", type=int, metavar="Q", help=tr("JPEG 质量 30-95(默认 85)",
                                                              "JPEG quality 30-95 (default 85)"))
-    p.add_argument("--keep-originals", choices=["on", "off"],
+    p.add_argument("--keep-originals", type=choice_type(SWITCH, ("开关", "on/off")),
+                   metavar="on|off",
                    help=tr("在本机保留缩小前的原图(默认 on)",
                            "keep the original of a downscaled photo on this laptop (default on)"))
     p.add_argument("--drop-originals", action="store_true",

@@ -163,14 +163,22 @@ def cmd_status(args: argparse.Namespace) -> int:
                           "scope": list(scope.areas) if scope.limited else None,
                           "outside_scope": hidden}, ensure_ascii=False))
         return 0
+    from fieldapp.domain.choices import RECORD_KIND
+    from fieldapp.io.exporter import text_width
+
     lang = args.lang or "zh"
-    for kind in KINDS:
-        by_status = counts.get(kind, {})
-        parts = ", ".join(f"{STATUS.label(s, lang)} {by_status.get(s, 0)}" for s in STATUS.codes())
-        print(f"{kind:<11} {sum(by_status.values()):>7}  ({parts})")
-    print(f"{'outbox':<11} {pending:>7}  待同步 / waiting to sync")
-    print(f"{'attachments':<11} {files['total']:>7}  (待上传 / to upload {files['to_upload']}, "
-          f"未下载 / not fetched {files['not_fetched']})")
+    zh = lang == "zh"
+    rows = [(RECORD_KIND.label(kind, lang), sum(counts.get(kind, {}).values()),
+             ", ".join(f"{STATUS.label(s, lang)} {counts.get(kind, {}).get(s, 0)}"
+                       for s in STATUS.codes())) for kind in KINDS]
+    rows.append(("待同步" if zh else "Outbox", pending, "等待发送到登记库" if zh else
+                 "waiting to go to the registry"))
+    rows.append(("附件" if zh else "Attachments", files["total"],
+                 f"待上传 {files['to_upload']}, 未下载 {files['not_fetched']}" if zh else
+                 f"to upload {files['to_upload']}, not fetched {files['not_fetched']}"))
+    width = max(text_width(r[0]) for r in rows) + 2
+    for label, n, detail in rows:
+        print(f"{label}{' ' * (width - text_width(label))}{n:>7,}  ({detail})")
     note = hidden_note(scope, hidden)
     if note:
         print(note, file=sys.stderr)

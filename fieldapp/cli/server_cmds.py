@@ -11,7 +11,7 @@ from pathlib import Path
 from fieldapp.cli import CliError
 from fieldapp.cli.lang import tr
 from fieldapp.cli.options import choice_type, port_number, positive_int
-from fieldapp.domain.choices import ROLE
+from fieldapp.domain.choices import COORD_SYSTEM, ROLE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -81,7 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "outlines from GeoJSON"))
     p.add_argument("file", help="areas.csv, or grids.geojson (Polygon/MultiPolygon per grid, "
                                 "its code in a code/grid_code/网格编码 property)")
-    p.add_argument("--coords", choices=["wgs84", "gcj02"],
+    p.add_argument("--coords", type=choice_type(COORD_SYSTEM, ("坐标系", "coordinates")),
+                   metavar="wgs84|gcj02",
                    help="GeoJSON coordinates (default: what the file declares, else wgs84); "
                         "gcj02 (Amap/Tencent) is converted to WGS-84 on load")
     p.set_defaults(func=cmd_load_areas)

@@ -155,7 +155,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if (report.pushed or report.pulled or report.conflicts or report.rejected
                 or report.errors or report.evicted):
             if not args.json:
-                print(report.finished_at, end="  ")
+                from fieldapp import localtime
+
+                print(localtime.show(report.finished_at, seconds=True, zone=True), end="  ")
             _print_report(report, lang, args.json)
             sys.stdout.flush()
 

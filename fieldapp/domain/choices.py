@@ -195,3 +195,11 @@ ATTACHMENT_KIND = ChoiceSet(
     ("document", "文件", "Document"),
     aliases={"document": ("文档", "PDF")},
 )
+
+SWITCH = ChoiceSet(
+    "switch",
+    ("on", "开", "On"),
+    ("off", "关", "Off"),
+    aliases={"on": ("是", "打开", "开启", "yes", "true", "1"),
+             "off": ("否", "关闭", "no", "false", "0")},
+)
