@@ -177,7 +177,8 @@ def test_search_results_come_in_the_order_the_list_says(store):
         store.save("site", {"notes": "复核"}, record_id=record.id)
     for few in (2000, 3):  # the sorted path, then the index-walking path
         original = records_module.RecordStore._many_matches
-        records_module.RecordStore._many_matches = lambda self, e, few=few: original(self, e, few)
+        records_module.RecordStore._many_matches = (
+            lambda self, e, few=few, original=original: original(self, e, few))
         try:
             for descending in (True, False):
                 rows = store.query(Query(kind="site", search="衡山", descending=descending),

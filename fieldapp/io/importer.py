@@ -66,6 +66,7 @@ class _Importer:
         # A grid typed in lower case (310104003001g01) is the grid whose code it spells.
         self.grid_by_folded = {code.casefold(): code for code in grids}
         self.scope = user_scope(store)  # rows outside it would be refused by the registry
+        self.approve_after: set[str] = set()  # new rows asking for 已通过 (see _flush)
 
     # -- reading ----------------------------------------------------------------------------
     def run(self, path: Path) -> None:
@@ -292,6 +293,12 @@ class _Importer:
                     new_records.append(record)
         if new_records and self.write:
             self.store.insert_many(new_records)
+            # An approved row goes in as submitted, then is approved: two steps, as in the
+            # form and review, because the registry never lets a record start approved.
+            for record in new_records:
+                if record.id in self.approve_after:
+                    self.store.save(self.kind, {}, record_id=record.id, status="approved")
+        self.approve_after.clear()
         for record in new_records:
             self.keys.remember(record.id, record.data)
         self.report.added += len(new_records)
@@ -335,8 +342,12 @@ class _Importer:
         if problems:
             self._reject(row, problems)
             return None
-        return Record(id=str(uuid.uuid4()), kind=self.kind, status=status, data=row.data,
-                      grid_code=row.data.get("grid_code"), title=title_of(self.kind, row.data))
+        record = Record(id=str(uuid.uuid4()), kind=self.kind, status=status, data=row.data,
+                        grid_code=row.data.get("grid_code"), title=title_of(self.kind, row.data))
+        if status == "approved":
+            record.status = "submitted"
+            self.approve_after.add(record.id)
+        return record
 
     def _update(self, row: _Row, old: Record) -> None:
         status = row.status or old.status
