@@ -145,3 +145,13 @@ if _console_encoding():
 
 # The TUI tests' demo data folder (made once per session, copied per test).
 from tests.ui_support import demo, demo_template  # noqa: E402,F401
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What the long-running checks exercised (tests/run_stats.py), after the results."""
+    from tests.run_stats import LINES
+
+    if LINES:
+        terminalreporter.section("exercised")
+        for line in LINES:
+            terminalreporter.write_line(line)

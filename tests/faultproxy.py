@@ -75,6 +75,7 @@ class FaultProxy:
         self.upstream_port = upstream_port
         self.rng = random.Random(seed)
         self.weights = weights or {"pass": 1}
+        self.paths: tuple[str, ...] | None = None
         self.delay = delay
         self.counts: Counter = Counter()
         self.by_path: Counter = Counter()  # (path, mode) → requests
@@ -106,9 +107,12 @@ class FaultProxy:
         except OSError:
             pass
 
-    def set_weights(self, **weights: float) -> None:
+    def set_weights(self, paths: tuple[str, ...] | None = None, **weights: float) -> None:
+        """Draw each request's mode with these weights; only for requests whose path starts
+        with one of `paths`, when given (the others pass)."""
         with self._lock:
             self.weights = weights
+            self.paths = paths
 
     def plan(self, path: str, modes: list[str]) -> None:
         """The next requests whose path starts with `path` get `modes`, in order; after them
@@ -128,6 +132,8 @@ class FaultProxy:
                            None)
             if planned is not None:
                 mode = self._plans[planned].pop(0)
+            elif self.paths is not None and not path.startswith(self.paths):
+                mode = "pass"
             else:
                 modes = list(self.weights)
                 mode = self.rng.choices(modes, [self.weights[m] for m in modes])[0]
