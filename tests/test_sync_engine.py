@@ -237,6 +237,25 @@ def test_record_moved_out_of_scope_is_evicted(registry, laptops):
     assert not a.store.history(site.id)
 
 
+def test_record_moved_out_of_scope_keeps_the_workers_unpushed_edit(registry, laptops):
+    """A supervisor moves a record to another street while its worker edits it offline: the
+    registry refuses the edit (out of scope), and the record that leaves the worker's scope
+    stays on the laptop with the parked edit and its reason, nothing dropped unseen."""
+    a = laptops("a")
+    boss = laptops("boss", user="lisupervisor", role="supervisor", scopes="310104")
+    synced(a, boss)
+    site = a.store.save("site", complete_site())
+    synced(a, boss)
+    boss.store.save("site", {"grid_code": OTHER_STREET_GRID}, record_id=site.id)
+    a.store.save("site", {"notes": "门口有台阶"}, record_id=site.id)  # offline, meanwhile
+    synced(boss)
+    report = a.sync()
+    assert report.evicted == 0 and [r["record_id"] for r in report.rejected] == [site.id]
+    assert a.store.get(site.id).data["notes"] == "门口有台阶"
+    [parked] = outbox.entries(a.store, "parked")
+    assert parked.record_id == site.id and parked.last_error["code"] == "out_of_scope"
+
+
 @sqlite_only
 def test_wrong_clock_changes_nothing_in_ordering(registry, laptops, monkeypatch):
     import fieldapp.store.records as records_module

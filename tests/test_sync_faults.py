@@ -268,11 +268,15 @@ def test_conflict_whose_answer_was_lost_still_reaches_the_user(registry, laptops
     a.store.save("site", {"usable_area": 150}, record_id=site.id)
     b.store.save("site", {"usable_area": 180}, record_id=site.id)
     a.sync()
-    with FaultProxy(registry.server.port, weights={"drop_after": 1}) as proxy:
+    with FaultProxy(registry.server.port) as proxy:
+        proxy.plan("/api/v1/push", ["drop_after"])
         b.connect_engine(proxy.url, timeout=3)
         assert b.sync().offline  # the registry decided "conflict"; B never heard it
+        assert proxy.by_path[("/api/v1/push", "drop_after")] == 1
     b.connect_engine()
+    answers = count_answers(b.engine)
     report = b.sync()  # the resend is answered "already applied" with the first answer
+    assert answers == {"already_applied": 1}
     assert report.conflicts == 1 and report.pushed == 0
     [conflict] = conflicts.open_conflicts(b.store)
     assert conflict.fields["usable_area"] == {"mine": 180.0, "theirs": 150.0}
