@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -393,14 +394,27 @@ def run_machine(registry, tmp_path, max_examples: int, steps: int) -> Counter:  
     SyncMachine.registry = registry
     SyncMachine.root = tmp_path
     SyncMachine.stats = Counter()
-    # Examples share one registry, so the example database could not replay one alone.
-    # Hypothesis starts with short runs; at least `steps // 2` steps each makes every run
-    # long enough for work to pile up between syncs.
+    # Examples share one registry, so the example database could not replay one alone: a
+    # run is replayed by its seed (derandomized in CI; otherwise chosen here and printed).
+    from hypothesis import core
+
+    forced = core.global_force_seed
+    seed = None if settings.default.derandomize else forced if forced is not None else int(
+        os.environ.get("FIELDAPP_STATEFUL_SEED") or random.getrandbits(32))
+    core.global_force_seed = seed if seed is not None else forced
     try:
+        # Hypothesis starts with short runs; at least `steps // 2` steps each makes every
+        # run long enough for work to pile up between syncs.
         run_state_machine_as_test(SyncMachine, settings=settings(
             max_examples=max_examples, stateful_step_count=steps, deadline=None,
             database=None, suppress_health_check=list(HealthCheck)), _min_steps=steps // 2)
+    except BaseException as exc:
+        exc.add_note(f"replay: FIELDAPP_HYPOTHESIS={PROFILE}" + (
+            f" FIELDAPP_STATEFUL_SEED={seed}" if seed is not None else " (derandomized)")
+            + f" pytest {__file__}")
+        raise
     finally:
+        core.global_force_seed = forced
         stats = SyncMachine.stats
         backend = "postgresql" if "postgresql" in registry.database_url else "sqlite"
         run_stats.report(
@@ -417,7 +431,11 @@ def run_machine(registry, tmp_path, max_examples: int, steps: int) -> Counter:  
 def test_random_work_on_several_laptops_converges_exactly_once(registry, tmp_path):  # noqa: F811
     soak = PROFILE == "long"
     stats = run_machine(registry, tmp_path, 60 if soak else 6, 80 if soak else 40)
-    # The run really exercised what it claims to: faults, resends, and each kind of fate.
+    # The run really exercised what it claims to: faults, resends, and each kind of fate
+    # (the CI profile draws the same runs every time; random ones are only reported).
+    assert stats["faults injected"] >= 1, stats
+    if PROFILE != "ci":
+        return
     assert stats["faults injected"] >= 10, stats
     assert stats["resent mutations"] >= 5 and stats["already-applied answers"] >= 1, stats
     assert stats["fate: reached the registry"] >= 50, stats
