@@ -12,6 +12,7 @@ from fieldapp.cli.options import (
     add_all_local,
     area_code,
     choice_type,
+    function_type,
     hidden_note,
     kinds_type,
     non_negative_int,
@@ -53,6 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--status", type=choice_type(STATUS, ("状态", "status")), metavar="STATUS",
                    help=tr("草稿、已提交、已退回或已通过(也可写 draft 等)",
                            "draft, submitted, returned or approved (or 草稿 …)"))
+    p.add_argument("--function", type=function_type, metavar="FUNCTION",
+                   help=tr("服务功能,如 养老、宝宝屋、助餐(养老也找失能失智照护)",
+                           "a function, e.g. elderly, 宝宝屋 (a scene finds its services too)"))
     p.add_argument("--limit", type=positive_int, default=50, metavar="N",
                    help=tr("最多列出 N 条(默认 50)", "at most N records (default 50)"))
     p.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
@@ -190,10 +194,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     store = context(args).open_store()
     kind = KIND_OF[args.kind]  # kinds_type gives the plural
+    if args.function and kind == "inspection":
+        from fieldapp.cli import CliError
+
+        raise CliError("巡查记录没有服务功能,--function 只用于存量资源和设施 / inspections have "
+                       "no functions: --function is for sites and facilities")
     scope = scope_of(store, args)
     grid = area_code(store, args.grid) if args.grid else None
     query = Query(kind=kind, search=args.search, grid_code=grid, status=args.status,
-                  scope=scope.grids)
+                  function=args.function, scope=scope.grids)
     records = store.query(query, limit=args.limit)
     if args.json:
         print(json.dumps([{"id": r.id, "kind": r.kind, "status": r.status, "grid_code": r.grid_code,

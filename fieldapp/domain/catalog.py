@@ -34,23 +34,28 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("party", "党群服务", "Party and community services", "party",
              ("党群", "党群服务中心", "党群服务站", "党群阵地", "新时代文明实践中心", "party")),
     Function("elderly", "养老服务", "Elderly care", "elderly",
-             ("养老", "社区养老", "嵌入式养老", "长者照护", "长者照护之家", "日间照料",
-              "日间照料中心", "养老服务站", "为老服务", "elderly")),
+             ("养老", "社区养老", "嵌入式养老", "社区嵌入式养老", "长者照护", "长者照护之家",
+              "日间照料", "日间照料中心", "养老服务站", "为老服务", "综合为老服务中心",
+              "elderly")),
     Function("childcare", "托育服务(宝宝屋)", "Childcare 0-3 (baby room)", "childcare",
-             ("托育", "宝宝屋", "托育服务", "社区托育", "社区托育宝宝屋", "婴幼儿托育",
-              "婴幼儿照护", "0-3岁托育", "baby room", "childcare")),
+             ("托育", "宝宝屋", "托育服务", "社区托育", "社区托育宝宝屋", "托育宝宝屋",
+              "嵌入式托育", "托育点", "婴幼儿托育", "婴幼儿照护", "0-3岁托育", "0-3岁婴幼儿照护",
+              "baby room", "childcare")),
     Function("meal", "社区助餐", "Community meals", "meal",
-             ("助餐", "社区食堂", "长者食堂", "社区长者食堂", "老年助餐", "助餐点", "就餐助餐",
-              "就餐助餐场所", "meals")),
+             ("助餐", "社区食堂", "长者食堂", "社区长者食堂", "老年助餐", "助餐点", "助餐服务点",
+              "老年助餐服务点", "就餐助餐", "就餐助餐场所", "meals")),
     Function("housekeeping", "家政便民", "Housekeeping and convenience", "housekeeping",
              ("家政", "家政服务", "便民服务", "housekeeping")),
     Function("health", "健康服务(卫生服务站点)", "Health services (health station)", "health",
              ("健康服务", "健康", "卫生服务站点", "卫生服务站", "社区卫生服务站", "卫生站",
-              "卫生服务", "health station", "health")),
+              "卫生服务", "社区卫生服务中心", "卫生服务中心",
+              # what the plan says a health point offers (第七条): 诊疗、配药、中医、康复、健康管理
+              "基本诊疗", "诊疗", "配药", "中医", "康复", "健康管理",
+              "health station", "health")),
     Function("sports", "体育健身", "Sports and fitness", "sports",
              ("体育", "健身", "市民健身驿站", "sports")),
     Function("culture", "文化休闲", "Culture and leisure", "culture",
-             ("文化", "睦邻中心", "culture")),
+             ("文化", "睦邻中心", "基层综合性文化服务中心", "综合文化活动室", "culture")),
     Function("children_play", "儿童游憩", "Children's play", "children_play",
              ("儿童游乐", "儿童活动", "儿童游戏")),
     Function("employment", "就业帮扶", "Employment support", "employment",
@@ -59,24 +64,28 @@ FUNCTIONS: tuple[Function, ...] = (
              ("托管", "课后托管", "学龄儿童托管", "小学生托管", "爱心暑托班", "暑托班")),
     # Concrete services the plan names (第七条, 第九条), each under its scene.
     Function("dementia_care", "失能失智照护", "Care for disabled and dementia", "elderly",
-             ("失能失智", "失能照护", "失智照护", "认知症照护", "失能失智老人照护")),
-    Function("ride_hailing", "一键叫车", "One-tap ride service", "elderly"),
+             ("失能失智", "失能照护", "失智照护", "认知症照护", "失能失智老人照护",
+              "失能失智老人专业照护", "失能失智老人", "专业照护")),
+    Function("ride_hailing", "一键叫车", "One-tap ride service", "elderly", ("叫车",)),
     Function("community_school", "社区学校办学点", "Community school site", "culture",
              ("社区学校", "办学点", "流动课程")),
     Function("culture_delivery", "文化配送", "Culture delivery", "culture",
              ("家门口文化配送",)),
     Function("sports_instructor", "社会体育指导员驻点", "Sports instructor post", "sports",
-             ("社会体育指导员", "体育指导员")),
+             ("社会体育指导员", "体育指导员", "体育指导员驻点")),
     Function("job_station", "就业服务站点", "Job service station", "employment",
              ("就业服务站", "社区就业服务站点", "就业服务")),
     Function("fire_station", "微型消防站", "Micro fire station", "party",
-             ("社区微型消防站",)),
+             ("社区微型消防站", "微型消防")),
     Function("convenience_store", "公益便利店", "Non-profit convenience store", "housekeeping",
              ("便利店",)),
     Function("repair", "维修", "Repairs", "housekeeping", ("维修服务",)),
     Function("laundry", "洗衣缝补", "Laundry and mending", "housekeeping", ("洗衣", "缝补")),
     Function("recycling", "回收利用", "Recycling", "housekeeping", ("回收",)),
     Function("volunteer", "志愿服务", "Volunteer services", "party"),
+    # 第六条 lists it among the shared spaces; street offices run it from the 党群服务中心.
+    Function("disability_aid", "帮困助残", "Help for the needy and disabled", "party",
+             ("助残", "帮困")),
     Function("counselling", "心理咨询", "Counselling", "health"),
 )
 
@@ -88,6 +97,10 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "文体": ("culture", "sports"),
     "文体活动": ("culture", "sports"),
     "群众文体": ("culture", "sports"),
+    "儿童": ("childcare", "after_school", "children_play"),
+    "照护": ("elderly", "childcare"),
+    "医养结合": ("elderly", "health"),
+    "elderly care and childcare": ("elderly", "childcare"),
 }
 
 BY_CODE: dict[str, Function] = {f.code: f for f in FUNCTIONS}
@@ -128,11 +141,33 @@ def _index() -> dict[str, tuple[str, ...]]:
 _NAMES = _index()
 
 
+def _variants(key: str) -> tuple[str, ...]:
+    """The key, then without the 社区 / 服务 people add to any name (社区助餐服务 = 助餐)."""
+    out = [key]
+    if key.startswith("社区") and len(key) > 2:
+        out.append(key[2:])
+    for k in tuple(out):
+        if k.endswith("服务") and len(k) > 2:
+            out.append(k[:-2])
+    return tuple(out)
+
+
 def resolve_function(text: str) -> list[str]:
     """The function codes a person's word means: one code for a code, label or alias
     (宝宝屋 → childcare), several for a word naming several scenes (养老托育 → elderly,
     childcare), none for a word the catalog does not know."""
-    return list(_NAMES.get(_key(text), ()))
+    for key in _variants(_key(text)):
+        if key in _NAMES:
+            return list(_NAMES[key])
+    return []
+
+
+def codes_in_scene(code: str) -> tuple[str, ...]:
+    """What a filter for `code` finds: a scene takes in its concrete services (养老 finds
+    失能失智照护 too, as coverage counts it); a concrete service only itself."""
+    if code in BY_CODE and BY_CODE[code].scene == code:
+        return tuple(f.code for f in FUNCTIONS if f.scene == code)
+    return (code,)
 
 
 def describe(codes: list[str], lang: str = "zh") -> str:

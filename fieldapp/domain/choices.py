@@ -6,6 +6,7 @@ change once released; labels may.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -60,6 +61,75 @@ class ChoiceSet:
         choices (the function catalog's 养老托育). Subclasses with aliases override it."""
         code = self.parse(text)
         return [] if code is None else [code]
+
+    def read_words(self, text: str) -> tuple[list[str], list[str]]:
+        """(codes, words nothing matched) for a cell or a typed line naming several choices.
+
+        One reading for the form, `FIELD=VALUE` and the importer: pieces between 、,;/ and
+        line breaks (not inside brackets) are tried whole, so "Elderly care" and
+        "托育服务(宝宝屋)" stay one name; a piece that is no name is read as a name with
+        details in brackets ("卫生服务站点(诊疗、配药)"), else word by word, longest run first.
+        """
+        codes: list[str] = []
+        unknown: list[str] = []
+        for piece in _pieces(text):
+            self._read_piece(piece, codes, unknown)
+        return codes, unknown
+
+    def _read_piece(self, piece: str, codes: list[str], unknown: list[str]) -> None:
+        found = self.resolve(piece)
+        if found:
+            codes.extend(c for c in found if c not in codes)
+            return
+        bracket = re.fullmatch(r"([^(（\[【]+)[(（\[【](.*)[)）\]】]", piece)
+        if bracket:
+            self._read_piece(bracket.group(1).strip(), codes, unknown)
+            for inner in _pieces(bracket.group(2)):
+                inner = re.sub(r"^(含有|包括|包含|含)", "", inner).strip()
+                if inner:
+                    self._read_piece(inner, codes, unknown)
+            return
+        if len(parts := re.split(r"[和及与]", piece)) > 1 and all(p.strip() for p in parts):
+            for part in parts:  # 康复和健康管理
+                self._read_piece(part.strip(), codes, unknown)
+            return
+        words = piece.split()
+        if len(words) == 1:
+            unknown.append(piece)
+            return
+        i = 0
+        while i < len(words):
+            # Longest run first, at most a few words: English labels are short.
+            for j in range(min(len(words), i + _MAX_WORDS), i, -1):
+                found = self.resolve(" ".join(words[i:j]))
+                if found:
+                    codes.extend(c for c in found if c not in codes)
+                    i = j
+                    break
+            else:
+                unknown.append(words[i])
+                i += 1
+
+
+_MAX_WORDS = 5
+_SEPARATORS = ",，、;；/\n"
+
+
+def _pieces(text: str) -> list[str]:
+    """`text` cut at separators outside brackets, pieces stripped, empty ones dropped."""
+    pieces, current, depth = [], [], 0
+    for ch in str(text):
+        if ch in "(（[【":
+            depth += 1
+        elif ch in ")）]】":
+            depth = max(0, depth - 1)
+        if ch in _SEPARATORS and depth == 0:
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    pieces.append("".join(current))
+    return [p.strip() for p in pieces if p.strip()]
 
 
 STATUS = ChoiceSet(

@@ -127,7 +127,7 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
             raise InvalidValue(f"不是可选值: {raw}", f"not one of the choices: {raw}")
         return found[0]
     if t == MULTI:
-        items = raw if isinstance(raw, (list, tuple)) else re.split(r"[,，、;；/\s]+", str(raw))
+        items = raw if isinstance(raw, (list, tuple)) else [raw]
         codes = []
         for item in items:
             if isinstance(item, str):
@@ -135,9 +135,10 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
             if _is_empty(item):
                 continue
             # A word naming several choices (养老托育) ticks them all: a list holds several.
-            found = spec.choices.resolve(str(item)) if spec.choices else []
-            if not found:
-                raise InvalidValue(f"不是可选值: {item}", f"not one of the choices: {item}")
+            found, unknown = spec.choices.read_words(str(item))
+            if unknown:
+                raise InvalidValue(f"不是可选值: {unknown[0]}",
+                                   f"not one of the choices: {unknown[0]}")
             codes.extend(code for code in found if code not in codes)
         return codes or None
     if t == PHONE:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from pathlib import Path
 from fieldapp.domain import normalize as N
 from fieldapp.domain.choices import STATUS
 from fieldapp.domain.geo import gcj02_to_wgs84
-from fieldapp.domain.records import FIELD_INDEX, MULTI, title_of
+from fieldapp.domain.records import FIELD_INDEX, title_of
 from fieldapp.domain.validation import InvalidValue, coerce, forbidden_fields, validate
 from fieldapp.domain.workflow import TransitionError, check_transition
 from fieldapp.io import headers as H
@@ -413,24 +412,9 @@ def normalise_cell(spec, text: str) -> tuple:
     """
     try:
         text = N.halfwidth(text)
-        if spec.type == MULTI and spec.choices:
-            return coerce(spec, _multi_items(spec, text)), None
         return coerce(spec, text), None
     except InvalidValue as exc:
         return None, (f"{spec.zh}: {exc.zh}", f"{spec.en}: {exc.en}")
-
-
-def _multi_items(spec, text: str) -> list[str]:
-    """Items of a several-choice cell. English labels hold spaces ("Elderly care"), so a
-    piece between separators is tried whole before it is split at spaces."""
-    items: list[str] = []
-    for piece in re.split(r"[,，、;；/\n]+", text):
-        piece = piece.strip()
-        if piece and spec.choices.resolve(piece):
-            items.append(piece)
-        else:
-            items.extend(piece.split())
-    return items
 
 
 def default_errors_path(path: str | os.PathLike) -> Path:

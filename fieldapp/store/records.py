@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fieldapp.domain.catalog import codes_in_scene
 from fieldapp.domain.normalize import normalise_address
 from fieldapp.domain.records import SEARCH_FIELDS, title_of
 from fieldapp.domain.search import index_terms, match_expression
@@ -230,8 +231,10 @@ class RecordStore:
             params.append(q.source_type)
         if q.function:
             key = "candidate_functions" if q.kind == "site" else "functions"
-            clauses.append(f"EXISTS (SELECT 1 FROM json_each(r.data, '$.{key}') WHERE value = ?)")
-            params.append(q.function)
+            codes = codes_in_scene(q.function)  # 养老 finds 失能失智照护 too
+            clauses.append(f"EXISTS (SELECT 1 FROM json_each(r.data, '$.{key}') WHERE value IN "
+                           f"({','.join('?' * len(codes))}))")
+            params.extend(codes)
         return " AND ".join(clauses), params
 
     def _source(self, q: Query) -> tuple[str, list[Any], bool]:

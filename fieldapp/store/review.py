@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from fieldapp.domain.catalog import codes_in_scene
 from fieldapp.store.records import COMMENT_FIELD, STATUS_FIELD, Record, RecordStore
 
 
@@ -39,10 +40,12 @@ def _where(store: RecordStore, f: QueueFilter) -> tuple[str, list]:
         clauses.append(f"r.grid_code IN ({','.join('?' * len(f.grids))})" if f.grids else "0")
         params.extend(sorted(f.grids))
     if f.function:
+        codes = codes_in_scene(f.function)  # 养老 finds 失能失智照护 too
         clauses.append(
             "EXISTS (SELECT 1 FROM json_each(r.data, CASE r.kind WHEN 'site' THEN "
-            "'$.candidate_functions' ELSE '$.functions' END) WHERE value = ?)")
-        params.append(f.function)
+            f"'$.candidate_functions' ELSE '$.functions' END) WHERE value IN "
+            f"({','.join('?' * len(codes))}))")
+        params.extend(codes)
     return " AND ".join(clauses), params
 
 

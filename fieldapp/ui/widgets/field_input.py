@@ -9,7 +9,6 @@ is what `fieldapp.domain.validation.check_record` and the autosaved draft take.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from textual import on
@@ -157,13 +156,9 @@ class FieldInput(Vertical):
         """Tick what the words name; leave the words nothing matched in the box, and say so."""
         event.stop()
         choices = self.query_one(SelectionList)
-        unknown = []
-        for word in re.split(r"[,，、;；/\s]+", event.value):
-            codes = self.spec.choices.resolve(word) if word else []
-            if word and not codes:
-                unknown.append(word)
-            for code in codes:
-                choices.select(code)
+        codes, unknown = self.spec.choices.read_words(event.value)
+        for code in codes:
+            choices.select(code)
         event.input.value = " ".join(unknown)
         if unknown:
             self.app.notify(t("unknown_choices", self.lang, words="、".join(unknown)),
