@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "fieldapp.cli.io_cmds",
     "fieldapp.cli.sync_cmds",
     "fieldapp.cli.review_cmds",
+    "fieldapp.cli.project_cmds",
     "fieldapp.cli.server_cmds",
     "fieldapp.cli.coverage_cmds",
     "fieldapp.cli.attach_cmds",
@@ -133,7 +134,14 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE_ERROR
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            # FIELD=VALUE pairs after options (`project advance ID --stage S a=b`): argparse
+            # takes positionals only before them; a command that reads pairs gets them.
+            if getattr(args, "values", None) is None or not all(
+                    "=" in e and not e.startswith("-") for e in extra):
+                parser.error(argparse._("unrecognized arguments: %s") % " ".join(extra))
+            args.values = [*args.values, *extra]
     except SystemExit as exc:  # --help, --version, or a refused argument (one line printed)
         return exc.code if isinstance(exc.code, int) else 0
     func = getattr(args, "func", None)

@@ -207,6 +207,34 @@ OPERATING_MODE = ChoiceSet(
     ("chain", "连锁托管", "Chain / managed"),
 )
 
+#: The pipeline of a site chosen for conversion (fieldapp/domain/project.py owns its rules).
+PROJECT_STAGE = ChoiceSet(
+    "project_stage",
+    ("selected", "已选址", "Site selected"),
+    ("reviewing", "联审中", "In joint review"),
+    ("passed", "联审通过", "Joint review passed"),
+    ("converting", "改造中", "Under conversion"),
+    ("built", "已建成", "Built"),
+    ("opened", "已开放运营", "Open and operating"),
+    ("terminated", "已终止", "Terminated"),
+    aliases={"selected": ("选址", "已选定"), "reviewing": ("联审",), "passed": ("通过联审",),
+             "converting": ("改造", "在建", "施工中", "under construction"),
+             "built": ("建成", "竣工"), "opened": ("开放", "运营", "已开放", "open", "opening"),
+             "terminated": ("终止", "terminate")},
+)
+
+FUNDING_SOURCE = ChoiceSet(
+    "funding_source",
+    ("special_bonds", "专项债券", "Special-purpose bonds"),
+    ("central_budget", "中央预算内投资", "Central budget investment"),
+    ("practical_projects", "为民办实事项目", "Practical projects for the people"),
+    ("district_finance", "区级财政", "District finance"),
+    ("social_capital", "社会资本", "Private capital"),
+    ("other", "其他", "Other"),
+    aliases={"special_bonds": ("专项债",), "central_budget": ("中央预算内",),
+             "practical_projects": ("实事项目", "民心工程"), "district_finance": ("区财政",)},
+)
+
 SUPPORT = ChoiceSet(
     "support",
     ("construction_subsidy", "建设补助", "Construction subsidy"),

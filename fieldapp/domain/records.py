@@ -50,6 +50,7 @@ SECTIONS: dict[str, Msg] = {k: Msg(*v) for k, v in {
     "operation": ("运营", "Operation"),
     "check": ("检查项", "Checklist"),
     "joint_review": ("联审", "Joint review"),
+    "project": ("项目", "Project"),
     "notes": ("备注", "Notes"),
 }.items()}
 
@@ -93,6 +94,37 @@ def _joint_review() -> list[FieldSpec]:
         ]
     specs.append(FieldSpec("conversion_ready", BOOL, "可实施改造", "Ready for conversion",
                            "joint_review", roles=reviewers))
+    return specs
+
+
+def _project() -> list[FieldSpec]:
+    """The conversion project (项目清单): stage, the day each stage was reached, funding and
+    operation. Street and district staff keep it: supervisors and admins only."""
+    from fieldapp.domain.project import DATED_STAGES
+
+    staff = ("supervisor", "admin")
+    specs = [
+        FieldSpec("project_stage", CHOICE, "项目阶段", "Project stage", "project",
+                  choices=C.PROJECT_STAGE, roles=staff, aliases=("阶段", "stage")),
+        FieldSpec("project_name", TEXT, "项目名称", "Project name", "project", max_len=100,
+                  roles=staff),
+    ]
+    specs += [FieldSpec(f"project_{code}_on", DATE, f"{C.PROJECT_STAGE.label(code)}日期",
+                        f"{C.PROJECT_STAGE.label(code, 'en')}: date", "project", roles=staff)
+              for code in DATED_STAGES]
+    specs += [
+        FieldSpec("project_end_reason", TEXT, "终止原因", "Reason for termination", "project",
+                  max_len=300, roles=staff),
+        FieldSpec("planned_functions", MULTI, "规划功能", "Planned functions", "project",
+                  choices=FUNCTION_CHOICES, roles=staff, aliases=("计划功能",)),
+        FieldSpec("funding_source", MULTI, "资金来源", "Funding source", "project",
+                  choices=C.FUNDING_SOURCE, roles=staff),
+        FieldSpec("project_operator", TEXT, "运营主体", "Operator", "project", max_len=100,
+                  roles=staff, aliases=("运营方",)),
+        FieldSpec("project_operating_mode", CHOICE, "运营方式", "Operating mode", "project",
+                  choices=C.OPERATING_MODE, roles=staff),
+        FieldSpec("facility_id", REF, "设施编号", "Facility id", "project", roles=staff),
+    ]
     return specs
 
 
@@ -142,6 +174,7 @@ SITE_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("candidate_functions", MULTI, "可承载功能", "Candidate functions", "use",
               required=True, choices=FUNCTION_CHOICES, aliases=("拟用功能", "功能")),
     *_joint_review(),
+    *_project(),
     FieldSpec("notes", LONGTEXT, "备注", "Notes", "notes", max_len=2000),
 )
 
@@ -165,6 +198,10 @@ FACILITY_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("multi_function_hall", BOOL, "多功能厅", "Multi-function hall", "operation"),
     FieldSpec("support", MULTI, "获得支持", "Support received", "operation",
               choices=C.SUPPORT),
+    # Coverage counts a facility from the day it opened; a project's opening fills both.
+    FieldSpec("opened_on", DATE, "开放日期", "Opened on", "operation",
+              aliases=("开业日期", "开放时间(日期)")),
+    FieldSpec("site_id", REF, "来源存量资源", "From site", "operation"),
     FieldSpec("notes", LONGTEXT, "备注", "Notes", "notes", max_len=2000),
 )
 

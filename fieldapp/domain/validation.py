@@ -16,6 +16,7 @@ from typing import Any
 from fieldapp.domain import normalize as N
 from fieldapp.domain import safe_text
 from fieldapp.domain.joint_review import ready_problems
+from fieldapp.domain.project import stage_problems
 from fieldapp.domain.records import (
     BOOL,
     CHOICE,
@@ -265,6 +266,7 @@ def _cross_field(kind: str, data: dict) -> list[FieldError]:
                                      "没有第 0 层: 地下一层填 -1",
                                      "there is no floor 0: basement 1 is -1"))
         errors.extend(FieldError(*problem) for problem in ready_problems(data))
+        errors.extend(FieldError(*problem) for problem in stage_problems(data))
     return errors
 
 

@@ -123,11 +123,14 @@ class RecordDetailScreen(BaseScreen):
         lang = self.lang
         table = Table(box=None, show_header=False, pad_edge=False, expand=True)
         # As wide as the longest label, within reason; a longer one wraps, never cut.
-        longest = max(cell_len(s.label(lang)) for s in SPECS[record.kind])
+        # A site that is no project has no project section to show.
+        hidden = set() if record.data.get("project_stage") else {"project"}
+        shown = [s for s in SPECS[record.kind] if s.section not in hidden]
+        longest = max(cell_len(s.label(lang)) for s in shown)
         table.add_column(width=min(longest, 24), style="dim")
         table.add_column(ratio=1)
         for section, labels in SECTIONS.items():
-            specs = [s for s in SPECS[record.kind] if s.section == section]
+            specs = [s for s in shown if s.section == section]
             if not specs:
                 continue
             table.add_row(Text(labels(lang), style="bold"), "")

@@ -143,8 +143,10 @@ class RecordFormScreen(BaseScreen):
             self._clear_draft()
 
     def _role_locked(self, name: str) -> bool:
-        roles = FIELD_INDEX[self.kind][name].roles
-        return bool(roles) and self.app.store.role not in roles
+        spec = FIELD_INDEX[self.kind][name]
+        if spec.section == "project":
+            return True  # moved by `fieldapp project advance`, which also opens the facility
+        return bool(spec.roles) and self.app.store.role not in spec.roles
 
     def _locked(self, name: str) -> bool:
         fixed = INSPECTION_FIXED if self.kind == "inspection" else ()
