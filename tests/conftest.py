@@ -155,3 +155,15 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("exercised")
         for line in LINES:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Commands run in-process (serve, demo) set variables for their child processes; a test
+    must not hand them to the next one (a leaked PROMETHEUS_MULTIPROC_DIR hid the counters of
+    a later registry)."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)

@@ -75,11 +75,12 @@ def _truth(node: ast.expr, os_name: str) -> bool | None:
             return value
     if isinstance(node, ast.Call):
         func = ast.unparse(node.func)
-        if func == "sys.platform.startswith" and node.args:
+        if func == "sys.platform.startswith" and node.args and \
+                isinstance(node.args[0], ast.Constant):
             prefix = ast.literal_eval(node.args[0])
             return ("win32" if windows else "linux").startswith(prefix) if windows or \
                 prefix != "darwin" else None
-        if func == "hasattr" and len(node.args) == 2:
+        if func == "hasattr" and len(node.args) == 2 and isinstance(node.args[1], ast.Constant):
             module, attr = ast.unparse(node.args[0]), ast.literal_eval(node.args[1])
             if attr in POSIX_ONLY.get(module, ()):
                 return not windows

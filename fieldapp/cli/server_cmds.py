@@ -183,6 +183,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1 and url.startswith("sqlite"):
         print("fieldapp: 注意 SQLite 多进程写入会排队 / note: several workers on SQLite queue "
               "for one writer; use PostgreSQL for real load", file=sys.stderr)
+    _check_port(args.host, args.port)  # before anything is created, migrated or set
     # Workers are separate processes: they read these (sync/server/settings.py).
     os.environ["FIELDAPP_DATABASE_URL"] = url
     if args.blob_dir:
@@ -199,7 +200,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sync.server.admin import engine_for
     from sync.server.blobstore import BlobStoreError, open_store
 
-    _check_port(args.host, args.port)  # before anything is created or migrated
     engine = _admin(engine_for, url)
     try:
         store = open_store(engine, url, args.blob_store, args.blob_dir)

@@ -78,3 +78,24 @@ def _lock_posix(fh) -> None:  # noqa: ANN001
         import fcntl
 
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def switch_to_wal(cursor, seconds: float = 30) -> None:  # noqa: ANN001
+    """`PRAGMA journal_mode=WAL` on a new SQLite file, retried while another connection holds
+    the lock: SQLite answers "database is locked" at once, without its busy handler, when two
+    connections make the switch together (registry workers starting on a fresh file; the TUI
+    and the background sync opening a new laptop database)."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + seconds
+    delay = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)

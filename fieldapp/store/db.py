@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from fieldapp.compat.locking import switch_to_wal
 from fieldapp.i18n import BilingualError, Msg
 from fieldapp.store.migrations import migrate
 
@@ -25,7 +26,7 @@ def connect(path: Path | str, *, migrate_schema: bool = True) -> sqlite3.Connect
         conn = sqlite3.connect(str(path), timeout=10, isolation_level=None,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
+        switch_to_wal(conn, seconds=10)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")

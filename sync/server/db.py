@@ -14,6 +14,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 
+from fieldapp.compat.locking import switch_to_wal
+
 
 def normalise_url(url: str) -> str:
     """Accept a plain file path and bare `postgresql://` too; SQLAlchemy needs the driver."""
@@ -34,7 +36,7 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
             # Take transaction control away from pysqlite so BEGIN IMMEDIATE is ours to send.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            switch_to_wal(cur)
             cur.execute("PRAGMA synchronous=FULL")  # a push answered "applied" must survive
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
