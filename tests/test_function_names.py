@@ -95,6 +95,8 @@ def test_a_word_for_several_scenes_is_refused_as_one_and_ticks_all_in_a_list(wor
 @pytest.mark.parametrize("text,codes,unknown", [
     ("Elderly care; Community meals", ["elderly", "meal"], []),
     ("health station, baby room", ["health", "childcare"], []),
+    ("Elderly care, baby room", ["elderly", "childcare"], []),
+    ("养老托育; 卫生服务站点（诊疗、配药）", ["elderly", "childcare", "health"], []),
     ("卫生服务站点（诊疗、配药、中医、康复和健康管理）", ["health"], []),
     ("综合为老服务中心(含助餐)", ["elderly", "meal"], []),
     ("elderly 社区助餐 托育服务(宝宝屋)", ["elderly", "meal", "childcare"], []),
@@ -200,6 +202,8 @@ def test_basements_follow_the_fire_code_with_sources_named():
     assert not child.eligible and "GB 50016" in child.reasons[0].zh
     play = site_fit(_site(-1, ("children_play",)), "children_play", norms)
     assert not play.eligible
+    after_school = site_fit(_site(-1, ("after_school",)), "after_school", norms)
+    assert not after_school.eligible and "5.4.4" in after_school.reasons[0].zh
     elderly_b1 = site_fit(_site(-1, ("elderly",)), "elderly", norms)
     assert elderly_b1.eligible
     assert any("200㎡" in r.zh and "5.4.4B" in r.zh for r in elderly_b1.reasons)
@@ -219,6 +223,30 @@ def test_basement_rules_are_editable_norms(tmp_path):
     (tmp_path / "norms.toml").write_text('[site.meal]\nsource = 3\n', encoding="utf-8")
     with pytest.raises(N.NormsError, match="site.meal.source"):
         N.load(tmp_path)
+
+
+def test_every_shipped_norm_names_its_source_and_the_cli_shows_it(tmp_path, capsys):
+    norms = N.load()
+    assert set(norms.site_rules) == set(N.SCENE_CODES)
+    assert all(rule.source for rule in norms.site_rules.values())
+    assert all(norms.sources[k] for k in ("radius_m", "complex", "area"))
+    assert "导则" in norms.sources["complex"]
+    for scene in ("childcare", "children_play", "after_school", "elderly"):
+        assert "GB 50016" in norms.rule(scene).source
+    assert main(["--data-dir", str(tmp_path), "coverage", "--norms"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    child = next(line for line in lines if line.strip().startswith("childcare"))
+    assert "floors 1..2" in child and "5.4.4" in child
+    assert "no source given" not in "\n".join(lines)
+    # A street office's own rule carries its own source; one without a source says so.
+    (tmp_path / "norms.toml").write_text(
+        '[complex]\nmin_building_area = 500\nsource = "区民政局2025年通知"\n'
+        '[site.sports]\nsource = ""\n', encoding="utf-8")
+    assert main(["--data-dir", str(tmp_path), "coverage", "--norms"]) == 0
+    out = capsys.readouterr().out
+    assert "≥ 500 m²" in out and "区民政局2025年通知" in out
+    sports = next(line for line in out.splitlines() if line.strip().startswith("sports"))
+    assert "no source given" in sports
 
 
 # -- the TUI: the form's function list takes typed names; the list filter finds by them ------

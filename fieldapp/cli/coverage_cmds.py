@@ -138,12 +138,15 @@ def _norms_info(data_dir, init: bool) -> int:
         print("文件不存在,使用内置标准 (--init-norms 生成可编辑副本) / not there: the built-in "
               "norms are used (--init-norms writes a copy to edit)")
     radii = ", ".join(f"{s} {norms.radius(s):g}" for s in BY_CODE if BY_CODE[s].scene == s)
-    print(f"步行半径 / walking radius (m): {radii}; life circle {norms.life_circle_m:g}")
+    print(f"步行半径 / walking radius (m): {radii}; life circle {norms.life_circle_m:g}"
+          + _source(norms.sources.get("radius_m")))
     print(f"综合体 / complex: ≥ {norms.complex_min_area:g} m² "
           f"(宜 / preferably {norms.complex_preferred_area:g}), ≥ {norms.complex_min_functions} "
-          f"scenes (场景), ≥ {norms.complex_min_core} of {', '.join(norms.complex_core)}")
+          f"scenes (场景), ≥ {norms.complex_min_core} of {', '.join(norms.complex_core)}"
+          + _source(norms.sources.get("complex")))
     print(f"面积 / area: ≥ {norms.area_min_per_100:g} m² per 100 households "
-          f"(宜 / preferably {norms.area_preferred_per_100:g})")
+          f"(宜 / preferably {norms.area_preferred_per_100:g})"
+          + _source(norms.sources.get("area")))
     print("场地要求 / what a site needs (floor 1 = ground, -1 = first basement level):")
     for scene, rule in norms.site_rules.items():
         floors = ("any floor" if rule.min_floor is None and rule.max_floor is None else
@@ -151,8 +154,13 @@ def _norms_info(data_dir, init: bool) -> int:
                   f"{'' if rule.max_floor is None else rule.max_floor}")
         print(f"  {scene:<14} ≥ {rule.min_area:g} m², {floors}"
               + (f"; {rule.basement_note[0]}" if rule.basement_note else "")
-              + (f"  [{rule.source}]" if rule.source else ""))
+              + _source(rule.source))
     return 0
+
+
+def _source(text: str | None) -> str:
+    """Where a rule comes from, beside it; a rule without one says so."""
+    return f"  [{text}]" if text else "  [出处未写 / no source given]"
 
 
 def _print_table(result, lang: str) -> None:

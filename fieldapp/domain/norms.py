@@ -51,6 +51,8 @@ class Norms:
     area_preferred_per_100: float
     site_rules: dict[str, SiteRule] = field(default_factory=dict)
     source: str = "built-in"
+    #: Where each group of figures comes from ("radius_m", "complex", "area"), shown beside it.
+    sources: dict[str, str] = field(default_factory=dict)
 
     def radius(self, scene: str) -> float:
         return self.radius_m.get(scene, self.life_circle_m)
@@ -140,11 +142,12 @@ def from_dict(raw: dict, source: str = "built-in") -> Norms:
     if raw.get("version", 1) != 1:
         raise _bad("version", "只支持 1", "must be 1")
     life = _number(raw, "life_circle_m", "norms", 100, 5000)
-    radius_table = _only(raw.get("radius_m", {}), SCENE_CODES, "radius_m")
-    radius = {k: _number(radius_table, k, "radius_m", 50, 5000) for k in radius_table}
+    radius_table = _only(raw.get("radius_m", {}), (*SCENE_CODES, "source"), "radius_m")
+    radius = {k: _number(radius_table, k, "radius_m", 50, 5000)
+              for k in radius_table if k != "source"}
     cx = _only(raw.get("complex", {}), {"min_building_area", "preferred_building_area",
                                         "min_functions", "min_core_functions",
-                                        "core_functions"}, "complex")
+                                        "core_functions", "source"}, "complex")
     core = cx.get("core_functions")
     if not isinstance(core, list) or not core or not all(isinstance(c, str) for c in core):
         raise _bad("complex.core_functions", "应为功能代码列表", "must be a list of function codes")
@@ -153,7 +156,9 @@ def from_dict(raw: dict, source: str = "built-in") -> Norms:
         raise _bad("complex.core_functions", f"含未知功能 {unknown[0]}",
                    f"has an unknown function {unknown[0]}")
     area = _only(raw.get("area", {}), {"min_per_100_households",
-                                       "preferred_per_100_households"}, "area")
+                                       "preferred_per_100_households", "source"}, "area")
+    sources = {name: _text(table, "source", name)
+               for name, table in (("radius_m", radius_table), ("complex", cx), ("area", area))}
     rules = {}
     for scene, table in _only(raw.get("site", {}), SCENE_CODES, "site").items():
         path = f"site.{scene}"
@@ -181,7 +186,7 @@ def from_dict(raw: dict, source: str = "built-in") -> Norms:
         complex_core=tuple(core),
         area_min_per_100=_number(area, "min_per_100_households", "area", 0, 10000),
         area_preferred_per_100=_number(area, "preferred_per_100_households", "area", 0, 10000),
-        site_rules=rules, source=source,
+        site_rules=rules, source=source, sources=sources,
     )
 
 
