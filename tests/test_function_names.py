@@ -391,3 +391,30 @@ def test_a_sheet_with_only_gross_floor_area_leaves_usable_area_to_be_measured(st
     record = store.find_by_address("site", "天平路9号", grid_code=GRID)[0]
     assert record.data["gross_floor_area"] == 300.0 and "usable_area" not in record.data
     assert record.data["candidate_functions"] == ["childcare"]
+
+
+async def test_list_function_filter_lists_the_scenes_a_word_names(demo):
+    from fieldapp.store.records import Query
+    from fieldapp.ui.screens.record_list import RecordListScreen
+    from fieldapp.ui.widgets.choice_field import ChoicePicker
+    from fieldapp.ui.widgets.record_table import EdgeTable
+    from tests.ui_support import make_app, open_store, settle, wait_for_screen
+
+    store = open_store(demo)
+    expected = store.count(Query(kind="site", function="elderly"))
+    app = make_app(demo)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        screen = await wait_for_screen(pilot, RecordListScreen)
+        screen.query_one("#f-function").focus()
+        await pilot.press("enter")
+        picker = await wait_for_screen(pilot, ChoicePicker)
+        await pilot.press(*"养老托育")
+        await settle(pilot)
+        assert [code for _, code in picker.shown] == ["elderly", "childcare"]  # asks which
+        await pilot.press("enter")  # the first: elderly care, with its services
+        await settle(pilot)
+        ids = [row.id for row in screen.query_one(EdgeTable).rows]
+        assert screen.q.function == "elderly" and 0 < len(ids) <= expected
+        assert all({"elderly", "dementia_care", "ride_hailing"}
+                   & set(store.get(i).data["candidate_functions"]) for i in ids)
