@@ -145,6 +145,29 @@ def test_cli_filters_take_the_plans_words(data_dir, capsys):
     assert main(["review", "queue", "--function", "卫生服务站点"]) == 0
 
 
+def test_new_and_edit_take_the_plans_words_and_keep_gross_area_apart(data_dir, capsys):
+    from fieldapp.context import AppContext
+    from fieldapp.demo import demo_areas
+
+    store = AppContext.create(str(data_dir)).open_store()
+    store.load_areas(demo_areas())
+    store.conn.close()
+    capsys.readouterr()
+    assert main(["new", "site", f"网格={GRID}", "地址=天平路7号", "建筑面积=200㎡",
+                 "拟用功能=养老托育 社区助餐服务", "不改变土地权属=是", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    data = record["data"]
+    assert data["gross_floor_area"] == 200.0 and "usable_area" not in data
+    assert data["candidate_functions"] == ["elderly", "childcare", "meal"]
+    assert data["land_tenure_unchanged"] is True and "land_use_unchanged" not in data
+    assert main(["edit", record["id"][:8], "拟用功能=卫生服务站点（诊疗、配药）、失能失智照护",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["data"]["candidate_functions"] == [
+        "health", "dementia_care"]
+    assert main(["edit", record["id"][:8], "拟用功能=养老、火箭"]) != 0
+    assert "not one of the choices: 火箭" in capsys.readouterr().err
+
+
 def test_gross_floor_area_is_not_usable_area():
     specs = FIELD_INDEX["site"]
     assert "建筑面积" not in specs["usable_area"].aliases
