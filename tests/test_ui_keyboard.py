@@ -1,9 +1,11 @@
 """The issue's "done when", by keyboard alone: find a site by a two-character query, add an
 idle storefront fixing a validation error on the way, meet the duplicate warning, record an
-inspection of a facility, and find it all again after the app was closed and restarted."""
+inspection of a facility, and find it all again after the app was closed and restarted; at
+120×40 and at 80×24."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from fieldapp.store import lookups
@@ -55,12 +57,13 @@ async def pick_grid(pilot, text: str) -> None:
     await pilot.pause(0.1)
 
 
-async def test_a_newcomer_does_the_whole_round_by_keyboard(demo):
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x40", "80x24"])
+async def test_a_newcomer_does_the_whole_round_by_keyboard(demo, size):
     store = open_store(demo)
     other = store.query(Query(kind="site"), limit=1)[0]
     facility = store.query(Query(kind="facility"), limit=1)[0]
     app = make_app(demo)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await wait_for_screen(pilot, HomeScreen)
         # 1. a two-character Chinese search, open the first hit, come back
         await pilot.press("slash", "养", "老")
@@ -139,7 +142,7 @@ async def test_a_newcomer_does_the_whole_round_by_keyboard(demo):
 
     # 5. after a restart, all of it is there and findable
     app = make_app(demo)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await wait_for_screen(pilot, HomeScreen)
         await pilot.press("slash", *"衡山路88")
         screen = await wait_for_screen(pilot, RecordListScreen)
