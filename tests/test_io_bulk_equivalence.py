@@ -15,10 +15,10 @@ import json
 import random
 
 from fieldapp.demo import DemoMaker, demo_areas
-from fieldapp.domain.records import MULTI, SPECS
+from fieldapp.domain.records import SPECS
 from fieldapp.domain.workflow import TransitionError
 from fieldapp.io.exporter import display_value
-from fieldapp.io.importer import _multi_items, import_file
+from fieldapp.io.importer import import_file
 from fieldapp.store.db import connect
 from fieldapp.store.records import RecordStore, ValidationFailed
 
@@ -90,7 +90,7 @@ def form_path(store: RecordStore, cells: list[str]) -> bool:
     for spec, text in zip(specs, cells, strict=False):
         if not text.strip():
             continue
-        raw[spec.name] = _multi_items(spec, text) if spec.type == MULTI else text
+        raw[spec.name] = text  # the form reads a several-choice cell as the importer does
     status_text = cells[-1].strip()
     status = STATUS.parse(status_text) if status_text else None
     if status_text and status is None:
