@@ -123,13 +123,15 @@ def test_three_lists_workbook(demo_store, tmp_path):
     assert book.sheetnames == ["需求清单", "资源清单", "项目清单"]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
-    approved = demo_store.count(Query(kind="site", grid_code=STREET, status="approved"))
-    others = demo_store.count(Query(kind="site", grid_code=STREET)) - approved
-    assert report.counts["项目清单"] == approved and report.counts["资源清单"] == others
+    in_pipeline = demo_store.conn.execute(
+        "SELECT count(*) FROM record WHERE kind = 'site' AND deleted = 0 AND grid_code LIKE ? "
+        "AND json_extract(data, '$.project_stage') IS NOT NULL", (f"{STREET}%",)).fetchone()[0]
+    others = demo_store.count(Query(kind="site", grid_code=STREET)) - in_pipeline
+    assert report.counts["项目清单"] == in_pipeline and report.counts["资源清单"] == others
     projects = book["项目清单"]
     header = [c.value for c in projects[1]]
-    assert "目标功能" in header and "地址" in header
-    functions = header.index("目标功能") + 1
+    assert {"规划功能", "地址", "项目阶段", "已开放运营日期", "资金来源"} <= set(header)
+    functions = header.index("规划功能") + 1
     assert all(projects.cell(r, functions).value for r in range(2, projects.max_row + 1))
     resources = [c.value for c in book["资源清单"][1]]
     assert {"可用面积", "结构安全", "权属方意见"} <= set(resources)

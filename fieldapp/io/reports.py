@@ -3,9 +3,11 @@
 需求清单 (needs): per grid, the scenes missing within walking distance (the coverage
 analysis, `fieldapp.store.coverage_load.analyse_store`) and the open issues found by
 inspections; if the analysis cannot run, the sheet says so and lists the issues only.
-资源清单 (resources): the candidate sites not yet approved, with area, condition and consent.
-项目清单 (projects): sites approved for conversion with their target functions. Only records
-in the user's scope appear.
+资源清单 (resources): the candidate sites not in the project pipeline, with area, condition and
+consent.
+项目清单 (projects): the project pipeline, each site's stage and the day it reached each one,
+planned functions, funding, operator.
+Only records in the user's scope appear.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp.domain.catalog import BY_CODE, SCENES
-from fieldapp.domain.choices import CHECK_RESULT, STATUS
+from fieldapp.domain.choices import CHECK_RESULT, PROJECT_STAGE, STATUS
+from fieldapp.domain.project import DATED_STAGES, date_field
 from fieldapp.domain.records import FIELD_INDEX
 from fieldapp.io.exporter import column_widths, display_value, iter_records, scope_grids
 from fieldapp.io.tables import TableError, xlsx_row
@@ -167,8 +170,8 @@ def _resources(store: RecordStore, areas: _Areas, grids: set[str],
     for record in iter_records(store, "site", grids=grids):
         if limit is not None and len(rows) > limit:
             break
-        if record.status == "approved":
-            continue  # approved sites are projects now
+        if record.data.get("project_stage"):
+            continue  # in the project pipeline: the 项目清单 lists it
         rows.append([*_where(areas, record.grid_code or ""),
                      *(_value("site", record.data, n) for n in names),
                      STATUS.label(record.status, "zh"), record.id])
@@ -177,16 +180,27 @@ def _resources(store: RecordStore, areas: _Areas, grids: set[str],
 
 def _projects(store: RecordStore, areas: _Areas, grids: set[str],
               limit: int | None = None) -> list[list]:
-    names = ("address", "usable_area", "owner_name", "owner_consent", "authority_consent")
+    """The project pipeline (fieldapp/domain/project.py): every site with a project stage."""
     specs = FIELD_INDEX["site"]
-    rows: list[list] = [[*WHERE, *(specs[n].zh for n in names), "目标功能", "服务场景",
-                         "审核意见", "记录ID"]]
-    for record in iter_records(store, "site", status="approved", grids=grids):
+    dates = [date_field(s) for s in DATED_STAGES]
+    rows: list[list] = [[*WHERE, "项目名称", "地址", "项目阶段", "阶段日期",
+                         *(specs[d].zh for d in dates), "规划功能", "服务场景", "资金来源",
+                         "运营主体", "运营方式", "终止原因", "可用面积", "设施编号", "记录ID"]]
+    for record in iter_records(store, "site", grids=grids):
+        data = record.data
+        stage = data.get("project_stage")
+        if stage is None:
+            continue
         if limit is not None and len(rows) > limit:
             break
-        functions = record.data.get("candidate_functions") or []
+        functions = data.get("planned_functions") or data.get("candidate_functions") or []
         scenes = list(dict.fromkeys(BY_CODE[f].scene for f in functions if f in BY_CODE))
-        rows.append([*_where(areas, record.grid_code or ""),
-                     *(_value("site", record.data, n) for n in names), _labels(functions),
-                     _labels(scenes), record.review_comment or "", record.id])
+        rows.append([*_where(areas, record.grid_code or ""), data.get("project_name") or "",
+                     data.get("address"), PROJECT_STAGE.label(stage, "zh"),
+                     data.get(date_field(stage)), *(data.get(d) for d in dates),
+                     _labels(functions), _labels(scenes),
+                     _value("site", data, "funding_source"), data.get("project_operator"),
+                     _value("site", data, "project_operating_mode"),
+                     data.get("project_end_reason"), data.get("usable_area"),
+                     data.get("facility_id") or "", record.id])
     return rows

@@ -15,27 +15,26 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldapp.domain import joint_review
 from fieldapp.domain.areas import LEVEL_LABELS
 from fieldapp.domain.catalog import BY_CODE, scene_of
-from fieldapp.domain.choices import RECORD_KIND, STATUS
+from fieldapp.domain.choices import PROJECT_STAGE, RECORD_KIND, STATUS
 from fieldapp.domain.coverage import SCENE_CODES, SCENE_SHORT, analyse
 from fieldapp.domain.mapview import SCENE_COLOURS, STATUS_COLOURS, layers_from
+from fieldapp.domain.project import DATED_STAGES
 from fieldapp.reports.document import ACCENT, Progress, ReportPDF, save_pdf
 from fieldapp.reports.drawing import bar_chart, draw_map
 from fieldapp.store.records import RecordStore
 
-#: Where a site stands on its way to an open facility, from what the record holds.
+#: Where a site stands on its way to an open facility: review, then the project pipeline
+#: (fieldapp/domain/project.py).
 STAGES = (
     ("found", "已发现待审核", "Found, in review"),
-    ("approved", "已审核待联审", "Approved, awaiting joint review"),
-    ("reviewing", "联审中", "Joint review under way"),
-    ("passed", "联审通过", "Joint review passed"),
-    ("ready", "可实施改造", "Ready for conversion"),
-    ("failed", "联审不通过", "Joint review failed"),
+    ("approved", "已审核未立项", "Approved, not yet a project"),
+    *((code, PROJECT_STAGE.label(code, "zh"), PROJECT_STAGE.label(code, "en"))
+      for code in DATED_STAGES),
 )
-STAGE_COLOURS = ((150, 150, 150), (30, 110, 200), (230, 150, 0), (0, 150, 90), (0, 110, 60),
-                 (200, 30, 30))
+STAGE_COLOURS = ((150, 150, 150), (30, 110, 200), (120, 160, 220), (230, 150, 0),
+                 (0, 150, 90), (200, 120, 40), (0, 110, 60), (0, 80, 40), (200, 30, 30))
 
 WORDS = {
     "title": ("{name} 社区嵌入式服务设施报告", "{name}: community embedded service facilities"),
@@ -82,8 +81,9 @@ LIST_COLUMNS = {
     "资源清单": (["网格", "地址", "资源类型", "可用面积", "所在楼层", "权属方", "权属方意见",
               "结构安全", "消防安全", "可承载功能", "状态"],
              [28, 52, 18, 16, 12, 36, 18, 14, 14, 40, 18]),
-    "项目清单": (["网格", "地址", "可用面积", "权属方", "目标功能", "服务场景", "审核意见"],
-             [30, 60, 18, 40, 50, 40, 31]),
+    "项目清单": (["网格", "项目名称", "地址", "项目阶段", "阶段日期", "规划功能", "资金来源",
+              "运营主体"],
+             [28, 40, 50, 22, 20, 50, 40, 40]),
 }
 
 
@@ -132,18 +132,10 @@ def default_area(store: RecordStore) -> str:
 
 
 def stage_of(status: str, data: dict) -> str:
-    if status != "approved":
-        return "found"
-    if data.get("conversion_ready"):
-        return "ready"
-    verdict = joint_review.overall_verdict(data)
-    if verdict == "fail":
-        return "failed"
-    if verdict in ("pass", "conditional"):
-        return "passed"
-    if any(joint_review.results(data).values()):
-        return "reviewing"
-    return "approved"
+    """The site's project stage; before it is a project, whether it passed review."""
+    if data.get("project_stage"):
+        return data["project_stage"]
+    return "approved" if status == "approved" else "found"
 
 
 def write_area_report(store: RecordStore, area: str | None, path: str | os.PathLike, *,
@@ -245,8 +237,8 @@ def write_area_report(store: RecordStore, area: str | None, path: str | os.PathL
     lists, _ok = three_list_rows(store, area, grids, analysis=analysis, limit=LIST_ROWS)
     sites = sum(n for (kind, _), n in counts.items() if kind == "site")
     totals = {"需求清单": len(lists["需求清单"]) - 1,
-              "资源清单": sites - counts.get(("site", "approved"), 0),
-              "项目清单": counts.get(("site", "approved"), 0)}
+              "资源清单": sites - sum(stages.get(c, 0) for c in DATED_STAGES),
+              "项目清单": sum(stages.get(c, 0) for c in DATED_STAGES)}
     pdf.add_page(orientation="L")
     pdf.h2(w("lists", lang))
     pdf.note(w("lists_note", lang))
@@ -295,18 +287,10 @@ def _counts(store: RecordStore, grids: set[str]) -> Counter:
 
 def _stages(store: RecordStore, grids: set[str]) -> Counter:
     where, params = _grid_filter(grids)
-    paths = ", ".join(f"'$.jr_{code}_result'" for code, _, _ in joint_review.DEPARTMENTS)
     rows = store.conn.execute(
-        f"SELECT status, json_extract(data, '$.conversion_ready', {paths}) FROM record "
+        f"SELECT status, json_extract(data, '$.project_stage') FROM record "
         f"WHERE deleted = 0 AND kind = 'site' AND {where}", params)
-    stages: Counter = Counter()
-    for status, values in rows:
-        ready, *results = json.loads(values)
-        data = {"conversion_ready": ready, **{f"jr_{code}_result": r for (code, _, _), r
-                                              in zip(joint_review.DEPARTMENTS, results,
-                                                     strict=True)}}
-        stages[stage_of(status, data)] += 1
-    return stages
+    return Counter(stage_of(status, {"project_stage": stage}) for status, stage in rows)
 
 
 def _boundaries(store: RecordStore, grids: set[str]) -> dict:

@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
+from fieldapp.domain.project import facility_for, facility_id_for, stage_change_problems
 from fieldapp.domain.validation import (
     COMMENT,
     FieldError,
@@ -217,6 +218,7 @@ class Batch:
         known = self._as_sent(m, data, comment)
         data = {k: v for k, v in data.items() if v is not None}
         self._validate(m.kind, data, status, None, comment)
+        self._project_rules(m.record_id, m.kind, {}, data, "draft")
         self._in_scope(data["grid_code"], ("create it", "新建"))
         record = {"id": m.record_id, "kind": m.kind, "status": status, "review_comment": comment,
                   "data": data, "version": 0, "deleted": False, "grid_code": data["grid_code"],
@@ -259,9 +261,15 @@ class Batch:
             new_data = {**record["data"], **{k: v[1] for k, v in changes.items()
                                              if k not in WORKFLOW_FIELDS}}
             new_data = {k: v for k, v in new_data.items() if v is not None}
+            if m.kind == "site" and new_data.get("project_stage") == "opened" \
+                    and "facility_id" not in new_data:
+                # The link to the facility the opening makes, when the laptop did not send it.
+                new_data["facility_id"] = facility_id_for(record["id"])
+                changes["facility_id"] = [None, new_data["facility_id"]]
             new_status = changes.get("status", [None, record["status"]])[1]
             new_comment = changes.get("review_comment", [None, record["review_comment"]])[1]
             self._validate(m.kind, new_data, new_status, record["status"], new_comment)
+            self._project_rules(m.record_id, m.kind, record["data"], new_data, record["status"])
             if new_data["grid_code"] != record["grid_code"]:
                 self._in_scope(new_data["grid_code"], ("move it there", "移入该网格"))
             old_grid = record["grid_code"]
@@ -270,9 +278,56 @@ class Batch:
             record.update(data=new_data, status=new_status, review_comment=new_comment,
                           grid_code=new_data["grid_code"], updated_at=self.now)
             self._commit(m, record, action, changes, old_grid)
+            if m.kind == "site" and new_data.get("project_stage") == "opened":
+                self._open_facility(m, record)
         if conflicts:
             return self._conflict(m, record, conflicts)
         return _applied(m, record, known)
+
+    def _project_rules(self, record_id: str, kind: str, old: dict, new: dict,
+                       old_status: str) -> None:
+        """The project pipeline's rules on a change (fieldapp/domain/project.py), and the one
+        link between a site and the facility its opening made: the derived id, never another."""
+        if kind == "site":
+            problems = stage_change_problems(old, new, old_status)
+            if new.get("facility_id") not in (None, facility_id_for(record_id)):
+                problems.append(("facility_id", "设施编号应由开放运营自动生成",
+                                 "the facility id is the one the opening creates"))
+            if problems:
+                raise _invalid([FieldError(*p) for p in problems])
+        elif kind == "facility" and new.get("site_id") != old.get("site_id"):
+            raise _invalid([FieldError("site_id", "来源存量资源只能由项目开放运营生成",
+                                       "a facility's site link is made only by the opening "
+                                       "of that site's project")])
+
+    def _open_facility(self, m: Mutation, site: dict) -> None:
+        """Create the facility an opened site's project makes, unless it exists: its id is
+        derived from the site's, so an opening sent twice, or by two laptops, makes one."""
+        facility_id = facility_id_for(site["id"])
+        if facility_id not in self.records:
+            row = self.conn.execute(select(RECORDS).where(RECORDS.c.id == facility_id)).first()
+            if row is not None:
+                self.records[facility_id] = load_record(row)
+        if facility_id in self.records:
+            return
+        from fieldapp.domain.coverage import FacilityIn, passes_complex
+        from fieldapp.domain.norms import load as load_norms
+
+        norms = load_norms(None)
+        data = facility_for(site["id"], site["data"], lambda functions, area: passes_complex(
+            FacilityIn("", "", tuple(functions), area, "complex"), norms))
+        errors = validate("facility", data, "approved", self.chains.grid_exists)
+        if errors:  # the site's own rules make this unreachable; never store a bad record
+            raise _invalid(errors)
+        record = {"id": facility_id, "kind": "facility", "status": "approved",
+                  "review_comment": None, "data": data, "version": 0, "deleted": False,
+                  "grid_code": data["grid_code"], "author": self.who.name,
+                  "device_id": self.who.device_id, "created_at": self.now,
+                  "updated_at": self.now}
+        self.records[facility_id] = record
+        self.created.add(facility_id)
+        changes = {k: [None, v] for k, v in {**data, "status": "approved"}.items()}
+        self._commit(m, record, "create", changes, None)
 
     def _delete(self, m: Mutation) -> dict:
         record = self._existing(m, ("delete it", "删除"))
