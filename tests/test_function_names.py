@@ -290,6 +290,8 @@ async def test_form_ticks_functions_typed_as_the_plan_writes_them(demo):
         chosen = form.query_one("#input-candidate_functions", SelectionList).selected
         assert set(chosen) == {"childcare", "elderly"}
         assert typer.value == "火箭"  # the word nothing matched stays to be corrected
+        said = " ".join(str(n.message) for n in app._notifications)
+        assert "已勾选: 托育服务(宝宝屋)、养老服务" in said and "不认识: 火箭" in said
 
 
 # -- filters: a scene finds its services (养老 finds 失能失智照护, as coverage counts it) --------

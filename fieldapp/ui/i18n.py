@@ -105,6 +105,7 @@ W = words(**{
     "readonly_field": ("(自动填写)", "(filled in for you)"),
     "type_choices": ("输入名称回车勾选,如 宝宝屋 养老托育", "Type names, Enter ticks: 宝宝屋 meal"),
     "unknown_choices": ("不认识: {words}", "Not known: {words}"),
+    "ticked_choices": ("已勾选: {words}", "Ticked: {words}"),
     # duplicates
     "dup_title": ("可能重复", "Possible duplicate"),
     "dup_body": ("已有记录地址相同或位置很近:",

@@ -153,13 +153,17 @@ class FieldInput(Vertical):
 
     @on(Input.Submitted, ".multi-typer")
     def _tick_typed(self, event: Input.Submitted) -> None:
-        """Tick what the words name; leave the words nothing matched in the box, and say so."""
+        """Tick what the words name and say which (养老托育 ticks two); leave the words nothing
+        matched in the box, and say so."""
         event.stop()
         choices = self.query_one(SelectionList)
         codes, unknown = self.spec.choices.read_words(event.value)
         for code in codes:
             choices.select(code)
         event.input.value = " ".join(unknown)
+        if codes:
+            self.app.notify(t("ticked_choices", self.lang, words="、".join(
+                self.spec.choices.label(c, self.lang) for c in codes)))
         if unknown:
             self.app.notify(t("unknown_choices", self.lang, words="、".join(unknown)),
                             severity="warning")
