@@ -114,9 +114,13 @@ class RegistryClient:
     def health(self) -> protocol.Health:
         return self._parse(protocol.Health, self._request("GET", "/api/v1/health"))
 
-    def enroll(self, token: str, device_id: str, device_name: str) -> protocol.EnrollAnswer:
-        return self._parse(protocol.EnrollAnswer, self._request("POST", "/api/v1/enroll", json={
-            "token": token, "device_id": device_id, "device_name": device_name}))
+    def enroll(self, token: str, device_name: str, nonce: str | None = None
+               ) -> protocol.EnrollAnswer:
+        body = {"token": token, "device_name": device_name}
+        if nonce:
+            body["nonce"] = nonce
+        return self._parse(protocol.EnrollAnswer, self._request("POST", "/api/v1/enroll",
+                                                                json=body))
 
     def me(self) -> protocol.UserInfo:
         return self._parse(protocol.UserInfo, self._request("GET", "/api/v1/me"))
@@ -235,6 +239,8 @@ class RegistryClient:
         if status == 401 and path.endswith("/enroll"):
             raise Refused(zh or "登记令牌无效", en or "the enrollment token is not valid",
                           body.get("error", ""))
+        if status == 401 and body.get("error") == "credential_copied":
+            raise Unauthorized(zh, en, "credential_copied")
         if status == 401:
             raise Unauthorized(
                 "登录凭据无效或已被撤销,请重新登记本机 (fieldapp enroll)",

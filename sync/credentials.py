@@ -7,9 +7,12 @@ The file is replaced atomically, so a crash never leaves half of it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 import socket
+import time
 from pathlib import Path
 
 from fieldapp.store.db import transaction
@@ -17,6 +20,11 @@ from fieldapp.store.records import RecordStore
 from sync.client import RegistryClient, SyncError
 
 FILE_NAME = "credentials.json"
+#: Enrolments sent whose answer may have been lost: {sha256(token): {nonce, at}}. A rerun of
+#: `fieldapp enroll` with the same token resends the same nonce and gets the same credential.
+PENDING_NAME = "enroll-pending.json"
+PENDING_FOR = 3600  # seconds; the registry answers a resend for 10 minutes only anyway
+SEQUENCE_DIR = "sequence"
 
 
 class NotEnrolled(SyncError):
@@ -74,7 +82,16 @@ def users(config_dir: Path) -> tuple[str | None, list[dict]]:
     return data.get("current"), [data["users"][n] for n in sorted(data["users"])]
 
 
+def remember_device(store: RecordStore, entry: dict) -> None:
+    """Note the device id the registry issued to this user's credential, so this laptop
+    knows its own entries in the registry's history."""
+    if entry.get("device_id"):
+        with transaction(store.conn):
+            store.set_setting(f"registry_device:{entry['user']}", entry["device_id"])
+
+
 def _select_in_store(store: RecordStore, entry: dict) -> None:
+    remember_device(store, entry)
     with transaction(store.conn):
         store.set_setting("current_user", entry["user"])
         store.set_setting(f"role:{entry['user']}", entry["role"])
@@ -96,22 +113,87 @@ def switch(config_dir: Path, store: RecordStore, name: str) -> dict:
 
 def enroll(config_dir: Path, store: RecordStore, server: str, token: str,
            device_name: str | None = None) -> dict:
-    """Exchange a one-time token for this device's credential and make its user current."""
+    """Exchange a one-time token for this device's credential and make its user current.
+
+    Retry-safe: the nonce sent with the token is kept until the answer is saved, so running
+    this again after a lost answer gets the same credential instead of "token already used".
+    The registry issues the device id; this laptop's own id is not sent."""
+    nonce = _pending_nonce(config_dir, token)
     with RegistryClient(server) as client:
-        answer = client.enroll(token, store.device_id, device_name or socket.gethostname())
+        answer = client.enroll(token, device_name or socket.gethostname(), nonce)
     user = answer.user
     if not answer.credential or not user.name:
         raise NotEnrolled("服务器的登记回复不完整", "the server's enrollment answer is "
                           "incomplete")
     entry = {"server": server.rstrip("/"), "credential": answer.credential,
              "user": user.name, "role": user.role or "worker",
-             "scopes": list(user.scopes), "device_id": store.device_id}
+             "scopes": list(user.scopes), "device_id": answer.device_id}
     data = load(config_dir)
     data["users"][entry["user"]] = entry
     data["current"] = entry["user"]
     save(config_dir, data)
+    _forget_pending(config_dir, token)
     _select_in_store(store, entry)
     return entry
+
+
+def _pending_path(config_dir: Path) -> Path:
+    return Path(config_dir) / PENDING_NAME
+
+
+def _read_pending(config_dir: Path) -> dict:
+    try:
+        data = json.loads(_pending_path(config_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    now = time.time()
+    return {k: v for k, v in data.items() if isinstance(v, dict)
+            and isinstance(v.get("at"), int | float) and now - v["at"] < PENDING_FOR}
+
+
+def _write_json(target: Path, data: dict) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = target.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+
+
+def _pending_nonce(config_dir: Path, token: str) -> str:
+    """The nonce of this token's enrolment: the one sent before, or a new one saved before it
+    is ever sent (a crash after sending must not lose it)."""
+    key = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    pending = _read_pending(config_dir)
+    if key in pending and isinstance(pending[key].get("nonce"), str):
+        return pending[key]["nonce"]
+    nonce = secrets.token_urlsafe(24)
+    pending[key] = {"nonce": nonce, "at": time.time()}
+    _write_json(_pending_path(config_dir), pending)
+    return nonce
+
+
+def _forget_pending(config_dir: Path, token: str) -> None:
+    pending = _read_pending(config_dir)
+    if pending.pop(hashlib.sha256(token.encode("utf-8")).hexdigest(), None) is not None:
+        _write_json(_pending_path(config_dir), pending)
+
+
+def next_sequence(config_dir: Path, credential: str) -> tuple[int, str]:
+    """The next sync sequence of this credential and a random tag for this cycle. Kept beside
+    the credential (never in the data folder a backup restores), it rises by one per cycle:
+    the registry takes a sequence going back for a second device holding a copy."""
+    name = hashlib.sha256(credential.encode("utf-8")).hexdigest()[:20]
+    target = Path(config_dir) / SEQUENCE_DIR / f"{name}.json"
+    try:
+        value = int(json.loads(target.read_text(encoding="utf-8"))["sequence"])
+    except (OSError, ValueError, KeyError, TypeError):
+        value = 0
+    value += 1
+    _write_json(target, {"sequence": value})  # saved before it is sent: never reused
+    return value, secrets.token_hex(8)
 
 
 def client_for(config_dir: Path, user: str | None = None, **kwargs) -> RegistryClient:

@@ -46,8 +46,7 @@ def seed(folder: Path, store: RecordStore, server_url: str | None = None) -> int
     engine = admin.engine_for(url)
     seeder_token = admin.add_user(url, SEED_USER, "admin", "*")
     with writing(engine) as conn:
-        seed_device = f"demo-seed-{store.device_id}"  # the same on a repeated seeding
-        auth.enroll(conn, seeder_token, seed_device, "demo seed")
+        seed_device = auth.enroll(conn, seeder_token, "demo seed").device_id
         row = conn.execute(auth.USERS.select().where(auth.USERS.c.name == SEED_USER)).first()
     who = auth.Principal(row.id, SEED_USER, "admin", ("*",), seed_device)
     taken = _push_records(engine, who, store)
@@ -55,16 +54,18 @@ def seed(folder: Path, store: RecordStore, server_url: str | None = None) -> int
     for name, role, scope in DEMO_USERS:
         token = admin.add_user(url, name, role, scope)
         with writing(engine) as conn:
-            credential, user = auth.enroll(conn, token, store.device_id, socket.gethostname())
-        _save_credential(config_dir, {
+            done = auth.enroll(conn, token, socket.gethostname())
+        _save_credential(config_dir, store, {
             "server": server_url or f"http://127.0.0.1:{PREFERRED_PORT}",
-            "credential": credential, "user": user["name"], "role": user["role"],
-            "scopes": list(user["scopes"]), "device_id": store.device_id})
+            "credential": done.credential, "user": done.user["name"],
+            "role": done.user["role"], "scopes": list(done.user["scopes"]),
+            "device_id": done.device_id})
     credentials.switch(config_dir, store, DEMO_USERS[0][0])
     return taken
 
 
-def _save_credential(config_dir: Path, entry: dict) -> None:
+def _save_credential(config_dir: Path, store: RecordStore, entry: dict) -> None:
+    credentials.remember_device(store, entry)
     data = credentials.load(config_dir)
     data["users"][entry["user"]] = entry
     data["current"] = data.get("current") or entry["user"]

@@ -83,8 +83,12 @@ class SyncEngine:
     """
 
     def __init__(self, store: RecordStore, client: RegistryClient, *,
-                 push_limit: int = PUSH_LIMIT, pull_limit: int = PULL_LIMIT) -> None:
+                 push_limit: int = PUSH_LIMIT, pull_limit: int = PULL_LIMIT,
+                 sequence: Callable[[], tuple[int, str]] | None = None) -> None:
         self.store = store
+        # The credential's sync sequence (credentials.next_sequence), reported each cycle so
+        # the registry can tell a copy of this laptop's credential on another device.
+        self.sequence = sequence
         self.client = client
         self.push_limit = min(push_limit, PUSH_LIMIT)
         self.pull_limit = pull_limit
@@ -142,9 +146,11 @@ class SyncEngine:
         from fieldapp import __version__
 
         counts = state.outbox_counts(self.store)
-        answer = self.client.status({
-            "app_version": __version__, "queued": int(counts.get("pending", 0)),
-            "parked": int(counts.get("parked", 0)), "client_time": _now()})
+        report = {"app_version": __version__, "queued": int(counts.get("pending", 0)),
+                  "parked": int(counts.get("parked", 0)), "client_time": _now()}
+        if self.sequence is not None:
+            report["sequence"], report["sequence_tag"] = self.sequence()
+        answer = self.client.status(report)
         if answer:
             with transaction(self.store.conn):
                 self.store.set_setting("registry_time_checked",
@@ -396,7 +402,9 @@ def open_engine(ctx: AppContext) -> SyncEngine:
     entry = credentials.current(ctx.config_dir, store.user if store.user in enrolled else None)
     if store.user != entry["user"]:
         store.user, store.role = entry["user"], entry["role"]
-    return SyncEngine(store, credentials.client_for(ctx.config_dir, entry["user"]))
+    return SyncEngine(store, credentials.client_for(ctx.config_dir, entry["user"]),
+                      sequence=lambda: credentials.next_sequence(ctx.config_dir,
+                                                                 entry["credential"]))
 
 
 class _ProcessLock:

@@ -108,9 +108,14 @@ class Answer(BaseModel):
 
 # -- requests --------------------------------------------------------------------------------
 class EnrollRequest(Request):
+    """`nonce`: chosen by the laptop once per enrolment and sent again with a resend, which
+    then gets the same credential (within minutes). `device_id` is what older laptops sent;
+    it is accepted and ignored: the registry issues the device id (EnrollAnswer)."""
     token: str = Field(min_length=1, max_length=200)
-    device_id: CleanLine = Field(min_length=1, max_length=100)
+    device_id: CleanLine | None = Field(default=None, max_length=100)
     device_name: CleanLine = Field(default="", max_length=100)
+    nonce: str | None = Field(default=None, min_length=16, max_length=100,
+                              pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class Mutation(Request):
@@ -162,6 +167,11 @@ class StatusRequest(BaseModel):
     queued: int = Field(default=0, ge=0, le=10**9)
     parked: int = Field(default=0, ge=0, le=10**9)
     client_time: str = Field(default="", max_length=40)
+    # Rises by one each sync cycle on the device holding the credential (kept beside the
+    # credential); `sequence_tag` is random per cycle. A credential copied to a second
+    # device (a copied data folder, a cloned disk) shows up as a sequence going back.
+    sequence: int | None = Field(default=None, ge=0, le=2**62)
+    sequence_tag: str = Field(default="", max_length=40)
 
 
 # -- answers ---------------------------------------------------------------------------------
@@ -193,6 +203,7 @@ class UserInfo(Answer):
 class EnrollAnswer(Answer):
     credential: str
     user: UserInfo
+    device_id: str = ""  # the registry's id of this device (its history and conflicts use it)
 
 
 class Record(Answer):

@@ -146,6 +146,9 @@ class Laptop:
             self.engine.client.close()
         client = RegistryClient(server_url or entry["server"], entry["credential"],
                                 timeout=kwargs.pop("timeout", 10))
+        # As open_engine does: the credential's sequence goes with each cycle's status.
+        kwargs.setdefault("sequence", lambda: credentials.next_sequence(
+            self.config_dir, entry["credential"]))
         self.engine = SyncEngine(self.store, client, **kwargs)
         return self.engine
 

@@ -123,6 +123,15 @@ def test_newcomer_path_with_scopes(backend, tmp_path):
             assert "1" in revoked.stdout
             after = fieldapp(lap_w, "sync", "--json", check=False)
             assert after.returncode != 0
+            # Revocation can be undone: a new token, the laptop enrolls again, sync works.
+            refused = fieldapp(server_dir, "admin", "--database-url", url, "add-user",
+                               "wangfang", "--role", "worker", "--scope", STREET, check=False)
+            assert refused.returncode == 1 and "restore-user" in refused.stderr
+            token = fieldapp(server_dir, "admin", "--database-url", url, "restore-user",
+                             "wangfang").stdout.strip()
+            fieldapp(lap_w, "enroll", "--server", base, "--token", token)
+            back = json.loads(fieldapp(lap_w, "sync", "--json", check=False).stdout)
+            assert back["errors"] == [] and not back["fatal"], back
 
 
 def test_admin_errors_are_one_line(tmp_path):

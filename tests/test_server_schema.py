@@ -28,6 +28,21 @@ def enroll_with(base: str, token: str):  # noqa: ANN201
     return client(base, r.json()["credential"])
 
 
+def legacy_device(url: str, base: str, name: str):  # noqa: ANN201
+    """A device credential as the pre-Alembic registry wrote it at enrolment (today's
+    enrolment writes columns the old schema lacks)."""
+    from sync.server import auth
+
+    credential = auth.new_secret()
+    with admin.engine_for(url).begin() as conn:
+        user_id = conn.execute(select(auth.USERS.c.id).where(auth.USERS.c.name == name)
+                               ).scalar_one()
+        conn.execute(text("INSERT INTO device_credential (credential_hash, user_id, device_id, "
+                          "device_name, created_at) VALUES (:h, :u, 'd', 'x', :at)"),
+                     {"h": auth.digest(credential), "u": user_id, "at": auth.utcnow()})
+    return client(base, credential)
+
+
 def alembic_check(engine) -> None:  # noqa: ANN001
     """`alembic check`: autogenerate finds nothing between the models and the database."""
     with engine.connect() as conn:
@@ -83,9 +98,9 @@ def test_a_database_made_before_alembic_is_adopted_without_loss(backend, tmp_pat
         # users, a device, areas, records, history, the change feed, applied mutations.
         admin._engines[url] = make_engine(url, pool_size=2)
         admin.load_demo_areas(url)
-        token = admin.add_user(url, "wangfang", "worker", "310104003")
+        admin.add_user(url, "wangfang", "worker", "310104003")
         with running_server(url, migrate_schema=False) as base:
-            worker = enroll_with(base, token)
+            worker = legacy_device(url, base, "wangfang")
             results = push(worker, mutation(fields=site()), mutation(fields=site()))
             assert [r["outcome"] for r in results] == ["applied", "applied"]
             worker.close()

@@ -74,6 +74,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--devices-only", action="store_true",
                    help="cut off the user's devices (a lost laptop) but keep the user")
     p.set_defaults(func=cmd_revoke_user)
+    p = asub.add_parser("restore-user", help=tr(
+        "恢复被停用的用户并发给新的一次性注册码(旧设备仍停用,需重新登记)",
+        "give a revoked user their account back with a new one-time token (their old devices "
+        "stay revoked: each enrolls again)"))
+    p.add_argument("name")
+    p.set_defaults(func=cmd_restore_user)
     p = asub.add_parser("load-areas", help=tr(
         "从 CSV 导入区域(code,name,level,parent_code[,lat,lng,households])或从 GeoJSON "
         "导入网格边界",
@@ -332,6 +338,16 @@ def cmd_revoke_user(args: argparse.Namespace) -> int:
         print(f"已停用 {args.name} 的 {n} 台设备 / revoked {n} device(s) of {args.name}")
     else:
         print(f"已停用 {args.name} 及其 {n} 台设备 / revoked {args.name} and {n} device(s)")
+    return 0
+
+
+def cmd_restore_user(args: argparse.Namespace) -> int:
+    from sync.server.admin import restore_user
+
+    token = _admin(restore_user, database_url(args), args.name)
+    print(f"已恢复用户 {args.name},新的一次性注册码 / {args.name} restored; new one-time "
+          f"enrolment token (valid 7 days):", file=sys.stderr)
+    print(token)
     return 0
 
 

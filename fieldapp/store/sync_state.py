@@ -624,8 +624,9 @@ def _add_history_all(store: RecordStore, entries: list[Any]) -> None:
     """`add_history` for a page's entries, in a few statements."""
     import orjson
 
+    mine = own_devices(store)
     wanted = [e for e in entries if e.record_id
-              and not (e.device_id == store.device_id and e.mutation_id)]
+              and not (e.device_id in mine and e.mutation_id)]
     if not wanted:
         return
     ids = [e.record_id for e in wanted]
@@ -749,6 +750,13 @@ def evict(store: RecordStore, record_id: str) -> bool:
     return True
 
 
+def own_devices(store: RecordStore) -> set[str]:
+    """The ids this laptop goes by: its own, and the one the registry issued to each user's
+    credential here (`registry_device:USER`), which is what the registry's history names."""
+    rows = store.conn.execute("SELECT value FROM setting WHERE key LIKE 'registry_device:%'")
+    return {store.device_id, *(r[0] for r in rows)}
+
+
 def add_history(store: RecordStore, entry: Any) -> bool:
     """Keep one history entry from the registry; False if the laptop already has it.
 
@@ -756,7 +764,7 @@ def add_history(store: RecordStore, entry: Any) -> bool:
     device, a mutation id) would show every change twice.
     """
     record_id, seq = entry.record_id, entry.seq
-    if not record_id or (entry.device_id == store.device_id and entry.mutation_id):
+    if not record_id or (entry.device_id in own_devices(store) and entry.mutation_id):
         return False
     if store.conn.execute("SELECT 1 FROM record WHERE id = ?", (record_id,)).fetchone() is None:
         return False

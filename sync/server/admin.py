@@ -63,7 +63,9 @@ def add_user(database_url: str, name: str, role: str, scopes: list[str] | str) -
                 name=name, role=role, scopes=scope_text, revoked=False,
                 created_at=auth.utcnow())).inserted_primary_key[0]
         elif row.revoked:
-            raise AdminError(f"用户 {name} 已停用 / user {name} is revoked")
+            raise AdminError(f"用户 {name} 已停用,可用 restore-user 恢复 / user {name} is "
+                             f"revoked: fieldapp admin restore-user {name} gives them back "
+                             f"their account")
         else:
             user_id = row.id
             conn.execute(update(auth.USERS).where(auth.USERS.c.id == user_id)
@@ -99,7 +101,19 @@ def revoke_user(database_url: str, name: str, devices_only: bool = False) -> int
             conn.execute(update(auth.USERS).where(auth.USERS.c.id == row.id).values(revoked=True))
         return conn.execute(update(auth.CREDS).where(auth.CREDS.c.user_id == row.id,
                                                      auth.CREDS.c.revoked_at.is_(None))
-                            .values(revoked_at=auth.utcnow())).rowcount
+                            .values(revoked_at=auth.utcnow(), revoked_reason="admin")).rowcount
+
+
+def restore_user(database_url: str, name: str) -> str:
+    """Undo `revoke_user`: the user is active again and gets a new one-time token (returned).
+    Their old device credentials stay revoked: each laptop enrolls again with the token."""
+    engine = engine_for(database_url)
+    with writing(engine) as conn:
+        row = conn.execute(select(auth.USERS).where(auth.USERS.c.name == name)).first()
+        if row is None:
+            raise AdminError(f"没有用户 {name} / no user named {name}")
+        conn.execute(update(auth.USERS).where(auth.USERS.c.id == row.id).values(revoked=False))
+        return auth.issue_token(conn, row.id)
 
 
 def read_areas_csv(path: str | Path) -> list[DomainArea]:

@@ -221,11 +221,21 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
                            "需要设备凭证,请先注册本机")
         with reading(engine) as conn:
             who = auth.principal_for(conn, cred.credentials)
+            if who is None and auth.revoked_reason(conn, cred.credentials) == "cloned":
+                raise copied()
         if who is None:
             raise ApiError(401, "unauthorized", "the credential is unknown or revoked",
                            "设备凭证无效或已被停用")
         request.state.user = who.name
         return who
+
+    def copied(status: int = 401) -> ApiError:
+        # 409 where the copy is caught (the status report), 401 for every request after.
+        return ApiError(status, "credential_copied",
+                        "this credential was used by two devices (a copied data folder or "
+                        "disk) and has been revoked: ask for a new token and enroll again",
+                        "此设备凭证被两台设备同时使用(数据文件夹或磁盘被复制),已停用:"
+                        "请向管理员索取新的注册码并重新登记本机")
 
     @app.get("/api/v1/health", response_model=protocol.Health, **SHAPED)
     def health() -> dict:
@@ -258,7 +268,11 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
                cred: HTTPAuthorizationCredentials | None = Depends(bearer),
                who: auth.Principal = Depends(principal)) -> dict:
         client = request.client.host if request.client else None
-        ops.record_status(engine, who, auth.digest(cred.credentials), body.model_dump(), client)
+        held = auth.digest(cred.credentials)
+        if body.sequence is not None and not ops.sequence_holds(
+                engine, who, held, body.sequence, body.sequence_tag):
+            raise copied(409)
+        ops.record_status(engine, who, held, body.model_dump(), client)
         return {"server_time": auth.utcnow(), "generation": ops.generation(engine),
                 "protocol": PROTOCOL}
 
@@ -272,17 +286,16 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
                                "注册失败次数过多,请一分钟后再试")
         try:
             with writing(engine) as conn:
-                credential, user = auth.enroll(conn, body.token, body.device_id,
-                                               body.device_name)
+                done = auth.enroll(conn, body.token, body.device_name, body.nonce)
         except auth.EnrollError as exc:
             with writing(engine) as conn:
                 auth.record_failure(conn, client)
             raise ApiError(401, exc.code, exc.en, exc.zh) from None
-        request.state.user = user["name"]
-        ops.log_activity(engine, auth.Principal(0, user["name"], user["role"], (),
-                                                body.device_id), "enroll",
+        request.state.user = done.user["name"]
+        ops.log_activity(engine, auth.Principal(0, done.user["name"], done.user["role"], (),
+                                                done.device_id), "enroll",
                          detail=body.device_name)
-        return {"credential": credential, "user": user}
+        return {"credential": done.credential, "user": done.user, "device_id": done.device_id}
 
     @app.get("/api/v1/me", response_model=protocol.UserInfo, **SHAPED)
     def me(who: auth.Principal = Depends(principal)) -> dict:
@@ -356,8 +369,70 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
         user_quota, meter, on_stored=lambda who, n: ops.log_activity(
             engine, who, "attachments", n)))
     install_error_handlers(app)
+    declare_errors(app)
     app.add_middleware(Gate, metrics=meter)
     return app
+
+
+#: Error statuses each route can answer, beyond its own success (checked by schemathesis in
+#: tests/test_schemathesis.py: no status the registry sends may be missing from OpenAPI).
+#: Every gated /api/ route: 400 malformed, 413 too large, 422 invalid, 426 protocol; with a
+#: credential also 401 and 503 (database down, try later).
+ERROR_TEXT = {400: "malformed JSON", 401: "no, unknown, revoked or copied credential",
+              403: "outside the user's scope", 404: "no such record or file (or not yours)",
+              409: "the credential is also used on another device: enroll again",
+              413: "request body or file too large, or storage quota used up",
+              415: "file type not accepted", 422: "invalid request",
+              426: "protocol version not spoken: update fieldapp",
+              429: "too many failed enrolments: wait a minute",
+              503: "database unavailable: try later"}
+ROUTE_ERRORS = {
+    ("/api/v1/enroll", "post"): (429, 503),
+    ("/api/v1/status", "post"): (409,),
+    ("/api/v1/records/{record_id}", "get"): (403, 404),
+    ("/api/v1/records/{record_id}/history", "get"): (403, 404),
+    ("/api/v1/blobs/{sha256}", "get"): (404,),
+    ("/api/v1/blobs/{sha256}", "head"): (404,),
+    ("/api/v1/blobs/{sha256}", "put"): (415,),
+}
+
+
+def statuses_of(path: str, method: str) -> set[int]:
+    if not path.startswith("/api/") or path in UNGATED:
+        return set()
+    codes = {400, 413, 422, 426, 401, 503}
+    if path == "/api/v1/enroll":
+        codes -= {503}
+    return codes | set(ROUTE_ERRORS.get((path, method), ()))
+
+
+def declare_errors(app: FastAPI) -> None:
+    """Add the protocol's error answers (ErrorBody) to each operation of the OpenAPI document;
+    FastAPI's own 422 schema is replaced, since this registry answers ErrorBody there too."""
+    made = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = made()
+        schema.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = \
+            protocol.ErrorBody.model_json_schema()
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                answers = operation.setdefault("responses", {})
+                for code in sorted(statuses_of(path, method)):
+                    answers[str(code)] = {
+                        "description": ERROR_TEXT[code],
+                        "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+                if method == "head":  # answers of HEAD carry headers only
+                    for answer in answers.values():
+                        answer.pop("content", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(name, None)
+        return schema
+
+    app.openapi = openapi
 
 
 

@@ -7,10 +7,12 @@ other process at once.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +29,10 @@ FAILS = EnrollFailure.__table__
 ALL_SCOPE = "*"  # the whole city
 ENROLL_FAILURES_PER_MINUTE = 10
 TOKEN_LIFETIME = timedelta(days=7)
+#: How long a resend of an enrolment (same token, same nonce) gets the same credential back:
+#: long enough for a laptop whose answer was lost to try again, short enough that a token
+#: read off a screen later is worth nothing.
+RESEND_WINDOW = timedelta(minutes=10)
 
 
 def utcnow() -> str:
@@ -104,11 +110,32 @@ class EnrollError(Exception):
         self.code, self.en, self.zh = code, en, zh
 
 
-def enroll(conn: Connection, token: str, device_id: str, device_name: str) -> tuple[str, dict]:
-    """Exchange a one-time token for a device credential; raises EnrollError otherwise."""
+def derived_credential(token: str, nonce: str, device_id: str) -> str:
+    """The credential of an enrolment made with a nonce: computed again from the token and
+    nonce a resend carries, so the registry never has to keep a credential to repeat it."""
+    mac = hmac.new(token.encode("utf-8"), f"fieldapp-credential|{device_id}|{nonce}"
+                   .encode(), hashlib.sha256).digest()
+    return "fa-" + base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    credential: str
+    user: dict
+    device_id: str  # issued by the registry: the laptop's own id is never trusted
+
+
+def enroll(conn: Connection, token: str, device_name: str, nonce: str | None = None,
+           now: datetime | None = None) -> Enrolled:
+    """Exchange a one-time token for a device credential; raises EnrollError otherwise.
+
+    The registry issues the device id. With a `nonce`, the same token and nonce sent again
+    within RESEND_WINDOW (the laptop never got the first answer) get the same credential."""
+    now = now or datetime.now(UTC)
     row = conn.execute(
-        select(TOKENS.c.token_hash, TOKENS.c.expires_at, TOKENS.c.used_at, USERS.c.id,
-               USERS.c.name, USERS.c.role, USERS.c.scopes, USERS.c.revoked)
+        select(TOKENS.c.token_hash, TOKENS.c.expires_at, TOKENS.c.used_at, TOKENS.c.nonce_hash,
+               TOKENS.c.device_id, USERS.c.id, USERS.c.name, USERS.c.role, USERS.c.scopes,
+               USERS.c.revoked)
         .select_from(TOKENS.join(USERS, USERS.c.id == TOKENS.c.user_id))
         .where(TOKENS.c.token_hash == digest(token))
     ).first()
@@ -116,26 +143,54 @@ def enroll(conn: Connection, token: str, device_id: str, device_name: str) -> tu
     if row is None or not hmac.compare_digest(row.token_hash, digest(token)):
         raise EnrollError("invalid_token", "the enrolment token is not valid",
                           "注册码无效")
-    if row.used_at is not None:
-        raise EnrollError("token_used", "the enrolment token has already been used",
-                          "注册码已被使用过")
-    if row.expires_at < utcnow():
-        raise EnrollError("token_expired", "the enrolment token has expired", "注册码已过期")
     if row.revoked:
         raise EnrollError("user_revoked", "this user has been revoked", "该用户已被停用")
+    user = {"name": row.name, "role": row.role, "scopes": list(parse_scopes(row.scopes))}
+    if row.used_at is not None:
+        again = _resent(conn, row, token, nonce, now)
+        if again is None:
+            raise EnrollError("token_used", "the enrolment token has already been used",
+                              "注册码已被使用过")
+        return Enrolled(again, user, row.device_id)
+    if row.expires_at < now.isoformat(timespec="milliseconds"):
+        raise EnrollError("token_expired", "the enrolment token has expired", "注册码已过期")
+    device_id = str(uuid.uuid4())
     # The UPDATE's WHERE makes "works once" hold even if two requests race for one token.
     used = conn.execute(update(TOKENS).where(TOKENS.c.token_hash == row.token_hash,
                                              TOKENS.c.used_at.is_(None))
-                        .values(used_at=utcnow())).rowcount
+                        .values(used_at=now.isoformat(timespec="milliseconds"),
+                                nonce_hash=digest(nonce) if nonce else None,
+                                device_id=device_id)).rowcount
     if used != 1:
         raise EnrollError("token_used", "the enrolment token has already been used",
                           "注册码已被使用过")
-    credential = new_secret()
+    credential = derived_credential(token, nonce, device_id) if nonce else new_secret()
     conn.execute(insert(CREDS).values(credential_hash=digest(credential), user_id=row.id,
                                       device_id=device_id, device_name=device_name,
                                       created_at=utcnow()))
-    return credential, {"name": row.name, "role": row.role,
-                        "scopes": list(parse_scopes(row.scopes))}
+    return Enrolled(credential, user, device_id)
+
+
+def _resent(conn: Connection, row, token: str, nonce: str | None,  # noqa: ANN001
+            now: datetime) -> str | None:
+    """The credential a resend of the same enrolment gets again, or None (not a resend, too
+    late, or that credential has been revoked since)."""
+    if not nonce or not row.nonce_hash or not row.device_id:
+        return None
+    if not hmac.compare_digest(row.nonce_hash, digest(nonce)):
+        return None
+    if datetime.fromisoformat(row.used_at) + RESEND_WINDOW < now:
+        return None
+    credential = derived_credential(token, nonce, row.device_id)
+    live = conn.execute(select(CREDS.c.credential_hash).where(
+        CREDS.c.credential_hash == digest(credential), CREDS.c.revoked_at.is_(None))).first()
+    return credential if live else None
+
+
+def revoked_reason(conn: Connection, credential: str) -> str | None:
+    """Why a credential that no longer works was revoked (admin, cloned), if it was."""
+    return conn.execute(select(CREDS.c.revoked_reason).where(
+        CREDS.c.credential_hash == digest(credential))).scalar_one_or_none()
 
 
 def issue_token(conn: Connection, user_id: int, lifetime: timedelta = TOKEN_LIFETIME) -> str:

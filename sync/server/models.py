@@ -68,6 +68,10 @@ class EnrollmentToken(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, ForeignKey("fa_user.id"), nullable=False))
     expires_at: str = Field(max_length=40)
     used_at: str | None = Field(default=None, max_length=40)
+    # Set when it is used: the laptop's nonce (hashed) and the device id the registry issued,
+    # so a resend of the same enrolment within minutes gets the same credential back.
+    nonce_hash: str | None = Field(default=None, max_length=64)
+    device_id: str | None = Field(default=None, max_length=100)
 
 
 class DeviceCredential(SQLModel, table=True):
@@ -80,6 +84,7 @@ class DeviceCredential(SQLModel, table=True):
                                                           server_default=""))
     created_at: str = Field(max_length=40)
     revoked_at: str | None = Field(default=None, max_length=40)
+    revoked_reason: str | None = Field(default=None, max_length=20)  # admin | cloned
 
 
 class EnrollFailure(SQLModel, table=True):
@@ -211,6 +216,10 @@ class DeviceStatus(SQLModel, table=True):
     last_seen_at: str = Field(max_length=40)
     last_push_at: str | None = Field(default=None, max_length=40)
     address: str | None = Field(default=None, max_length=100)
+    # The laptop's sync sequence for this credential: it only rises on one device, so a
+    # lower (or equal, from another run) one means the credential was copied to a second.
+    sequence: int | None = Field(default=None, sa_type=BigInteger)
+    sequence_tag: str | None = Field(default=None, max_length=40)
 
 
 class Activity(SQLModel, table=True):

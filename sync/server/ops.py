@@ -6,6 +6,10 @@
   "Restored registry").
 - **Device status**: each sync cycle starts with `POST /api/v1/status`, which records the
   device's app version, outbox depth and clock, and answers the server's time and generation.
+- **Copied credentials**: the status report carries the laptop's sync sequence for its
+  credential, which only rises on one device; a sequence that goes back means a second
+  device holds the same credential (a copied data folder, a cloned disk): the credential is
+  revoked (reason `cloned`) and the laptop is told to enroll again.
 - **Activity**: one row per enrolment, pushed batch and stored attachment rows, so support can
   answer "did her laptop sync on Tuesday?" (`fieldapp admin activity`).
 """
@@ -18,11 +22,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from sync.server.auth import Principal, utcnow
+from sync.server.auth import CREDS, Principal, utcnow
 from sync.server.db import reading, writing
 from sync.server.models import Activity, DeviceStatus, RegistryMeta
 
@@ -78,6 +82,39 @@ def record_status(engine: Engine, who: Principal, credential_hash: str, report: 
                             .values(**values)).rowcount
         if not done:
             conn.execute(insert(STATUS).values(credential_hash=credential_hash, **values))
+
+
+def sequence_holds(engine: Engine, who: Principal, credential_hash: str, sequence: int,
+                   tag: str) -> bool:
+    """Record the credential's sync sequence; False (and the credential revoked as cloned)
+    when it does not rise: another device holds the same credential. The same sequence with
+    the same tag is one cycle's resend, not a second device."""
+    for _ in range(2):  # a first report racing another one for the insert tries once more
+        try:
+            with writing(engine) as conn:
+                moved = conn.execute(update(STATUS).where(
+                    STATUS.c.credential_hash == credential_hash,
+                    or_(STATUS.c.sequence.is_(None), STATUS.c.sequence < sequence,
+                        and_(STATUS.c.sequence == sequence, STATUS.c.sequence_tag == tag)))
+                    .values(sequence=sequence, sequence_tag=tag)).rowcount
+                if moved:
+                    return True
+                known = conn.execute(select(STATUS.c.sequence).where(
+                    STATUS.c.credential_hash == credential_hash)).first()
+                if known is None:
+                    conn.execute(insert(STATUS).values(
+                        credential_hash=credential_hash, user_name=who.name,
+                        device_id=who.device_id, last_seen_at=utcnow(), sequence=sequence,
+                        sequence_tag=tag))
+                    return True
+                conn.execute(update(CREDS).where(CREDS.c.credential_hash == credential_hash)
+                             .values(revoked_at=utcnow(), revoked_reason="cloned"))
+                log.warning("credential of %s (device %s) used by two devices: revoked",
+                            who.name, who.device_id)
+                return False
+        except IntegrityError:
+            continue
+    return True
 
 
 @contextmanager

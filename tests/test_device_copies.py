@@ -1,0 +1,69 @@
+"""Laptops and the registry's device identity (issue 16): an enrolment whose answer was lost
+is run again with the same result; a credential copied to a second device (a copied data
+folder, a cloned disk) is caught by its sync sequence and revoked, telling both to enroll
+again; one laptop syncing again and again is never taken for a copy."""
+
+from __future__ import annotations
+
+import shutil
+
+from sqlalchemy import select
+from sync_helpers import Laptop, registry, sqlite_only
+
+from sync import credentials
+from sync.client import RegistryClient
+from sync.server.admin import engine_for
+from sync.server.models import DeviceCredential
+from tests.conftest import complete_site
+
+__all__ = ["registry"]
+
+
+@sqlite_only
+def test_enroll_again_after_a_lost_answer(registry, tmp_path):
+    """The laptop keeps the nonce until it has saved the answer, so `fieldapp enroll` run
+    again with the same token gets the credential the registry already issued."""
+    laptop = Laptop("a", tmp_path / "a", registry.url)
+    token = registry.token("wangfang")
+    nonce = credentials._pending_nonce(laptop.config_dir, token)
+    with RegistryClient(registry.url) as c:
+        lost = c.enroll(token, "a", nonce)  # answered, but the laptop never saw it
+    entry = laptop.enroll(token)
+    assert entry["credential"] == lost.credential and entry["device_id"] == lost.device_id
+    assert laptop.store.setting("registry_device:wangfang") == lost.device_id
+    assert laptop.sync().ok
+    laptop.close()
+
+
+@sqlite_only
+def test_copied_credential_is_caught_and_both_told_to_enroll_again(registry, tmp_path):
+    a = Laptop("a", tmp_path / "a", registry.url)
+    a.enroll(registry.token("wangfang"))
+    assert a.sync().ok  # brings the areas the form checks grids against
+    a.store.save("site", complete_site())
+    assert a.sync().ok
+    a.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copytree(a.home, tmp_path / "b")  # the whole folder, credential and all
+    b = Laptop("b", tmp_path / "b", registry.url)
+    b.connect_engine()
+    assert a.sync().ok  # the original goes on...
+    caught = b.sync()  # ...and the copy's sequence goes back
+    assert caught.fatal and "enroll again" in " ".join(caught.errors)
+    again = a.sync()
+    assert again.fatal and "两台设备" in " ".join(again.errors)
+    with engine_for(registry.database_url).connect() as conn:
+        reasons = conn.execute(select(DeviceCredential.__table__.c.revoked_reason)).scalars()
+        assert list(reasons) == ["cloned"]
+    for laptop in (a, b):
+        laptop.close()
+
+
+@sqlite_only
+def test_one_laptop_syncing_many_times_is_never_taken_for_a_copy(registry, tmp_path):
+    a = Laptop("a", tmp_path / "a", registry.url)
+    a.enroll(registry.token("wangfang"))
+    for _ in range(3):
+        assert a.sync().ok
+    a.connect_engine()  # a new run of the app: the sequence lives beside the credential
+    assert a.sync().ok
+    a.close()
