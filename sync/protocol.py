@@ -331,6 +331,9 @@ class Area(Answer):
     households: int | None = None
     # A grid's outline: JSON rings [[[lat, lng], …], …] (WGS-84), or null.
     boundary: str | None = None
+    # A pilot community, and the facilities the area plans to open this year.
+    pilot: bool = False
+    annual_target: int | None = None
 
 
 class RemoteAttachment(Answer):

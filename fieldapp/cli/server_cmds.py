@@ -81,10 +81,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name")
     p.set_defaults(func=cmd_restore_user)
     p = asub.add_parser("load-areas", help=tr(
-        "从 CSV 导入区域(code,name,level,parent_code[,lat,lng,households])或从 GeoJSON "
-        "导入网格边界",
-        "load areas from CSV (code,name,level,parent_code[,lat,lng,households]) or grid "
-        "outlines from GeoJSON"))
+        "从 CSV 导入区域(code,name,level,parent_code[,lat,lng,households,pilot,"
+        "annual_target])或从 GeoJSON 导入网格边界",
+        "load areas from CSV (code,name,level,parent_code[,lat,lng,households,pilot,"
+        "annual_target]) or grid outlines from GeoJSON"))
     p.add_argument("file", help="areas.csv, or grids.geojson (Polygon/MultiPolygon per grid, "
                                 "its code in a code/grid_code/网格编码 property)")
     p.add_argument("--coords", type=choice_type(COORD_SYSTEM, ("坐标系", "coordinates")),
@@ -95,6 +95,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = asub.add_parser("load-demo-areas", help=tr("导入演示用的区、街镇和网格",
                                                    "load the demo districts, streets and grids"))
     p.set_defaults(func=cmd_load_demo_areas)
+    p = asub.add_parser("set-pilot", help=tr("把社区(或街镇)标为试点;--off 取消",
+                                             "flag areas as pilot communities; --off unflags"))
+    p.add_argument("codes", nargs="+", metavar="CODE")
+    p.add_argument("--off", action="store_true", help=tr("取消试点", "no longer a pilot"))
+    p.set_defaults(func=cmd_set_pilot)
+    p = asub.add_parser("set-target", help=tr("区域今年计划开放的设施数(年度目标)",
+                                              "how many facilities an area plans to open this "
+                                              "year (annual target)"))
+    p.add_argument("codes", nargs="+", metavar="CODE")
+    p.add_argument("--target", type=int, metavar="N",
+                   help=tr("设施数;不给则清除", "number of facilities; omit to clear"))
+    p.set_defaults(func=cmd_set_target)
     p = asub.add_parser("devices", help=tr(
         "已登记的设备:最近同步时间、程序版本、当时待同步的数量",
         "enrolled devices: last sync, app version, what waited to sync at that time"))
@@ -375,6 +387,25 @@ def cmd_load_demo_areas(args: argparse.Namespace) -> int:
 
     n = _admin(load_demo_areas, database_url(args))
     print(f"已导入 {n} 个演示区域 / loaded {n} demo areas")
+    return 0
+
+
+def cmd_set_pilot(args: argparse.Namespace) -> int:
+    from sync.server.admin import set_pilot
+
+    n = _admin(set_pilot, database_url(args), args.codes, not args.off)
+    what = ("取消试点", "unflagged") if args.off else ("标为试点", "flagged as pilot")
+    print(f"已{what[0]} {n} 个区域 / {what[1]}: {n} area(s) changed; 下次同步时送达各电脑 / "
+          f"laptops get it at their next sync")
+    return 0
+
+
+def cmd_set_target(args: argparse.Namespace) -> int:
+    from sync.server.admin import set_target
+
+    n = _admin(set_target, database_url(args), args.codes, args.target)
+    print(f"已设置年度目标 {args.target if args.target is not None else '(清除)'}: {n} 个区域 / "
+          f"annual target set on {n} area(s)")
     return 0
 
 

@@ -49,6 +49,10 @@ class Area:
     lng: float | None = None
     households: int | None = None  # for coverage per 100 households, when known
     boundary: str | None = None  # grid outline, JSON rings (grid_shapes.py); registry-loaded
+    # A pilot community (率先…先行先试) and its annual plan of facilities to open; None in a
+    # loaded file means "not given" (the registry keeps what it had).
+    pilot: bool | None = None
+    annual_target: int | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -59,6 +63,8 @@ class Area:
             "lat": self.lat,
             "lng": self.lng,
             "households": self.households,
+            "pilot": bool(self.pilot),
+            "annual_target": self.annual_target,
         }
 
 

@@ -185,6 +185,16 @@ ALTER TABLE area ADD COLUMN boundary TEXT
 """
 
 
+def _area_pilot(conn: sqlite3.Connection) -> None:
+    """Pilot communities and each area's annual plan of facilities to open, from the
+    registry. Adds only what is missing: a re-run (a laptop set back a version) is harmless."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(area)")}
+    if "pilot" not in have:
+        conn.execute("ALTER TABLE area ADD COLUMN pilot INTEGER NOT NULL DEFAULT 0")
+    if "annual_target" not in have:
+        conn.execute("ALTER TABLE area ADD COLUMN annual_target INTEGER")
+
+
 # The sync journal (fieldapp/store/sync_state.py): every mutation the registry acknowledged,
 # kept for a while, so a registry restored from an older backup can be given them again.
 V8_SYNC_JOURNAL = """
@@ -246,6 +256,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (8, "sync journal of acknowledged mutations", _run_script(V8_SYNC_JOURNAL)),
     (9, "outbox entries the registry failed on, retried later", _run_script(V9_OUTBOX_RETRY)),
     (10, "search index rebuilt: a phrase never matches across two words", _rebuild_search),
+    (11, "pilot communities and annual targets", _area_pilot),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -530,14 +530,17 @@ class RecordStore:
     def upsert_areas(self, areas: Iterable) -> int:
         """Insert or update areas inside the caller's transaction (sync applies a page so)."""
         rows = [(a.code, a.name, a.level, a.parent_code, a.lat, a.lng, a.households,
-                 getattr(a, "boundary", None)) for a in areas]
+                 getattr(a, "boundary", None), int(bool(getattr(a, "pilot", False))),
+                 getattr(a, "annual_target", None)) for a in areas]
         if rows:
             self.conn.executemany(
                 "INSERT INTO area(code, name, level, parent_code, lat, lng, households, "
-                "boundary) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(code) DO UPDATE SET "
+                "boundary, pilot, annual_target) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(code) DO UPDATE SET "
                 "name=excluded.name, level=excluded.level, parent_code=excluded.parent_code, "
                 "lat=excluded.lat, lng=excluded.lng, households=excluded.households, "
-                "boundary=excluded.boundary", rows)
+                "boundary=excluded.boundary, pilot=excluded.pilot, "
+                "annual_target=excluded.annual_target", rows)
         return len(rows)
 
     def insert_many(self, records: list[Record], *, enqueue: bool = True) -> int:

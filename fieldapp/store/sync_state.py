@@ -569,7 +569,9 @@ def apply_page(store: RecordStore, page: Any, new_cursor: str) -> PageCounts:
         if page.areas:
             store.upsert_areas(Area(code=a.code, name=a.name, level=a.level,
                                     parent_code=a.parent_code, lat=a.lat, lng=a.lng,
-                                    households=a.households, boundary=a.boundary)
+                                    households=a.households, boundary=a.boundary,
+                                    pilot=bool(getattr(a, "pilot", False)),
+                                    annual_target=getattr(a, "annual_target", None))
                                for a in page.areas)
         ids = [c.record_id for c in page.changes]
         here = {r["id"] for r in _rows_by_id(store, "id", ids)}

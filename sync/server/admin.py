@@ -131,7 +131,9 @@ def read_areas_csv(path: str | Path) -> list[DomainArea]:
                         (row["code"] or "").strip(), (row["name"] or "").strip(),
                         (row["level"] or "").strip(), (row["parent_code"] or "").strip() or None,
                         _num(row.get("lat"), float), _num(row.get("lng"), float),
-                        _num(row.get("households"), int)))
+                        _num(row.get("households"), int), None,
+                        _flag(row.get("pilot") or row.get("试点")),
+                        _num(row.get("annual_target") or row.get("年度目标"), int)))
                 except ValueError as exc:
                     problems.append(f"line {n}: {exc}")
     except (OSError, UnicodeDecodeError) as exc:
@@ -139,6 +141,46 @@ def read_areas_csv(path: str | Path) -> list[DomainArea]:
     if problems:
         raise AdminError("; ".join(problems[:10]))
     return areas
+
+
+def _flag(text: str | None) -> bool | None:
+    """A pilot cell: 是/否, yes/no, 1/0, true/false; empty is "not given"."""
+    from fieldapp.domain.normalize import parse_bool
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    value = parse_bool(text)
+    if value is None:
+        raise ValueError(f"pilot {text!r} should be 是/否 (yes/no, 1/0)")
+    return value
+
+
+def set_pilot(database_url: str, codes: list[str], pilot: bool = True) -> int:
+    """Flag (or unflag) areas as pilot communities; AdminError naming unknown codes."""
+    return _set(database_url, codes, pilot=pilot)
+
+
+def set_target(database_url: str, codes: list[str], target: int | None) -> int:
+    """Each area's annual plan: how many facilities it means to open this year (None clears)."""
+    if target is not None and not 0 <= target <= 10000:
+        raise AdminError(f"年度目标应为 0–10000 的整数 / the annual target must be a whole number "
+                         f"from 0 to 10000: {target}")
+    return _set(database_url, codes, annual_target=target)
+
+
+def _set(database_url: str, codes: list[str], **values: object) -> int:
+    from sync.server.areas import set_area_values
+
+    codes = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
+    engine = engine_for(database_url)
+    with writing(engine) as conn:
+        unknown = sorted(set(codes) - known_codes(conn))
+        if unknown or not codes:
+            raise AdminError(f"没有这些区域编码 / no such area codes: {', '.join(unknown)}; "
+                             f"先导入区域 / load the areas first (admin load-areas)"
+                             if unknown else "请给出区域编码 / give area codes")
+        return set_area_values(conn, codes, **values)
 
 
 def _num(text: str | None, kind: type):  # noqa: ANN202

@@ -114,14 +114,20 @@ def upsert_areas(conn: Connection, areas: list[DomainArea]) -> int:
     conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=COUNTER.c.value))
     head = conn.execute(select(COUNTER.c.value).where(COUNTER.c.id == 1)).scalar_one()
     # The columns a CSV sets, by name: an outline (set_boundaries) is left as it is.
+    # Pilot flag and target only when the file gives them (set-pilot keeps them otherwise).
+    given = [k for k in ("pilot", "annual_target") if any(getattr(a, k, None) is not None
+                                                          for a in areas)]
     columns = [AREAS.c[k] for k in ("code", "name", "level", "parent_code", "lat", "lng",
-                                    "households")]
+                                    "households", *given)]
     existing = {r.code: r for r in conn.execute(select(*columns))}
     seq = head + 1
     new_rows, changed_rows = [], []
     for a in areas:
         row = {"code": a.code, "name": a.name, "level": a.level, "parent_code": a.parent_code,
                "lat": a.lat, "lng": a.lng, "households": a.households}
+        for key in given:
+            if getattr(a, key, None) is not None:
+                row[key] = getattr(a, key)
         old = existing.get(a.code)
         if old is None:
             new_rows.append({**row, "seq": seq})
@@ -134,6 +140,23 @@ def upsert_areas(conn: Connection, areas: list[DomainArea]) -> int:
     if new_rows or changed_rows:
         conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=seq))
     return len(new_rows) + len(changed_rows)
+
+
+def set_area_values(conn: Connection, codes: list[str], **values: object) -> int:
+    """Set columns (pilot, annual_target) of these areas inside a writing transaction; the rows
+    changed get a new seq so laptops pull them. Returns rows changed."""
+    conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=COUNTER.c.value))
+    head = conn.execute(select(COUNTER.c.value).where(COUNTER.c.id == 1)).scalar_one()
+    seq, changed = head + 1, 0
+    rows = {r.code: r for r in conn.execute(
+        select(AREAS.c.code, *(AREAS.c[k] for k in values)).where(AREAS.c.code.in_(codes)))}
+    for code in codes:
+        if any(getattr(rows[code], k) != v for k, v in values.items()):
+            conn.execute(update(AREAS).where(AREAS.c.code == code).values(**values, seq=seq))
+            changed += 1
+    if changed:
+        conn.execute(update(COUNTER).where(COUNTER.c.id == 1).values(value=seq))
+    return changed
 
 
 def set_boundaries(conn: Connection, outlines: dict[str, str],

@@ -110,6 +110,9 @@ class Area(SQLModel, table=True):
     # Grid outline as JSON rings [[[lat, lng], …], …] (fieldapp.domain.grid_shapes), loaded
     # from a GeoJSON file by `admin load-areas`; NULL where none was given.
     boundary: str | None = Field(default=None, sa_type=Text)
+    # A pilot community (率先…先行先试) and the area's annual plan of facilities to open.
+    pilot: bool = Field(default=False, sa_column=_flag())
+    annual_target: int | None = None
     # The change-feed seq of its last change, so pulls send only changed areas.
     seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 

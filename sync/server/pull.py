@@ -45,7 +45,8 @@ def history_dict(row) -> dict:  # noqa: ANN001
 def area_dict(row) -> dict:  # noqa: ANN001
     return {"code": row.code, "name": row.name, "level": row.level,
             "parent_code": row.parent_code, "lat": row.lat, "lng": row.lng,
-            "households": row.households, "boundary": row.boundary}
+            "households": row.households, "boundary": row.boundary,
+            "pilot": bool(row.pilot), "annual_target": row.annual_target}
 
 
 def feed_page(codes, since: int, head: int, limit: int):  # noqa: ANN001, ANN201
