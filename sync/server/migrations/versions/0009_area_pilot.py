@@ -1,8 +1,8 @@
 """Pilot communities and annual targets: an area may be flagged pilot and carry the number of
 facilities it plans to open this year, synced to laptops with the other area data.
 
-Revision ID: 0008_area_pilot
-Revises: 0007_blob_holders
+Revision ID: 0009_area_pilot
+Revises: 0008_device_identity
 Create Date: 2026-11-30
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_area_pilot"
-down_revision = "0007_blob_holders"
+revision = "0009_area_pilot"
+down_revision = "0008_device_identity"
 branch_labels = None
 depends_on = None
 
