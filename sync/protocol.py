@@ -220,6 +220,10 @@ class Record(Answer):
     device_id: str
     created_at: str
     updated_at: str
+    # The last approved values while a revision awaits review (fieldapp/domain/revision.py);
+    # None if never approved. When it entered the review queue (its place in the queue).
+    approved: dict[str, Any] | None = None
+    queued_at: str | None = None
 
 
 class FieldProblem(Answer):

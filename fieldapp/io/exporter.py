@@ -61,18 +61,22 @@ class ExportReport:
 def iter_records(store: RecordStore, kind: str, *, status: str | None = None,
                  grid: str | None = None, grids: set[str] | None = None,
                  all_local: bool = False) -> Iterator[Record]:
-    """Records of `kind` (filtered), in grid order, streamed from the database.
+    """Records of `kind` (filtered), in grid order, streamed from the database; with
+    status "approved", every record with approved values, as last approved.
 
     The user's scope always applies (fieldapp/store/scope.py) unless `all_local`; `grids`
     narrows further to those grid codes.
     """
     allowed = user_scope(store, all_local=all_local).narrow(grids)
     where, params = store.where_sql(Query(kind=kind, status=status, grid_code=grid,
-                                          scope=allowed))
+                                          scope=allowed, approved_values=True))
     cursor = store.conn.execute(
         f"SELECT r.* FROM record r WHERE {where} ORDER BY r.grid_code, r.rid", params)
     for row in cursor:
-        yield Record.from_row(row)
+        record = Record.from_row(row)
+        # Approved records are read at their last approved values: a revision under review
+        # never reaches an export or report of approved records (fieldapp/domain/revision.py).
+        yield record.approved_view() if status == "approved" else record
 
 
 # -- cells ----------------------------------------------------------------------------------

@@ -287,8 +287,10 @@ def _counts(store: RecordStore, grids: set[str]) -> Counter:
 
 def _stages(store: RecordStore, grids: set[str]) -> Counter:
     where, params = _grid_filter(grids)
+    # A revision under review stands at its last approved values (domain/revision.py).
     rows = store.conn.execute(
-        f"SELECT status, json_extract(data, '$.project_stage') FROM record "
+        f"SELECT CASE WHEN approved_data IS NULL THEN status ELSE 'approved' END, "
+        f"json_extract(coalesce(approved_data, data), '$.project_stage') FROM record "
         f"WHERE deleted = 0 AND kind = 'site' AND {where}", params)
     return Counter(stage_of(status, {"project_stage": stage}) for status, stage in rows)
 

@@ -129,7 +129,9 @@ def load_inputs(store, area_code: str | None = None, reach_m: float = 1000.0,
         # record of the kind; for an area the grid index reads only the grids asked for.
         source = "record r INDEXED BY record_grid" if wanted is not None else "record r"
         rows = conn.execute(
-            f"SELECT r.id, r.status, r.grid_code, json_extract(r.data, {expr}) "
+            # A revision under review counts as last approved (fieldapp/domain/revision.py).
+            f"SELECT r.id, CASE WHEN r.approved_data IS NULL THEN r.status ELSE 'approved' END, "
+            f"r.grid_code, json_extract(coalesce(r.approved_data, r.data), {expr}) "
             f"FROM {source} WHERE {where}", [kind, *params])
         loads = json.loads
         if kind == "facility":

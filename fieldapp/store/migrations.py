@@ -218,6 +218,20 @@ ALTER TABLE outbox ADD COLUMN retry_at TEXT
 """
 
 
+# Revisions of approved records (fieldapp/domain/revision.py): the last approved values of a
+# record (JSON, NULL if never approved; reports of approved records read them) and when it
+# last entered the review queue (a joint-review save must not move it to the back).
+def _approved_snapshot(conn: sqlite3.Connection) -> None:
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(record)")}
+    for name in ("approved_data", "queued_at"):
+        if name not in columns:  # a file marked older than it is (tests do) has them already
+            conn.execute(f"ALTER TABLE record ADD COLUMN {name} TEXT")
+    conn.execute("UPDATE record SET approved_data = data WHERE status = 'approved' "
+                 "AND approved_data IS NULL")
+    conn.execute("UPDATE record SET queued_at = updated_at WHERE status = 'submitted' "
+                 "AND queued_at IS NULL")
+
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         for statement in _statements(sql):
@@ -257,6 +271,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (9, "outbox entries the registry failed on, retried later", _run_script(V9_OUTBOX_RETRY)),
     (10, "search index rebuilt: a phrase never matches across two words", _rebuild_search),
     (11, "pilot communities and annual targets", _area_pilot),
+    (12, "approved values of revised records; place in the review queue",
+     _approved_snapshot),
 ]
 
 LATEST = MIGRATIONS[-1][0]

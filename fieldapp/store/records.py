@@ -19,6 +19,7 @@ from typing import Any
 from fieldapp.domain.catalog import codes_in_scene
 from fieldapp.domain.normalize import normalise_address
 from fieldapp.domain.records import SEARCH_FIELDS, title_of
+from fieldapp.domain.revision import is_revision, snapshot_after, status_after_edit
 from fieldapp.domain.search import index_terms, match_expression
 from fieldapp.domain.validation import (
     FieldError,
@@ -80,6 +81,9 @@ class Record:
     base_data: dict | None = None
     pending: int = 0  # outbox entries not yet acknowledged
     extra: dict = field(default_factory=dict)
+    # The last approved values (fieldapp/domain/revision.py); None if never approved.
+    approved: dict | None = None
+    queued_at: str | None = None  # when it last entered the review queue (its place there)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Record:
@@ -90,7 +94,20 @@ class Record:
             device_id=row["device_id"], server_version=row["server_version"],
             deleted=bool(row["deleted"]), rid=row["rid"],
             base_data=json.loads(row["base_data"]) if row["base_data"] else None,
+            approved=json.loads(row["approved_data"]) if row["approved_data"] else None,
+            queued_at=row["queued_at"],
         )
+
+    def approved_view(self) -> Record:
+        """The record as approved-record reports read it: its last approved values (itself
+        when it is approved and not under revision)."""
+        from dataclasses import replace
+
+        if self.approved is None or self.status == "approved":
+            return self
+        return replace(self, status="approved", data=dict(self.approved),
+                       title=title_of(self.kind, self.approved),
+                       grid_code=self.approved.get("grid_code") or self.grid_code)
 
     def content(self) -> dict:
         """Fields plus status and comment: what diffs and mutations compare."""
@@ -110,6 +127,9 @@ class Query:
     descending: bool = True
     # The grids shown: `user_scope(store).grids` (fieldapp/store/scope.py); None is all local.
     scope: frozenset[str] | None = None
+    # status="approved" means "has approved values", read from them (reports, exports): a
+    # revision under review never reaches them (fieldapp/domain/revision.py).
+    approved_values: bool = False
 
 
 SORTABLE = {"updated_at", "created_at", "title", "grid_code", "status"}
@@ -212,6 +232,8 @@ class RecordStore:
     def where_sql(self, q: Query) -> tuple[str, list[Any]]:
         """The WHERE clause (alias r) and parameters of a query, for lists and exports."""
         clauses, params = ["r.kind = ?", "r.deleted = 0"], [q.kind]
+        by_approved = q.approved_values and q.status == "approved"
+        data = "r.approved_data" if by_approved else "r.data"
         if q.grid_code:
             grids = self.area_codes_below(q.grid_code)
             clauses.append(f"r.grid_code IN ({','.join('?' * len(grids))})")
@@ -220,19 +242,21 @@ class RecordStore:
             condition, codes = grid_condition(q.scope)
             clauses.append(condition)
             params.extend(codes)
-        if q.status:
+        if by_approved:
+            clauses.append("r.approved_data IS NOT NULL")
+        elif q.status:
             clauses.append("r.status = ?")
             params.append(q.status)
         if q.author:
             clauses.append("r.author = ?")
             params.append(q.author)
         if q.source_type:
-            clauses.append("json_extract(r.data, '$.source_type') = ?")
+            clauses.append(f"json_extract({data}, '$.source_type') = ?")
             params.append(q.source_type)
         if q.function:
             key = "candidate_functions" if q.kind == "site" else "functions"
             codes = codes_in_scene(q.function)  # 养老 finds 失能失智照护 too
-            clauses.append(f"EXISTS (SELECT 1 FROM json_each(r.data, '$.{key}') WHERE value IN "
+            clauses.append(f"EXISTS (SELECT 1 FROM json_each({data}, '$.{key}') WHERE value IN "
                            f"({','.join('?' * len(codes))}))")
             params.extend(codes)
         return " AND ".join(clauses), params
@@ -350,6 +374,15 @@ class RecordStore:
             if errors:
                 raise ValidationFailed(errors)
             data = {k: v for k, v in data.items() if v is not None}
+            changed_data = diff(base, data)
+            if existing:
+                # Editing an approved record's content is a revision: back to the queue.
+                revised_status = status_after_edit(old_status, new_status, changed_data)
+                if revised_status != new_status:
+                    new_status = revised_status
+                    _, errors = check_record(kind, data, new_status, self.grid_exists)
+                    if errors:
+                        raise ValidationFailed(errors)
             self._check_scope(existing, data.get("grid_code"), new_status)
             given = comment is not None  # "" clears the comment (an approval does)
             if given:
@@ -361,7 +394,8 @@ class RecordStore:
             if existing and new_status == "submitted" and old_status == "returned":
                 new_comment = existing.review_comment  # keep the comment that was answered
             # The comment the record will carry, as the registry checks it.
-            check_transition(old_status, new_status, self.role, new_comment)
+            revision = existing is not None and is_revision(old_status, new_status, changed_data)
+            check_transition(old_status, new_status, self.role, new_comment, revision=revision)
             old_content = existing.content() if existing else {}
             new_content = {**data, STATUS_FIELD: new_status, COMMENT_FIELD: new_comment}
             changes = diff(old_content, new_content)
@@ -379,11 +413,16 @@ class RecordStore:
                 device_id=self.device_id,
                 server_version=existing.server_version if existing else 0,
                 base_data=existing.base_data if existing else None,
+                approved=snapshot_after(old_status, new_status,
+                                        existing.approved if existing else None, base, data,
+                                        changed_data),
+                queued_at=(now if new_status == "submitted" and old_status != "submitted"
+                           or not existing else existing.queued_at),
             )
             record.rid = self.write_row(record, existing)
             self._enqueue(record, "update" if existing else "create",
                           {k: v[1] for k, v in changes.items()}, now)
-            action = "create" if not existing else (
+            action = "create" if not existing else "revised" if revision else (
                 new_status if new_status != old_status else "edit")
             self._history(record.id, action, changes, comment, now)
             return record
@@ -424,20 +463,23 @@ class RecordStore:
         values = (record.kind, record.grid_code, record.status, record.title,
                   json.dumps(record.data, ensure_ascii=False), text,
                   normalise_address(address) if address else None, record.review_comment,
-                  record.updated_at, record.device_id)
+                  record.updated_at, record.device_id,
+                  json.dumps(record.approved, ensure_ascii=False)
+                  if record.approved is not None else None, record.queued_at)
         if existing:
             if not existing.deleted:  # a deleted record's terms already left the index
                 self._fts_delete(existing.rid, existing.kind, existing.data)
             self.conn.execute(
                 "UPDATE record SET kind=?, grid_code=?, status=?, title=?, data=?, search_text=?, "
-                "address_key=?, review_comment=?, updated_at=?, device_id=?, "
-                "local_rev = local_rev + 1, deleted = 0 WHERE rid = ?", (*values, existing.rid))
+                "address_key=?, review_comment=?, updated_at=?, device_id=?, approved_data=?, "
+                "queued_at=?, local_rev = local_rev + 1, deleted = 0 WHERE rid = ?",
+                (*values, existing.rid))
             rid = existing.rid
         else:
             rid = self.conn.execute(
                 "INSERT INTO record(kind, grid_code, status, title, data, search_text, address_key,"
-                " review_comment, updated_at, device_id, id, created_at, author) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " review_comment, updated_at, device_id, approved_data, queued_at, id, "
+                "created_at, author) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (*values, record.id, record.created_at, record.author)).lastrowid
         self._fts_insert(rid, text)
         return rid
@@ -581,6 +623,8 @@ class RecordStore:
         rows, fts, data_jsons = [], [], []
         for offset, r in enumerate(records):
             r.rid = next_rid + offset
+            if r.approved is None and r.status == "approved":
+                r.approved = r.data  # an approved record's approved values are its own
             text = search_text(r.kind, r.data)
             address = r.data.get("address")
             data_json = orjson.dumps(r.data).decode()
@@ -589,12 +633,16 @@ class RecordStore:
                          r.title or title_of(r.kind, r.data), data_json, text,
                          normalise_address(address) if address else None, r.review_comment,
                          r.created_at, r.updated_at, r.author, r.device_id, r.server_version,
-                         orjson.dumps(r.base_data).decode() if r.base_data is not None else None))
+                         orjson.dumps(r.base_data).decode() if r.base_data is not None else None,
+                         orjson.dumps(r.approved).decode() if r.approved is not None else None,
+                         r.queued_at if r.queued_at is not None else (
+                             r.updated_at if r.status == "submitted" else None)))
             fts.append((r.rid, *index_terms(text)))
         self.conn.executemany(
             "INSERT INTO record(rid, id, kind, grid_code, status, title, data, search_text, "
             "address_key, review_comment, created_at, updated_at, author, device_id, "
-            "server_version, base_data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            "server_version, base_data, approved_data, queued_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         self.conn.executemany("INSERT INTO record_fts(rowid, uni, bi) VALUES (?,?,?)", fts)
         return data_jsons
 

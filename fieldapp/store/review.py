@@ -51,10 +51,12 @@ def _where(store: RecordStore, f: QueueFilter) -> tuple[str, list]:
 
 def queue(store: RecordStore, f: QueueFilter = QueueFilter(), limit: int = 100,
           offset: int = 0) -> list[Record]:
-    """Submitted records, oldest first (the one waiting longest comes first)."""
+    """Submitted records, the one waiting longest first: by when each entered the queue, so a
+    joint-review save or an edit while it waits does not send it to the back."""
     where, params = _where(store, f)
     rows = store.conn.execute(
-        f"SELECT * FROM record r WHERE {where} ORDER BY r.updated_at, r.rid LIMIT ? OFFSET ?",
+        f"SELECT * FROM record r WHERE {where} ORDER BY coalesce(r.queued_at, r.updated_at), "
+        "r.rid LIMIT ? OFFSET ?",
         (*params, limit, offset)).fetchall()
     return [Record.from_row(r) for r in rows]
 
@@ -70,7 +72,8 @@ def changed_since_last_review(store: RecordStore, record_id: str) -> dict[str, l
     """{field: [value at last decision, value now]} for fields changed since it was last
     approved or returned; every field when it has never been reviewed."""
     entries = store.history(record_id)
-    last_review = max((i for i, h in enumerate(entries) if h["action"] in ("approved", "returned")),
+    last_review = max((i for i, h in enumerate(entries)
+                       if h["action"] in ("approved", "returned", "approve", "return")),
                       default=None)
     record = store.get(record_id)
     if record is None:

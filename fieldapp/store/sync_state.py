@@ -341,10 +341,13 @@ def discard(store: RecordStore, seq: int) -> bool:
         elif rec["base_data"]:
             base = json.loads(rec["base_data"])
             data = {k: v for k, v in base.items() if k not in (STATUS_FIELD, COMMENT_FIELD)}
+            # The registry's approved values are not in the base: keep the laptop's.
             apply_remote(store, RemoteRecord(
                 id=record_id, kind=rec["kind"], data=data, status=base.get(STATUS_FIELD),
                 review_comment=base.get(COMMENT_FIELD), version=rec["server_version"],
-                updated_at=rec["updated_at"], device_id=rec["device_id"]), force=True)
+                updated_at=rec["updated_at"], device_id=rec["device_id"],
+                approved=json.loads(rec["approved_data"]) if rec["approved_data"] else None,
+                queued_at=rec["queued_at"]), force=True)
         return True
 
 
@@ -470,6 +473,8 @@ class RemoteRecord:
     device_id: str | None = None
     created_at: str = ""
     updated_at: str = ""
+    approved: dict | None = None
+    queued_at: str | None = None
 
     @classmethod
     def of(cls, wire: dict) -> RemoteRecord:
@@ -617,7 +622,8 @@ def _insert_remote(store: RecordStore, records: list[Any]) -> None:
             grid_code=data.get("grid_code"), title=title_of(rec.kind, data),
             review_comment=theirs[COMMENT_FIELD], created_at=rec.created_at or "",
             updated_at=rec.updated_at or "", author=rec.author, device_id=rec.device_id,
-            server_version=int(rec.version or 0), base_data=theirs))
+            server_version=int(rec.version or 0), base_data=theirs,
+            approved=_approved(rec, data), queued_at=_queued_at(rec)))
     if rows:
         store.insert_rows(rows)
 
@@ -717,7 +723,16 @@ def apply_remote(store: RecordStore, rec: Any, keep: set[str] | None = None, *,
             **data, STATUS_FIELD: merged.get(STATUS_FIELD),
             COMMENT_FIELD: merged.get(COMMENT_FIELD)}:
         _set_base(store, existing.rid, version, base_json)
+        if STATUS_FIELD not in keep:
+            approved = _approved(rec, data)
+            store.conn.execute(
+                "UPDATE record SET approved_data = ?, queued_at = ? WHERE rid = ?",
+                (json.dumps(approved, ensure_ascii=False) if approved is not None else None,
+                 _queued_at(rec), existing.rid))
         return "updated"
+    # The approved values and queue place are the registry's, unless a decision made here
+    # is still on its way there (then the laptop's own, decided by the same rule).
+    local_step = existing is not None and STATUS_FIELD in keep
     record = Record(
         id=rec.id, kind=rec.kind, status=merged.get(STATUS_FIELD) or "draft", data=data,
         grid_code=data.get("grid_code"), title=title_of(rec.kind, data),
@@ -725,10 +740,23 @@ def apply_remote(store: RecordStore, rec: Any, keep: set[str] | None = None, *,
         created_at=existing.created_at if existing else (rec.created_at or ""),
         updated_at=(existing.updated_at if existing and keep else rec.updated_at or ""),
         author=existing.author if existing else rec.author,
-        device_id=rec.device_id)
+        device_id=rec.device_id,
+        approved=existing.approved if local_step else _approved(rec, data),
+        queued_at=existing.queued_at if local_step else _queued_at(rec))
     rid = store.write_row(record, existing)
     _set_base(store, rid, version, base_json)
     return "updated" if existing else "inserted"
+
+
+def _approved(rec: Any, data: dict) -> dict | None:
+    """The registry's last approved values: an approved record's are its own."""
+    return dict(data) if rec.status == "approved" else getattr(rec, "approved", None)
+
+
+def _queued_at(rec: Any) -> str | None:
+    """The registry's queue place (older registries send none: the last change's time)."""
+    return getattr(rec, "queued_at", None) or (
+        rec.updated_at if rec.status == "submitted" else None)
 
 
 def _set_base(store: RecordStore, rid: int, version: int, base_json: str) -> None:

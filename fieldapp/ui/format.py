@@ -79,7 +79,8 @@ def status_label(code: str, lang: str = "zh") -> str:
 _ACTIONS = {"create": "create", "edit": "edit", "update": "edit", "delete": "delete",
             "submit": "submit", "submitted": "submit", "approve": "approve",
             "approved": "approve", "return": "return", "returned": "return",
-            "withdraw": "withdraw", "draft": "withdraw"}
+            "withdraw": "withdraw", "draft": "withdraw", "revise": "revise",
+            "revised": "revise"}
 
 
 def action_label(action: str, lang: str = "zh") -> str:
@@ -92,3 +93,21 @@ def short_time(iso: str | None) -> str:
     """A stored UTC time in local time: `2025-03-04T09:15:00+00:00` → `2025-03-04 17:15` in
     Shanghai (see fieldapp.localtime for the zone and the zone-named form)."""
     return localtime.show(iso)
+
+
+def joint_review_line(data: dict, lang: str = "zh") -> str:
+    """One line on a site's joint review: the overall verdict and what still blocks
+    conversion (fieldapp/domain/joint_review.py), for the queue and the detail screen."""
+    from fieldapp.domain import joint_review
+
+    verdict = joint_review.verdict_label(data, lang)
+    blocking = joint_review.blockers(data)
+    if not blocking:
+        return W["jr_line_clear"](lang, verdict=verdict)
+    from fieldapp.i18n import Msg
+
+    reasons = ";".join(Msg(zh, en)(lang) for _, zh, en in blocking[:3])
+    more = len(blocking) - 3
+    if more > 0:
+        reasons += W["jr_line_more"](lang, n=more)
+    return W["jr_line"](lang, verdict=verdict, reasons=reasons)

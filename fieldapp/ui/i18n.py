@@ -84,6 +84,10 @@ W = words(**{
     "unanswered": ("未填 (空格 选择)", "not answered (Space to answer)"),
     "no": ("否", "No"),
     "saved_draft": ("已存为草稿", "Saved as draft"),
+    "saved": ("已保存", "Saved"),
+    "revision_submitted": ("已作为修订提交审核,审核通过前报表仍用原通过内容",
+                           "Sent for review as a revision; reports keep the approved values "
+                           "until it is approved"),
     "submitted": ("已提交", "Submitted"),
     "fix_errors": ("有 {n} 处需要修改,见红字", "{n} field(s) need fixing, see the red text"),
     "not_complete": ("未提交: 还有 {n} 处未填或有误,见红字。输入已暂存,不会丢失",
@@ -190,6 +194,8 @@ W = words(**{
     "rq_grids": ("各网格待审", "Waiting per grid"),
     "rq_changed": ("自上次审核以来的变更", "Changed since the last review"),
     "rq_never": ("首次审核: 全部字段", "First review: every field"),
+    "rq_revision": ("修订: 自审核通过以来的变更", "Revision: changed since approval"),
+    "revision_mark": ("修订", "Revision"),
     "rq_empty": ("没有待审核的记录", "Nothing waits for review"),
     "rq_comment_title": ("退回意见(必填)", "Why is it returned? (required)"),
     "rq_confirm_bulk": ("确认通过 {n} 条记录?", "Approve {n} records?"),
@@ -311,6 +317,11 @@ W = words(**{
                          "No desktop viewer here; the file is at: {path}"),
     # history and field names the envelope carries
     "more_changes": ("…另有 {n} 项修改", "…and {n} more changes"),
+    "jr_line": ("联审: {verdict} · 改造前尚需: {reasons}",
+                "Joint review: {verdict} · before conversion: {reasons}"),
+    "jr_line_clear": ("联审: {verdict} · 可实施改造的条件均已满足",
+                      "Joint review: {verdict} · nothing blocks conversion"),
+    "jr_line_more": (" 等另 {n} 项", " and {n} more"),
     "act_create": ("创建", "created"),
     "act_edit": ("修改", "edited"),
     "act_delete": ("删除", "deleted"),
@@ -318,6 +329,7 @@ W = words(**{
     "act_approve": ("审核通过", "approved"),
     "act_return": ("退回", "returned"),
     "act_withdraw": ("撤回为草稿", "withdrawn to draft"),
+    "act_revise": ("修订(已通过后修改,待重新审核)", "revised after approval, to review again"),
     "field_deleted": ("删除", "Deleted"),
 })
 

@@ -136,6 +136,10 @@ class Record(SQLModel, table=True):
     updated_at: str = Field(max_length=40)
     author: str = Field(max_length=60)
     device_id: str = Field(max_length=100)
+    # The last approved values (JSON) while a revision awaits review; NULL if never approved
+    # (fieldapp/domain/revision.py). When the record last entered the review queue.
+    approved_data: str | None = Field(default=None, sa_type=Text)
+    queued_at: str | None = Field(default=None, max_length=40)
 
 
 class History(SQLModel, table=True):

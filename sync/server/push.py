@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from fieldapp.domain.project import facility_for, facility_id_for, stage_change_problems
+from fieldapp.domain.revision import is_revision, snapshot_after, status_after_edit
 from fieldapp.domain.validation import (
     COMMENT,
     FieldError,
@@ -58,12 +59,14 @@ def record_dict(r: dict) -> dict:
             "review_comment": r["review_comment"], "data": r["data"], "version": r["version"],
             "deleted": bool(r["deleted"]), "grid_code": r["grid_code"], "author": r["author"],
             "device_id": r["device_id"], "created_at": r["created_at"],
-            "updated_at": r["updated_at"]}
+            "updated_at": r["updated_at"], "approved": r.get("approved_data"),
+            "queued_at": r.get("queued_at")}
 
 
 def load_record(row) -> dict:  # noqa: ANN001
     r = dict(row._mapping)
     r["data"] = orjson.loads(r["data"])
+    r["approved_data"] = orjson.loads(r["approved_data"]) if r.get("approved_data") else None
     return r
 
 
@@ -196,9 +199,9 @@ class Batch:
             m.fields.get("review_comment", comment) == comment
 
     def _validate(self, kind: str, data: dict, status: str, old_status: str | None,
-                  comment: str | None) -> None:
+                  comment: str | None, revision: bool = False) -> None:
         try:
-            check_transition(old_status, status, self.who.role, comment)
+            check_transition(old_status, status, self.who.role, comment, revision=revision)
         except TransitionError as exc:
             raise Refused("workflow", exc.en, exc.zh) from None
         # `data` is already coerced by _content, so this is check_record without coercing twice
@@ -223,7 +226,9 @@ class Batch:
         record = {"id": m.record_id, "kind": m.kind, "status": status, "review_comment": comment,
                   "data": data, "version": 0, "deleted": False, "grid_code": data["grid_code"],
                   "author": self.who.name, "device_id": self.who.device_id,
-                  "created_at": self.now, "updated_at": self.now}
+                  "created_at": self.now, "updated_at": self.now,
+                  "approved_data": None,
+                  "queued_at": self.now if status == "submitted" else None}
         changes = {k: [None, v] for k, v in {**data, "status": status,
                                               "review_comment": comment}.items() if v is not None}
         self.records[m.record_id] = record
@@ -267,16 +272,29 @@ class Batch:
                 new_data["facility_id"] = facility_id_for(record["id"])
                 changes["facility_id"] = [None, new_data["facility_id"]]
             new_status = changes.get("status", [None, record["status"]])[1]
+            # Editing an approved record's content is a revision, whatever status was sent.
+            revised_status = status_after_edit(record["status"], new_status, changes)
+            if revised_status != new_status:
+                new_status = revised_status
+                changes["status"] = [record["status"], new_status]
+            revision = is_revision(record["status"], new_status, changes)
             new_comment = changes.get("review_comment", [None, record["review_comment"]])[1]
-            self._validate(m.kind, new_data, new_status, record["status"], new_comment)
+            self._validate(m.kind, new_data, new_status, record["status"], new_comment,
+                           revision)
             self._project_rules(m.record_id, m.kind, record["data"], new_data, record["status"])
             if new_data["grid_code"] != record["grid_code"]:
                 self._in_scope(new_data["grid_code"], ("move it there", "移入该网格"))
             old_grid = record["grid_code"]
-            action = STATUS_ACTIONS.get(new_status, "update") \
+            action = "revise" if revision else STATUS_ACTIONS.get(new_status, "update") \
                 if new_status != record["status"] else "update"
+            approved = snapshot_after(record["status"], new_status, record.get("approved_data"),
+                                      record["data"], new_data, changes)
+            queued_at = self.now if new_status == "submitted" and record["status"] != "submitted" \
+                else record.get("queued_at")
+            known = known and new_status == m.fields.get("status", new_status)
             record.update(data=new_data, status=new_status, review_comment=new_comment,
-                          grid_code=new_data["grid_code"], updated_at=self.now)
+                          grid_code=new_data["grid_code"], updated_at=self.now,
+                          approved_data=approved, queued_at=queued_at)
             self._commit(m, record, action, changes, old_grid)
             if m.kind == "site" and new_data.get("project_stage") == "opened":
                 self._open_facility(m, record)
@@ -323,7 +341,7 @@ class Batch:
                   "review_comment": None, "data": data, "version": 0, "deleted": False,
                   "grid_code": data["grid_code"], "author": self.who.name,
                   "device_id": self.who.device_id, "created_at": self.now,
-                  "updated_at": self.now}
+                  "updated_at": self.now, "approved_data": data, "queued_at": None}
         self.records[facility_id] = record
         self.created.add(facility_id)
         changes = {k: [None, v] for k, v in {**data, "status": "approved"}.items()}
@@ -369,6 +387,8 @@ class Batch:
         for rid in self.dirty:
             r = self.records[rid]
             rows.append({**r, "data": dumps(r["data"]),
+                         "approved_data": None if r.get("approved_data") is None
+                         else dumps(r["approved_data"]), "queued_at": r.get("queued_at"),
                          "street_code": self.chains.level_of(r["grid_code"], "street"),
                          "district_code": self.chains.level_of(r["grid_code"], "district")})
         inserts = [r for r in rows if r["id"] in self.created]
@@ -376,7 +396,7 @@ class Batch:
         _insert_many(self.conn, RECORDS, inserts)
         if updates:
             cols = ("grid_code", "street_code", "district_code", "status", "review_comment",
-                    "data", "version", "deleted", "updated_at")
+                    "data", "version", "deleted", "updated_at", "approved_data", "queued_at")
             sets = ", ".join(f"{c} = {_mark(self.conn)}" for c in cols)
             self.conn.exec_driver_sql(
                 f"UPDATE record SET {sets} WHERE id = {_mark(self.conn)}",

@@ -341,9 +341,13 @@ class RecordFormScreen(BaseScreen):
         self.app.push_screen(DuplicateModal(self.lang, message.matches), answer)
 
     def _save_status(self, status: str) -> str:
+        current = self.record.status if self.record else "draft"
+        if current == "approved":
+            # Either key: a change of content is a revision back to the queue, the joint
+            # review alone stays approved (the store decides: fieldapp/domain/revision.py).
+            return current
         if status == "submitted":
             return status
-        current = self.record.status if self.record else "draft"
         # A returned record stays returned while being fixed; a submitted one is withdrawn.
         return current if current in ("draft", "returned") else "draft"
 
@@ -372,7 +376,12 @@ class RecordFormScreen(BaseScreen):
             return
         status, self.saving = self.saving, ""
         self.done = True
-        self.notify(t("submitted" if status == "submitted" else "saved_draft", self.lang))
+        was = self.record.status if self.record else "draft"
+        now = message.result.status
+        key = ("revision_submitted" if was == "approved" and now == "submitted" else
+               "saved" if now == was == "approved" else
+               "submitted" if status == "submitted" else "saved_draft")
+        self.notify(t(key, self.lang))
         self.dismiss(message.result.id)
 
     @on(SaveFailed)

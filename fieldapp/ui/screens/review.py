@@ -20,8 +20,10 @@ from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldapp import localtime
+from fieldapp.domain import joint_review
 from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.records import FIELD_INDEX
+from fieldapp.domain.revision import revised_fields
 from fieldapp.store.records import Record
 from fieldapp.store.review import (
     QueueFilter,
@@ -34,7 +36,7 @@ from fieldapp.store.review import (
 )
 from fieldapp.store.scope import ScopeError, scope_grids
 from fieldapp.ui.columns import Column, fit_columns
-from fieldapp.ui.format import display, fit, pad
+from fieldapp.ui.format import display, fit, joint_review_line, pad
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.screens.dialogs import CommentModal, ConfirmModal
@@ -134,11 +136,20 @@ class ReviewScreen(BaseScreen):
                      "col_kind": RECORD_KIND.label(r.kind, lang),
                      "col_grid": self.app.grid_name(r.grid_code) or r.grid_code or "",
                      "col_author": r.author or "",
-                     "col_submitted": localtime.show_short(r.updated_at),
-                     "col_title": r.title}
+                     "col_submitted": localtime.show_short(r.queued_at or r.updated_at),
+                     "col_title": self._title(r)}
             table.add_row(*(fit(cells[k], self._widths[k]) for k in keys), key=r.id)
         if self.records:
             table.move_cursor(row=min(cursor, len(self.records) - 1))
+
+    def _title(self, r: Record) -> str:
+        """The title, marked 修订 for a revision and with the joint review's verdict."""
+        lang = self.lang
+        mark = f"[{t('revision_mark', lang)}] " if r.approved is not None else ""
+        verdict = ""
+        if r.kind == "site" and any(joint_review.results(r.data).values()):
+            verdict = f" · {joint_review.verdict_label(r.data, lang)}"
+        return f"{mark}{r.title}{verdict}"
 
     def reload(self) -> None:
         self.load()
@@ -193,10 +204,19 @@ class ReviewScreen(BaseScreen):
 
     def show_changes(self, record: Record) -> None:
         lang = self.lang
-        changes = changed_since_last_review(self.app.store, record.id)
-        reviewed = any(h["action"] in ("approved", "returned")
-                       for h in self.app.store.history(record.id))
-        lines = [f"[b]{t('rq_changed' if reviewed else 'rq_never', lang)}[/b]"]
+        if record.approved is not None:
+            # A revision: what changed since the values that are approved now.
+            changes = {k: [record.approved.get(k), record.data.get(k)]
+                       for k in revised_fields(record.approved, record.data)}
+            reviewed, heading = True, "rq_revision"
+        else:
+            changes = changed_since_last_review(self.app.store, record.id)
+            reviewed = any(h["action"] in ("approved", "returned", "approve", "return")
+                           for h in self.app.store.history(record.id))
+            heading = "rq_changed" if reviewed else "rq_never"
+        lines = [f"[b]{t(heading, lang)}[/b]"]
+        if record.kind == "site":
+            lines.append(joint_review_line(record.data, lang))
         specs = FIELD_INDEX[record.kind]
         for name, (old, new) in list(changes.items())[:12]:
             spec = specs.get(name)

@@ -1,0 +1,211 @@
+"""Revisions of approved records: the rule (fieldapp/domain/revision.py), the laptop's store,
+and the registry over real HTTP (SQLite and PostgreSQL): a revision is reviewed again, and
+until then every report and export of approved records reads the last approved values, on
+this laptop and on every other after sync."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+
+import pytest
+
+from fieldapp.domain.revision import (
+    is_revision,
+    revised_fields,
+    snapshot_after,
+    status_after_edit,
+)
+from fieldapp.domain.workflow import TransitionError, check_transition
+from fieldapp.io.exporter import export_records, iter_records
+from fieldapp.io.reports import three_list_rows
+from fieldapp.store.coverage_load import load_inputs
+from fieldapp.store.review import approve, queue, reopen, send_back
+from tests.conftest import GRID, complete_site
+from tests.sync_helpers import laptops, registry  # noqa: F401  (fixtures)
+
+APPROVED = complete_site()
+STREET = GRID[:9]
+
+
+# -- the rule ----------------------------------------------------------------------------------
+def test_an_approved_record_edited_goes_back_to_the_queue_as_a_revision():
+    assert status_after_edit("approved", "approved", {"owner_phone"}) == "submitted"
+    assert status_after_edit("approved", "draft", {"owner_phone"}) == "submitted"
+    # The joint-review step is not a revision: the status stays.
+    assert status_after_edit("approved", "approved", {"jr_fire_result"}) == "approved"
+    assert status_after_edit("submitted", "submitted", {"jr_fire_result"}) == "submitted"
+    assert status_after_edit("returned", "submitted", {"owner_phone"}) == "submitted"
+    assert is_revision("approved", "submitted", {"owner_phone", "status"})
+    assert not is_revision("approved", "submitted", {"status"})  # an undone approval
+    # Anyone who may edit may revise; only a supervisor undoes an approval.
+    check_transition("approved", "submitted", "worker", revision=True)
+    with pytest.raises(TransitionError) as refused:
+        check_transition("approved", "submitted", "worker")
+    assert "网格员" in refused.value.zh and "「已通过」" in refused.value.zh
+    assert "worker" not in refused.value.zh and "approved" not in refused.value.zh
+    assert "a grid worker cannot" in refused.value.en
+
+
+def test_the_approved_values_follow_approvals_not_revisions():
+    old = {**APPROVED, "owner_phone": "13800000000"}
+    new = {**old, "owner_phone": "13911111111"}
+    kept = snapshot_after("approved", "submitted", None, old, new, {"owner_phone"})
+    assert kept == old  # a revision keeps what was approved
+    assert snapshot_after("submitted", "returned", kept, new, new, {"status"}) == old
+    assert snapshot_after("submitted", "approved", kept, new, new, {"status"}) == new
+    # A joint-review result saved during the revision is the supervisor's, shown at once.
+    jr = {**new, "jr_fire_result": "pass"}
+    assert snapshot_after("submitted", "submitted", kept, new, jr,
+                          {"jr_fire_result"})["jr_fire_result"] == "pass"
+    # An approval undone (no change of content) leaves the approved lists.
+    assert snapshot_after("approved", "submitted", old, old, old, {"status"}) is None
+    assert snapshot_after("approved", "returned", old, old, old, {"status"}) is None
+    assert revised_fields(old, jr) == ["owner_phone"]
+    assert revised_fields(None, new) == []
+
+
+# -- the laptop --------------------------------------------------------------------------------
+def _approved_site(store, **overrides):
+    store.role = "supervisor"
+    site = store.save("site", complete_site(**overrides), status="submitted")
+    approve(store, [site.id])
+    return store.get(site.id)
+
+
+def _exported(store, path) -> list[dict]:
+    export_records(store, path, kinds=["site"], status="approved", all_local=True)
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_worker_revises_an_approved_site_and_reports_keep_the_approved_values(store,
+                                                                                tmp_path):
+    site = _approved_site(store, owner_phone="13800000000")
+    assert site.approved == site.data
+    store.role = "worker"
+    revised = store.save("site", {"owner_phone": "13911111111", "usable_area": 80},
+                         record_id=site.id, status="draft")  # either save key
+    assert revised.status == "submitted" and revised.approved["owner_phone"] == "13800000000"
+    assert [r.id for r in queue(store)] == [site.id]
+    assert revised_fields(revised.approved, revised.data) == ["usable_area", "owner_phone"]
+    # Every view of approved records reads the approved values.
+    [row] = _exported(store, tmp_path / "a.csv")
+    assert "13800000000" in row.values() and "13911111111" not in row.values()
+    [view] = list(iter_records(store, "site", status="approved", all_local=True))
+    assert view.status == "approved" and view.data["usable_area"] == 120
+    lists, _ = three_list_rows(store, STREET, {GRID})
+    assert len(lists["项目清单"]) == 2 and len(lists["资源清单"]) == 1
+    [found] = [s for s in load_inputs(store.conn, None, 1000).sites if s.id == site.id]
+    assert found.status == "approved" and found.usable_area == 120
+    # Returning the revision keeps the approved values; history shows both steps.
+    store.role = "supervisor"
+    send_back(store, site.id, "面积请核实")
+    back = store.get(site.id)
+    assert back.status == "returned" and back.approved["usable_area"] == 120
+    assert ["13800000000" in r.values() for r in _exported(store, tmp_path / "b.csv")] == [True]
+    actions = [h["action"] for h in store.history(site.id)]
+    assert actions[-2:] == ["revised", "returned"]
+    # Fixed, resubmitted and approved: now the new values are the approved ones.
+    store.role = "worker"
+    store.save("site", {"usable_area": 85}, record_id=site.id, status="submitted")
+    store.role = "supervisor"
+    approve(store, [site.id])
+    done = store.get(site.id)
+    assert done.approved == done.data and done.approved["usable_area"] == 85
+    [row] = _exported(store, tmp_path / "c.csv")
+    assert "13911111111" in row.values()
+
+
+def test_undoing_an_approval_takes_the_record_out_of_the_approved_lists(store):
+    site = _approved_site(store)
+    reopen(store, [site.id])
+    assert store.get(site.id).approved is None
+    assert list(iter_records(store, "site", status="approved", all_local=True)) == []
+
+
+def test_a_joint_review_save_keeps_status_and_queue_place(store):
+    store.role = "supervisor"
+    first = store.save("site", complete_site(), status="submitted")
+    second = store.save("site", complete_site(address="天平路102号"), status="submitted")
+    assert [r.id for r in queue(store)] == [first.id, second.id]
+    saved = store.save("site", {"jr_fire_result": "pass"}, record_id=first.id)
+    assert saved.status == "submitted"
+    assert [r.id for r in queue(store)] == [first.id, second.id]
+    approved = _approved_site(store, address="天平路104号")
+    after = store.save("site", {"jr_planning_result": "conditional",
+                                "jr_planning_conditions": "增设无障碍坡道"}, record_id=approved.id)
+    assert after.status == "approved" and after.approved["jr_planning_result"] == "conditional"
+
+
+# -- the registry, over HTTP, and another laptop -----------------------------------------------
+def synced(*laptops_) -> None:
+    for _ in range(2):
+        for laptop in laptops_:
+            assert not laptop.sync().errors
+
+
+def test_a_revision_never_reaches_approved_exports_on_another_laptop(registry, laptops,
+                                                                     tmp_path):
+    worker = laptops("worker")
+    boss = laptops("boss", user="lisupervisor", role="supervisor", scopes="310104")
+    office = laptops("office", user="zhaostreet", role="supervisor", scopes="310104")
+    synced(worker, boss, office)
+    site = worker.store.save("site", complete_site(owner_phone="13800000000"),
+                             status="submitted")
+    synced(worker, boss)
+    approve(boss.store, [site.id])
+    synced(boss, worker, office)
+    assert office.store.get(site.id).approved["owner_phone"] == "13800000000"
+
+    # The worker corrects the phone number of the approved site: a revision.
+    revised = worker.store.save("site", {"owner_phone": "13911111111"}, record_id=site.id)
+    assert revised.status == "submitted"
+    synced(worker, boss, office)
+    server = registry.records()[site.id]
+    assert server["status"] == "submitted" and server["data"]["owner_phone"] == "13911111111"
+    here = office.store.get(site.id)
+    assert here.status == "submitted" and here.data["owner_phone"] == "13911111111"
+    assert here.approved["owner_phone"] == "13800000000"
+    [row] = _exported(office.store, tmp_path / "office.csv")
+    assert "13800000000" in row.values() and "13911111111" not in row.values()
+    assert [r.id for r in queue(boss.store)] == [site.id]
+    history = [h["action"] for h in office.store.history(site.id)]
+    assert "revise" in history and "approve" in history
+
+    # Returned: still the approved values everywhere; approved: the new ones.
+    send_back(boss.store, site.id, "请核实电话")
+    synced(boss, office)
+    assert office.store.get(site.id).approved["owner_phone"] == "13800000000"
+    worker.sync()
+    worker.store.save("site", {}, record_id=site.id, status="submitted")
+    synced(worker, boss)
+    approve(boss.store, [site.id])
+    synced(boss, office)
+    [row] = _exported(office.store, tmp_path / "office2.csv")
+    assert "13911111111" in row.values()
+
+
+def test_the_registry_makes_a_revision_of_a_content_change_sent_as_approved(registry,
+                                                                            laptops):
+    """A modified client that keeps an approved record approved while changing it: the
+    registry decides the status by the same rule and tells the laptop."""
+    worker = laptops("worker")
+    boss = laptops("boss", user="lisupervisor", role="supervisor", scopes="310104")
+    synced(worker, boss)
+    site = worker.store.save("site", complete_site(), status="submitted")
+    synced(worker, boss)
+    approve(boss.store, [site.id])
+    synced(boss, worker)
+    # Without a change of content a worker cannot take the approval back.
+    [refused] = worker.engine.client.push([{
+        "mutation_id": str(uuid.uuid4()), "record_id": site.id, "kind": "site",
+        "op": "update", "base_version": 2, "fields": {"status": "submitted"}}])
+    assert refused.outcome == "rejected" and refused.reason.code == "workflow"
+    assert "网格员" in refused.reason.message_zh and "submitted" not in refused.reason.message_zh
+    [answer] = worker.engine.client.push([{
+        "mutation_id": str(uuid.uuid4()), "record_id": site.id, "kind": "site",
+        "op": "update", "base_version": 2, "fields": {"usable_area": 99, "status": "approved"}}])
+    assert answer.outcome == "applied" and answer.record.status == "submitted"
+    assert answer.record.approved["usable_area"] == 120
+    assert registry.records()[site.id]["status"] == "submitted"
