@@ -170,6 +170,7 @@ def _resources(store: RecordStore, areas: _Areas, grids: set[str],
     for record in iter_records(store, "site", grids=grids):
         if limit is not None and len(rows) > limit:
             break
+        record = record.approved_view()  # a revision under review: as last approved
         if record.data.get("project_stage"):
             continue  # in the project pipeline: the 项目清单 lists it
         rows.append([*_where(areas, record.grid_code or ""),
@@ -187,6 +188,7 @@ def _projects(store: RecordStore, areas: _Areas, grids: set[str],
                          *(specs[d].zh for d in dates), "规划功能", "服务场景", "资金来源",
                          "运营主体", "运营方式", "终止原因", "可用面积", "设施编号", "记录ID"]]
     for record in iter_records(store, "site", grids=grids):
+        record = record.approved_view()  # a revision under review: as last approved
         data = record.data
         stage = data.get("project_stage")
         if stage is None:
