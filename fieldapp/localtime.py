@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 _zone: tzinfo | None = None
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
@@ -121,3 +121,8 @@ def show_short(value: str | datetime | None, now: datetime | None = None) -> str
     if dt.year == today.year:
         return dt.strftime("%m-%d %H:%M")
     return dt.strftime("%Y-%m-%d")
+
+
+def today() -> date:
+    """Today's date where the user is (a joint review or a stage is dated by the local day)."""
+    return datetime.now(display_zone()).date()

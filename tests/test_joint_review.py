@@ -84,3 +84,105 @@ def test_only_supervisors_fill_in_joint_review(store):
     assert ready.data["conversion_ready"] is True
     with pytest.raises(ValidationFailed, match="cannot be marked ready"):
         store.save("site", {"structure_condition": "unsafe"}, record_id=site.id)
+
+
+# -- joint review as the supervisor's own step ------------------------------------------------
+def test_entry_reads_departments_and_results_as_people_type_them():
+    from fieldapp.domain.joint_review import JointReviewInputError, entry
+
+    assert entry("ndrc", "pass") == {"jr_fagai_result": "pass"}
+    assert entry("住建", "有条件通过", "增设无障碍坡道", "2025-05-01", "张工") == {
+        "jr_housing_result": "conditional", "jr_housing_conditions": "增设无障碍坡道",
+        "jr_housing_date": "2025-05-01", "jr_housing_reviewer": "张工"}
+    assert entry("消防", "不通过") == {"jr_fire_result": "fail"}
+    with pytest.raises(JointReviewInputError) as bad:
+        entry("police", "pass")
+    assert "ndrc" in bad.value.msg.en and "发改" in bad.value.msg.zh
+    with pytest.raises(JointReviewInputError, match="pass, conditional, fail"):
+        entry("fire", "maybe")
+
+
+def _approve(store, **overrides):
+    from fieldapp.store.review import approve
+
+    store.role = "supervisor"
+    site = store.save("site", complete_site(**overrides), status="submitted")
+    approve(store, [site.id])
+    return site.id
+
+
+def test_saving_joint_review_changes_no_status_and_no_queue_place(store):
+    from fieldapp.store.review import queue, save_joint_review
+
+    store.role = "supervisor"
+    first = store.save("site", complete_site(), status="submitted")
+    second = store.save("site", complete_site(address="天平路102号"), status="submitted")
+    saved = save_joint_review(store, first.id, {"jr_fire_result": "pass"})
+    assert saved.status == "submitted"
+    assert [r.id for r in queue(store)] == [first.id, second.id]
+    approved = _approve(store, address="天平路104号")
+    saved = save_joint_review(store, approved, {**ALL_PASS})
+    assert saved.status == "approved" and saved.approved["jr_fire_result"] == "pass"
+    # The outbox carries the results only: the registry sees no status step.
+    import json
+
+    fields = json.loads(store.conn.execute(
+        "SELECT fields FROM outbox WHERE record_id = ? ORDER BY seq DESC LIMIT 1",
+        (approved,)).fetchone()[0])
+    assert "status" not in fields and set(fields) == set(ALL_PASS)
+    with pytest.raises(ValidationFailed, match="joint-review fields only"):
+        save_joint_review(store, approved, {"owner_phone": "13800000000"})
+    store.role = "worker"
+    with pytest.raises(ValidationFailed, match="only a supervisor"):
+        save_joint_review(store, approved, {"jr_fire_result": "fail"})
+
+
+@pytest.fixture
+def home(store, tmp_path):
+    store.set_setting("current_user", "lisupervisor")
+    store.set_setting("role:lisupervisor", "supervisor")
+    store.role = "supervisor"
+    return ["--data-dir", str(tmp_path)]
+
+
+def run(capsys, *args):
+    from fieldapp.cli import main
+
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_joint_review_saves_one_department_and_prints_the_checklist(home, store, capsys):
+    import json
+
+    site_id = _approve(store)
+    code, out, err = run(capsys, *home, "joint-review", site_id[:8])
+    assert code == 0, err
+    assert "发展改革" in out and "住房城乡建设管理" in out and "待联审" in out
+    assert "行业主管部门尚未同意" in out
+    code, out, err = run(capsys, *home, "joint-review", site_id[:8], "--dept", "住建",
+                         "--result", "有条件通过", "--conditions", "增设无障碍坡道",
+                         "--date", "2025年5月1日")
+    assert code == 0, err
+    assert "status unchanged" in err and "有条件通过" in out and "2025-05-01" in out
+    record = store.get(site_id)
+    assert record.status == "approved" and record.data["jr_housing_reviewer"] == "lisupervisor"
+    for dept in ("ndrc", "planning", "fire"):
+        assert run(capsys, *home, "joint-review", site_id, "--dept", dept, "--result",
+                   "pass")[0] == 0
+    code, out, _ = run(capsys, *home, "--lang", "en", "joint-review", site_id[:8], "--json")
+    shown = json.loads(out)
+    assert shown["status"] == "approved" and shown["verdict"] == "conditional"
+    assert [b["field"] for b in shown["blockers"]] == ["authority_consent"]
+    assert shown["departments"][2]["label"] == "Housing and construction"
+    code, _, err = run(capsys, *home, "joint-review", site_id[:8], "--dept", "police",
+                       "--result", "pass")
+    assert code == 1 and "ndrc" in err
+    code, _, err = run(capsys, *home, "joint-review", site_id[:8], "--dept", "fire")
+    assert code == 1 and "--result" in err
+    store.set_setting("role:lisupervisor", "worker")
+    code, _, err = run(capsys, *home, "joint-review", site_id[:8], "--dept", "fire",
+                       "--result", "fail")
+    assert code == 1 and "only a supervisor" in err
+    assert store.get(site_id).data["jr_fire_result"] == "pass"

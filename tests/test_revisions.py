@@ -210,3 +210,48 @@ def test_the_registry_makes_a_revision_of_a_content_change_sent_as_approved(regi
     assert answer.outcome == "applied" and answer.record.status == "submitted"
     assert answer.record.approved["usable_area"] == 120
     assert registry.records()[site.id]["status"] == "submitted"
+
+
+def test_a_joint_review_save_is_no_resubmission_on_the_registry(registry, laptops):
+    """The joint review travels as its fields only: an approved site stays approved on every
+    laptop, a submitted one keeps its place in the queue, and a worker's revision made at
+    the same time meets no conflict. A worker cannot write it (the registry refuses)."""
+    from fieldapp.store.review import save_joint_review
+
+    worker = laptops("worker")
+    boss = laptops("boss", user="lisupervisor", role="supervisor", scopes="310104")
+    office = laptops("office", user="zhaostreet", role="supervisor", scopes="310104")
+    synced(worker, boss, office)
+    first = worker.store.save("site", complete_site(), status="submitted")
+    second = worker.store.save("site", complete_site(address="天平路102号"), status="submitted")
+    approved = worker.store.save("site", complete_site(address="天平路104号"),
+                                 status="submitted")
+    synced(worker, boss)
+    approve(boss.store, [approved.id])
+    synced(boss, worker, office)
+
+    save_joint_review(boss.store, first.id, {"jr_fire_result": "pass"})
+    save_joint_review(boss.store, approved.id, {"jr_planning_result": "conditional",
+                                                "jr_planning_conditions": "增设无障碍坡道"})
+    worker.store.save("site", {"owner_phone": "13911111111"}, record_id=approved.id)
+    synced(boss, worker, office)
+    assert not boss.store.conn.execute("SELECT count(*) FROM conflict").fetchone()[0]
+    assert [r.id for r in queue(office.store)] == [first.id, second.id, approved.id]
+    server = registry.records()
+    assert server[first.id]["status"] == "submitted"
+    # The worker's phone correction is the revision; the joint review rides along, approved.
+    here = office.store.get(approved.id)
+    assert here.status == "submitted" and here.data["owner_phone"] == "13911111111"
+    assert here.approved["jr_planning_result"] == "conditional"
+    assert "owner_phone" not in here.approved
+    history = [h["action"] for h in office.store.history(approved.id)]
+    assert history == ["create", "approve", "update", "revise"]  # the review is no step
+
+    # A worker cannot write it, even with a modified client: the registry refuses.
+    [refused] = worker.engine.client.push([{
+        "mutation_id": str(uuid.uuid4()), "record_id": first.id, "kind": "site",
+        "op": "update", "base_version": server[first.id]["version"],
+        "fields": {"jr_fire_result": "fail"}}])
+    assert refused.outcome == "rejected"
+    assert refused.reason.errors[0].field == "jr_fire_result"
+    assert registry.records()[first.id]["data"]["jr_fire_result"] == "pass"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from fieldapp.cli import CliError
 from fieldapp.cli.lang import tr
@@ -45,6 +46,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--comment", required=True, help=tr("退回意见(必填)", "why (required)"))
     r.set_defaults(func=cmd_return)
 
+    j = sub.add_parser("joint-review", help=tr(
+        "联审(发改、规划资源、住建、消防):不带 --dept 时列出联审表;不改变审核状态",
+        "joint review (ndrc, planning, housing, fire): without --dept, print the checklist; "
+        "never changes the review status"))
+    j.add_argument("id", metavar="ID", help=tr("存量资源编号(或前 8 位)", "site id (or 8 chars)"))
+    j.add_argument("--dept", metavar="DEPT", help=tr(
+        "部门: ndrc(发改) planning(规划资源) housing(住建) fire(消防)",
+        "department: ndrc, planning, housing, fire (or 发改 规划资源 住建 消防)"))
+    j.add_argument("--result", metavar="RESULT", help=tr(
+        "意见: 通过 有条件通过 不通过(或 pass conditional fail)",
+        "result: pass, conditional, fail (or 通过 有条件通过 不通过)"))
+    j.add_argument("--conditions", metavar="TEXT", help=tr("通过的条件(有条件通过时必填)",
+                                                           "the conditions of a conditional pass"))
+    j.add_argument("--date", metavar="D", help=tr("联审日期(默认今天)",
+                                                  "review date (default today)"))
+    j.add_argument("--reviewer", metavar="NAME", help=tr("审核人(默认当前用户)",
+                                                        "reviewer (default: the current user)"))
+    j.add_argument("--json", action="store_true", help=tr("以 JSON 输出", "print JSON"))
+    j.set_defaults(func=cmd_joint_review)
+
     h = sub.add_parser("history", help=tr("一条记录的全部修改:谁、何时、改了什么",
                                           "every change to a record: who, when, what"))
     h.add_argument("id", metavar="ID", help=tr("记录编号(或前 8 位)", "record id (or 8 chars)"))
@@ -82,20 +103,34 @@ def cmd_queue(args) -> int:
     grid = area_code(store, args.grid) if args.grid else None
     f = QueueFilter(grid, args.author, args.kind, args.function, grids=scope.grids)
     records = queue(store, f, limit=500)
+    from fieldapp.domain import joint_review as jr
+    from fieldapp.domain.revision import revised_fields
+
+    def verdict(r) -> str | None:  # noqa: ANN001
+        return jr.overall_verdict(r.data) if r.kind == "site" else None
+
     if args.json:
         print(json.dumps([{"id": r.id, "kind": r.kind, "grid_code": r.grid_code,
-                           "author": r.author, "updated_at": r.updated_at, "title": r.title}
+                           "author": r.author, "updated_at": r.updated_at,
+                           "queued_at": r.queued_at, "title": r.title,
+                           "revision": r.approved is not None,
+                           "revised_fields": revised_fields(r.approved, r.data),
+                           "joint_review": verdict(r)}
                           for r in records], ensure_ascii=False, indent=1))
         return 0
     from fieldapp import localtime
+    from fieldapp.i18n import Msg
 
     lang = args.lang or "zh"
     for grid, n in counts_per_grid(store, f).items():
         print(f"{grid:<18} {n:>5}")
     print()
     for r in records:
+        mark = Msg("[修订] ", "[revision] ")(lang) if r.approved is not None else ""
+        review = f"  · {jr.verdict_label(r.data, lang)}" if verdict(r) else ""
         print(f"{r.id[:8]}  {RECORD_KIND.label(r.kind, lang):<4} {r.grid_code or '':<16} "
-              f"{r.author or '':<12} {localtime.show(r.updated_at, date_only=True)}  {r.title}")
+              f"{r.author or '':<12} {localtime.show(r.queued_at or r.updated_at, date_only=True)}"
+              f"  {mark}{r.title}{review}")
     return 0
 
 
@@ -141,3 +176,76 @@ def cmd_history(args) -> int:
               f"{action_label(h['action'], lang):<6} {named[:60]}"
               f"{'  « ' + h['comment'] + ' »' if h['comment'] else ''}")
     return 0
+
+
+def cmd_joint_review(args) -> int:
+    """Print a site's joint-review checklist, or save one department's result (a
+    supervisor's step: the status and queue place stay as they are)."""
+    from fieldapp.domain import joint_review as jr
+
+    store = _store(args)
+    lang = args.lang or "zh"
+    record_id = _ids(store, [args.id])[0]
+    record = store.get(record_id)
+    if record is None or record.kind != "site":
+        raise CliError("联审只针对存量资源 / joint review is for sites only")
+    if args.dept is None:
+        if args.result or args.conditions or args.date or args.reviewer:
+            raise CliError("请用 --dept 指明部门(ndrc planning housing fire)/ name the "
+                           "department with --dept (ndrc, planning, housing, fire)")
+    else:
+        if args.result is None:
+            raise CliError("请用 --result 给出意见(通过 有条件通过 不通过)/ give the result "
+                           "with --result (pass, conditional, fail)")
+        from fieldapp.cli.project_cmds import _day
+        from fieldapp.localtime import today
+
+        try:
+            fields = jr.entry(args.dept, args.result, args.conditions,
+                              _day(args.date) or today().isoformat(),
+                              args.reviewer or store.user or None)
+        except jr.JointReviewInputError as exc:
+            raise CliError(str(exc)) from exc
+        from fieldapp.store.review import save_joint_review
+
+        record = _decide(lambda: save_joint_review(store, record_id, fields))
+        print("联审已保存,审核状态不变,下次同步时发送 / joint review saved, review status "
+              "unchanged, sent with the next sync", file=sys.stderr)
+    _print_checklist(record, lang, args.json)
+    return 0
+
+
+def _print_checklist(record, lang: str, as_json: bool) -> None:  # noqa: ANN001
+    from fieldapp.domain import joint_review as jr
+    from fieldapp.domain.choices import STATUS
+    from fieldapp.i18n import Msg
+
+    rows = jr.checklist(record.data, lang)
+    verdict = jr.overall_verdict(record.data)
+    blocking = jr.blockers(record.data)
+    if as_json:
+        print(json.dumps({"id": record.id, "status": record.status, "departments": rows,
+                          "verdict": verdict, "verdict_label": jr.verdict_label(record.data, lang),
+                          "conversion_ready": bool(record.data.get("conversion_ready")),
+                          "blockers": [{"field": f, "zh": zh, "en": en}
+                                       for f, zh, en in blocking]},
+                         ensure_ascii=False, indent=1))
+        return
+    from rich.cells import cell_len
+
+    print(f"{record.id[:8]}  {record.title}  ({STATUS.label(record.status, lang)})")
+    width = max(cell_len(r["label"]) for r in rows) + 2
+    for r in rows:
+        label = r["label"] + " " * (width - cell_len(r["label"]))
+        parts = [r["result_label"] or Msg("待联审", "not reviewed")(lang)]
+        parts += [p for p in (r["date"], r["reviewer"]) if p]
+        if r["conditions"]:
+            parts.append(Msg("条件: ", "conditions: ")(lang) + r["conditions"])
+        print(f"  {label}{' · '.join(parts)}")
+    print(Msg("联审结论: ", "Verdict: ")(lang) + jr.verdict_label(record.data, lang))
+    if blocking:
+        print(Msg("改造前尚需:", "Before conversion:")(lang))
+        for _, zh, en in blocking:
+            print(f"  - {Msg(zh, en)(lang)}")
+    else:
+        print(Msg("可实施改造的条件均已满足", "Nothing blocks conversion")(lang))

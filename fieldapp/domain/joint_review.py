@@ -12,7 +12,8 @@ registry alike).
 
 from __future__ import annotations
 
-from fieldapp.domain.choices import CONSENT
+from fieldapp.domain.choices import CONSENT, JOINT_REVIEW_RESULT
+from fieldapp.i18n import BilingualError
 
 DEPARTMENTS = (
     ("fagai", "发展改革", "Development and reform"),
@@ -27,6 +28,14 @@ DEPARTMENT_NAMES: dict[str, str] = {
     "planning": "planning", "规划": "planning", "规划资源局": "planning", "规资": "planning",
     "housing": "housing", "住建": "housing", "住建委": "housing", "建管": "housing",
     "fire": "fire", "消防救援": "fire", "消防救援局": "fire",
+}
+
+#: What people type for a result (CLI --result), beside the codes and the labels.
+RESULT_NAMES: dict[str, str] = {
+    "passed": "pass", "ok": "pass", "同意": "pass", "联审通过": "pass",
+    "conditionally": "conditional", "有条件": "conditional", "有条件同意": "conditional",
+    "failed": "fail", "reject": "fail", "rejected": "fail", "不同意": "fail",
+    "联审不通过": "fail",
 }
 
 #: The words the plan's checklist uses for the fields of one department's review.
@@ -123,3 +132,63 @@ def ready_problems(data: dict) -> list[tuple[str, str, str]]:
             problems.append(("conversion_ready", f"{zh},不能标记为可实施改造",
                              f"{en}: cannot be marked ready for conversion"))
     return problems
+
+
+class JointReviewInputError(BilingualError, ValueError):
+    """A department or result nobody can read, with what is expected, in both languages."""
+
+
+def result(text: str) -> str | None:
+    """The result code for what a person typed (pass, 通过, 有条件通过, 不通过…)."""
+    key = str(text).strip()
+    return JOINT_REVIEW_RESULT.parse(key) or RESULT_NAMES.get(key.lower())
+
+
+def entry(dept_text: str, result_text: str, conditions: str | None = None,
+          on: str | None = None, reviewer: str | None = None) -> dict:
+    """The fields one department's result fills (jr_<dept>_result, …), from what a person
+    typed; raises JointReviewInputError naming what is expected. Date and reviewer are kept as
+    given (validation checks them with the record)."""
+    dept = department(dept_text)
+    if dept is None:
+        raise JointReviewInputError(
+            f"联审部门应为 发改、规划资源、住建、消防(或 ndrc planning housing fire): "
+            f"{dept_text!r}",
+            f"the department is one of ndrc, planning, housing, fire (or 发改 规划资源 住建 消防): "
+            f"{dept_text!r}")
+    code = result(result_text)
+    if code is None:
+        raise JointReviewInputError(
+            f"联审意见应为 通过、有条件通过、不通过(或 pass conditional fail): {result_text!r}",
+            f"the result is one of pass, conditional, fail (or 通过 有条件通过 不通过): "
+            f"{result_text!r}")
+    fields: dict = {field_name(dept, "result"): code}
+    if conditions is not None:
+        fields[field_name(dept, "conditions")] = conditions
+    if on is not None:
+        fields[field_name(dept, "date")] = on
+    if reviewer is not None:
+        fields[field_name(dept, "reviewer")] = reviewer
+    return fields
+
+
+def department_label(code: str, lang: str = "zh") -> str:
+    for dept, zh, en in DEPARTMENTS:
+        if dept == code:
+            return zh if lang == "zh" else en
+    return code
+
+
+def checklist(data: dict, lang: str = "zh") -> list[dict]:
+    """One row per department: its label, result (code and label), conditions, date and
+    reviewer, as the CLI prints it and the detail screen shows it."""
+    rows = []
+    for code, _, _ in DEPARTMENTS:
+        found = data.get(field_name(code, "result"))
+        rows.append({"department": code, "label": department_label(code, lang),
+                     "result": found,
+                     "result_label": JOINT_REVIEW_RESULT.label(found, lang) if found else None,
+                     "conditions": data.get(field_name(code, "conditions")),
+                     "date": data.get(field_name(code, "date")),
+                     "reviewer": data.get(field_name(code, "reviewer"))})
+    return rows

@@ -395,6 +395,10 @@ class RecordStore:
                 new_comment = existing.review_comment  # keep the comment that was answered
             # The comment the record will carry, as the registry checks it.
             revision = existing is not None and is_revision(old_status, new_status, changed_data)
+            # Fields this role may not change say so first (joint review: supervisors only).
+            denied = forbidden_fields(kind, changed_data, self.role)
+            if denied:
+                raise ValidationFailed(denied)
             check_transition(old_status, new_status, self.role, new_comment, revision=revision)
             old_content = existing.content() if existing else {}
             new_content = {**data, STATUS_FIELD: new_status, COMMENT_FIELD: new_comment}

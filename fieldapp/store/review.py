@@ -124,6 +124,28 @@ def send_back(store: RecordStore, record_id: str, comment: str) -> Record:
     return store.save(record.kind, {}, record_id=record_id, status="returned", comment=comment)
 
 
+def save_joint_review(store: RecordStore, record_id: str, fields: dict) -> Record:
+    """Save joint-review (联审) results on a site: the supervisor's own step. The status and
+    the place in the review queue stay as they are (a submitted site is not re-submitted, an
+    approved one stays approved); only supervisors may (the store and the registry refuse
+    others by the fields' roles)."""
+    from fieldapp.domain.revision import REVIEW_STEP_FIELDS
+    from fieldapp.domain.validation import FieldError
+    from fieldapp.store.records import ValidationFailed
+
+    record = store.get(record_id)
+    if record is None:
+        raise KeyError(record_id)
+    if record.kind != "site":
+        raise ValidationFailed([FieldError("kind", "联审只针对存量资源",
+                                           "joint review is for sites only")])
+    other = sorted(set(fields) - REVIEW_STEP_FIELDS)
+    if other:
+        raise ValidationFailed([FieldError(other[0], "联审只能填写联审各项",
+                                           "joint review saves joint-review fields only")])
+    return store.save("site", fields, record_id=record_id)
+
+
 MIN_PREFIX = 6
 
 
