@@ -3,6 +3,11 @@
 They live in `credentials.json` in the config dir (directory 0700, file 0600): a team laptop
 may have several enrolled users, each with their own server credential, role and scopes.
 The file is replaced atomically, so a crash never leaves half of it.
+
+Each user enrolled with a PIN has their credential sealed under it (sync/vault.py): it is
+usable only in a process where the PIN was entered (`unlock`), and switching to that user
+needs the PIN unless it was used in the last 15 minutes. Entries written before PINs (a plain
+`credential`) keep working until the user enrolls again.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import socket
 import time
 from pathlib import Path
 
+from fieldapp.i18n import Msg
 from fieldapp.store.db import transaction
 from fieldapp.store.records import RecordStore
+from sync import vault
 from sync.client import RegistryClient, SyncError
 
 FILE_NAME = "credentials.json"
@@ -29,6 +36,21 @@ SEQUENCE_DIR = "sequence"
 
 class NotEnrolled(SyncError):
     retriable = False
+
+
+class Locked(SyncError):
+    """The user's credential is sealed under a PIN not entered in this process: sync for
+    them waits until it is (retriable: background sync tries again)."""
+    retriable = True
+
+
+class PinRefused(SyncError):
+    """A wrong PIN, a PIN that cannot be used, or too many wrong ones (`until`)."""
+    retriable = False
+
+    def __init__(self, exc: vault.PinError) -> None:
+        super().__init__(exc.msg.zh, exc.msg.en)
+        self.msg, self.left, self.until = exc.msg, exc.left, exc.until
 
 
 def path(config_dir: Path) -> Path:
@@ -66,7 +88,8 @@ def save(config_dir: Path, data: dict) -> None:
 
 
 def current(config_dir: Path, user: str | None = None) -> dict:
-    """The credential entry of `user` (default: the current user); NotEnrolled if none."""
+    """The credential entry of `user` (default: the current user) with its `credential`;
+    NotEnrolled if none, Locked if it is sealed and its PIN was not entered here."""
     data = load(config_dir)
     name = user or data.get("current")
     entry = data["users"].get(name) if name else None
@@ -74,7 +97,79 @@ def current(config_dir: Path, user: str | None = None) -> dict:
         raise NotEnrolled("本机尚未登记到同步服务器,请先运行 fieldapp enroll",
                           "this laptop is not enrolled with a registry: run fieldapp enroll",
                           name or "")
+    if sealed(entry):
+        credential = vault.SESSION.credential(session_key(config_dir, entry))
+        if credential is None:
+            raise Locked(f"请输入 {entry['user']} 的 PIN 解锁后再同步",
+                         f"enter {entry['user']}'s PIN to unlock sync", entry["user"])
+        entry = {**entry, "credential": credential}
     return entry
+
+
+def sealed(entry: dict) -> bool:
+    return isinstance(entry.get("sealed"), dict)
+
+
+def session_key(config_dir: Path, entry: dict) -> str:
+    """Which unlocked credential of this process is this entry's (vault.SESSION)."""
+    return f"{Path(config_dir).resolve()}|{entry['user']}|{entry['sealed'].get('salt')}"
+
+
+def unlocked(config_dir: Path, user: str) -> bool:
+    """Whether `user`'s credential is usable in this process (not sealed, or PIN entered)."""
+    entry = load(config_dir)["users"].get(user)
+    return bool(entry) and (not sealed(entry) or vault.SESSION.credential(
+        session_key(config_dir, entry)) is not None)
+
+
+def needs_pin(config_dir: Path, user: str) -> bool:
+    """Whether acting as `user` now needs their PIN: sealed, and not entered or used in the
+    last 15 minutes in this process."""
+    entry = load(config_dir)["users"].get(user)
+    return bool(entry) and sealed(entry) and not vault.SESSION.fresh(
+        session_key(config_dir, entry))
+
+
+def unlock(config_dir: Path, user: str, pin: str, now: float | None = None) -> dict:
+    """Open `user`'s credential with `pin` for this process; PinRefused when wrong (the
+    failure counted in the file: five in a row lock the user for five minutes)."""
+    now = time.time() if now is None else now
+    data = load(config_dir)
+    entry = data["users"].get(user)
+    if not entry:
+        raise NotEnrolled(f"用户 {user} 未在本机登记", f"user {user} is not enrolled on this "
+                          f"laptop")
+    if not sealed(entry):
+        return entry
+    until = float(entry.get("locked_until") or 0)
+    if until > now:
+        minutes = max(1, round((until - now) / 60))
+        raise PinRefused(vault.PinError(Msg(
+            f"PIN 错误次数过多,请 {minutes} 分钟后再试",
+            f"too many wrong PINs: try again in {minutes} min"), until=until))
+    try:
+        credential = vault.open_sealed(entry["sealed"], pin, user)
+    except vault.PinError:
+        failures = int(entry.get("pin_failures") or 0) + 1
+        if failures >= vault.MAX_FAILURES:
+            entry["pin_failures"], entry["locked_until"] = 0, now + vault.LOCK_SECONDS
+            msg = Msg(f"PIN 连续错误 {failures} 次,已锁定 {vault.LOCK_SECONDS // 60} 分钟",
+                      f"{failures} wrong PINs in a row: locked for "
+                      f"{vault.LOCK_SECONDS // 60} min")
+            error = vault.PinError(msg, left=0, until=now + vault.LOCK_SECONDS)
+        else:
+            entry["pin_failures"] = failures
+            left = vault.MAX_FAILURES - failures
+            error = vault.PinError(Msg(f"PIN 不对,还可以试 {left} 次",
+                                       f"wrong PIN: {left} more tries"), left=left)
+        save(config_dir, data)
+        raise PinRefused(error) from None
+    if entry.get("pin_failures") or entry.get("locked_until"):
+        entry.pop("pin_failures", None)
+        entry.pop("locked_until", None)
+        save(config_dir, data)
+    vault.SESSION.put(session_key(config_dir, entry), credential)
+    return {**entry, "credential": credential}
 
 
 def users(config_dir: Path) -> tuple[str | None, list[dict]]:
@@ -99,12 +194,21 @@ def _select_in_store(store: RecordStore, entry: dict) -> None:
     store.user, store.role = entry["user"], entry["role"]
 
 
-def switch(config_dir: Path, store: RecordStore, name: str) -> dict:
+def switch(config_dir: Path, store: RecordStore, name: str, pin: str | None = None) -> dict:
+    """Make `name` the current user. Their PIN is needed (`pin`) unless it was entered or
+    used in the last 15 minutes here: a worker on a team laptop cannot become the
+    supervisor without the supervisor's PIN."""
     data = load(config_dir)
     entry = data["users"].get(name)
     if not entry:
         raise NotEnrolled(f"用户 {name} 未在本机登记", f"user {name} is not enrolled on this "
                           f"laptop", ", ".join(sorted(data["users"])))
+    if sealed(entry) and not vault.SESSION.fresh(session_key(config_dir, entry)):
+        if pin is None:
+            raise PinRefused(vault.PinError(Msg(f"切换到 {name} 需要 {name} 的 PIN",
+                                                f"switching to {name} needs {name}'s PIN")))
+        unlock(config_dir, name, pin)
+        data = load(config_dir)
     data["current"] = name
     save(config_dir, data)
     _select_in_store(store, entry)
@@ -112,12 +216,19 @@ def switch(config_dir: Path, store: RecordStore, name: str) -> dict:
 
 
 def enroll(config_dir: Path, store: RecordStore, server: str, token: str,
-           device_name: str | None = None) -> dict:
+           device_name: str | None = None, pin: str | None = None) -> dict:
     """Exchange a one-time token for this device's credential and make its user current.
 
-    Retry-safe: the nonce sent with the token is kept until the answer is saved, so running
-    this again after a lost answer gets the same credential instead of "token already used".
-    The registry issues the device id; this laptop's own id is not sent."""
+    With `pin` (what `fieldapp enroll` always asks for) the credential is stored sealed under
+    it, and unlocked in this process. Retry-safe: the nonce sent with the token is kept until
+    the answer is saved, so running this again after a lost answer gets the same credential
+    instead of "token already used". The registry issues the device id; this laptop's own id
+    is not sent."""
+    if pin is not None:
+        try:
+            vault.check_pin(pin)  # before the token is spent
+        except vault.PinError as exc:
+            raise PinRefused(exc) from None
     nonce = _pending_nonce(config_dir, token)
     with RegistryClient(server) as client:
         answer = client.enroll(token, device_name or socket.gethostname(), nonce)
@@ -125,16 +236,20 @@ def enroll(config_dir: Path, store: RecordStore, server: str, token: str,
     if not answer.credential or not user.name:
         raise NotEnrolled("服务器的登记回复不完整", "the server's enrollment answer is "
                           "incomplete")
-    entry = {"server": server.rstrip("/"), "credential": answer.credential,
-             "user": user.name, "role": user.role or "worker",
+    entry = {"server": server.rstrip("/"), "user": user.name, "role": user.role or "worker",
              "scopes": list(user.scopes), "device_id": answer.device_id}
+    if pin is None:
+        entry["credential"] = answer.credential
+    else:
+        entry["sealed"] = vault.seal(answer.credential, pin, user.name)
+        vault.SESSION.put(session_key(config_dir, entry), answer.credential)
     data = load(config_dir)
     data["users"][entry["user"]] = entry
     data["current"] = entry["user"]
     save(config_dir, data)
     _forget_pending(config_dir, token)
     _select_in_store(store, entry)
-    return entry
+    return {**entry, "credential": answer.credential}
 
 
 def _pending_path(config_dir: Path) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from fieldapp.store.db import transaction
 from fieldapp.store.records import Record, RecordStore
-from sync import credentials
+from sync import credentials, vault
 
 DEMO_USERS = (("wangfang", "worker", "310104003"), ("lisupervisor", "supervisor", "310104"))
 SEED_USER = "demo-seed"
@@ -55,12 +55,15 @@ def seed(folder: Path, store: RecordStore, server_url: str | None = None) -> int
         token = admin.add_user(url, name, role, scope)
         with writing(engine) as conn:
             done = auth.enroll(conn, token, socket.gethostname())
+        # Sealed under the demo PIN like any user's, which the PIN dialog shows on screen:
+        # switching to the supervisor asks for it as on a real team laptop.
         _save_credential(config_dir, store, {
             "server": server_url or f"http://127.0.0.1:{PREFERRED_PORT}",
-            "credential": done.credential, "user": done.user["name"],
+            "sealed": vault.seal(done.credential, vault.DEMO_PIN, done.user["name"]),
+            "demo_pin": vault.DEMO_PIN, "user": done.user["name"],
             "role": done.user["role"], "scopes": list(done.user["scopes"]),
             "device_id": done.device_id})
-    credentials.switch(config_dir, store, DEMO_USERS[0][0])
+    credentials.switch(config_dir, store, DEMO_USERS[0][0], vault.DEMO_PIN)
     return taken
 
 
@@ -167,7 +170,18 @@ class DemoRegistry:
                 raise RuntimeError(f"the demo registry did not start on port {self.port}")
             time.sleep(0.02)
         self.point_credentials()
+        self.unlock_current()
         return self.url
+
+    def unlock_current(self) -> None:
+        """The demo opens as its first user, unlocked with the demo PIN (one command starts
+        it); other demo users still ask for theirs (shown in the dialog)."""
+        config_dir = self.folder / "config"
+        data = credentials.load(config_dir)
+        entry = data["users"].get(data.get("current") or "")
+        if entry and entry.get("demo_pin") and credentials.sealed(entry) \
+                and not credentials.unlocked(config_dir, entry["user"]):
+            credentials.unlock(config_dir, entry["user"], entry["demo_pin"])
 
     def point_credentials(self) -> None:
         """The port may differ from the last run: point the demo users' credentials here.
@@ -252,6 +266,7 @@ def start_in_background(folder: Path) -> _Starting:
     starting = _Starting(folder)
     try:
         starting.registry.point_credentials()
+        starting.registry.unlock_current()  # before the app asks: it opens unlocked
     except Exception:  # noqa: BLE001 - unreadable credentials: the seeding thread says why
         pass
     starting.thread.start()

@@ -83,6 +83,9 @@ def examine(store: RecordStore, data_dir: Path, config_dir: Path, *,
 def _registry_checks(store: RecordStore, config_dir: Path, timeout: float) -> list[Finding]:
     try:
         entry = credentials.current(config_dir)
+    except credentials.Locked as exc:
+        return [Finding("enrolment", "ok", f"已登记: {exc.detail}(PIN 未输入,未检查凭据)",
+                        f"enrolled: {exc.detail} (PIN not entered: credential not checked)")]
     except SyncError:
         return [Finding("enrolment", "warn", "本机尚未登记到同步服务器",
                         "this laptop is not enrolled with a registry",

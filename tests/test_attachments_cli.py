@@ -3,6 +3,7 @@ supervisor fetching a worker's photo after both synced."""
 
 from __future__ import annotations
 
+import io
 import json
 
 from fieldapp.cli import main
@@ -63,8 +64,9 @@ def test_attach_list_open_remove_offline(tmp_path, capsys, monkeypatch):
 
 
 @sqlite_only
-def test_supervisor_fetches_after_both_synced(registry, tmp_path, capsys):
+def test_supervisor_fetches_after_both_synced(registry, tmp_path, capsys, monkeypatch):
     worker, boss = str(tmp_path / "w"), str(tmp_path / "s")
+    monkeypatch.setattr("sys.stdin", io.StringIO("246810\n" * 4))  # the PIN enroll asks
     for home, user, role, scope in ((worker, "wangfang", "worker", "310104003"),
                                     (boss, "liming", "supervisor", "310104")):
         # --token=…: a token may start with "-", which argparse would take for an option.

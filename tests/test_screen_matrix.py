@@ -54,6 +54,14 @@ async def _open_facility_form(pilot) -> None:
     pilot.app.open_form("facility")
 
 
+async def _open_pin(pilot) -> None:
+    from fieldapp.ui.screens.pin import PinModal
+
+    app = pilot.app
+    app.push_screen(PinModal(app.lang, app.ctx.config_dir, "lisupervisor", "pin_why_switch",
+                             demo_pin="123456"))
+
+
 SCREENS: list[Screen] = [
     Screen("home", [], home=True),
     Screen("sites", ["s"]),
@@ -71,12 +79,13 @@ SCREENS: list[Screen] = [
     Screen("charts", ["c", "c"]),
     Screen("map", ["s", "g"]),
     Screen("help", ["f1"]),
+    Screen("pin", _open_pin),
 ]
 
 #: English words the program itself may show in Chinese mode: key names, units, codes.
 ENGLISH_OK = {"esc", "tab", "enter", "ctrl", "space", "shift", "utc", "gps", "wgs", "gcj",
               "fieldapp", "demo", "enroll", "sync", "pdf", "jpeg", "png", "heic", "webp",
-              "mb", "kb", "wangfang", "lisupervisor", "li", "english"}
+              "mb", "kb", "wangfang", "lisupervisor", "li", "english", "pin"}
 
 
 def _checks(name: str, text: str, app, lang: str, home: bool) -> list[str]:  # noqa: ANN001

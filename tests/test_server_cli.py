@@ -30,12 +30,20 @@ from fieldapp.store.db import connect
 from fieldapp.store.records import RecordStore
 from fieldapp.store.scope import OutOfScope
 
+PINS = "246810\n246810\n"  # the PIN `enroll` asks for, twice
 
-def fieldapp(data_dir, *args: str, check: bool = True):  # noqa: ANN001, ANN201
-    """Run a fieldapp command in this process (the server is the one in its own process)."""
+
+def fieldapp(data_dir, *args: str, check: bool = True, stdin: str = ""):  # noqa: ANN001, ANN201
+    """Run a fieldapp command in this process (the server is the one in its own process);
+    `stdin` answers what it asks (the PIN `enroll` sets)."""
     out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(["--data-dir", str(data_dir), *args])
+    saved = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(["--data-dir", str(data_dir), *args])
+    finally:
+        sys.stdin = saved
     proc = subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
     if check:
         assert proc.returncode == 0, proc.stderr
@@ -98,11 +106,11 @@ def test_newcomer_path_with_scopes(backend, tmp_path):
         assert [(u["name"], u["role"]) for u in users] == [("liming", "supervisor"),
                                                            ("wangfang", "worker")]
         with serving(server_dir, url) as base:
-            fieldapp(lap_w, "enroll", "--server", base, "--token", worker_token)
+            fieldapp(lap_w, "enroll", "--server", base, "--token", worker_token, stdin=PINS)
             again = fieldapp(lap_s, "enroll", "--server", base, "--token", worker_token,
-                             check=False)
+                             check=False, stdin=PINS)
             assert again.returncode != 0
-            fieldapp(lap_s, "enroll", "--server", base, "--token", boss_token)
+            fieldapp(lap_s, "enroll", "--server", base, "--token", boss_token, stdin=PINS)
 
             fieldapp(lap_w, "sync")  # the first pull brings the areas the form checks grids by
             mine = local_save(lap_w, GRID, "天平路8号")
@@ -129,7 +137,7 @@ def test_newcomer_path_with_scopes(backend, tmp_path):
             assert refused.returncode == 1 and "restore-user" in refused.stderr
             token = fieldapp(server_dir, "admin", "--database-url", url, "restore-user",
                              "wangfang").stdout.strip()
-            fieldapp(lap_w, "enroll", "--server", base, "--token", token)
+            fieldapp(lap_w, "enroll", "--server", base, "--token", token, stdin=PINS)
             back = json.loads(fieldapp(lap_w, "sync", "--json", check=False).stdout)
             assert back["errors"] == [] and not back["fatal"], back
 

@@ -3,6 +3,7 @@ resolve, user switch, and the demo's own registry."""
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import stat
@@ -22,8 +23,10 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 @sqlite_only
-def test_enroll_sync_and_refusals_from_the_command_line(registry, tmp_path, capsys):
+def test_enroll_sync_and_refusals_from_the_command_line(registry, tmp_path, capsys,
+                                                        monkeypatch):
     home = str(tmp_path / "laptop")
+    monkeypatch.setattr("sys.stdin", io.StringIO("246810\n" * 2))  # the PIN enroll asks
     token = registry.token("wangfang", "worker", "310104003")
     code, out, _ = run(capsys, "--data-dir", home, "enroll", "--server", registry.url,
                        "--token", token)

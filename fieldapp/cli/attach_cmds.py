@@ -273,10 +273,12 @@ def cmd_one(args: argparse.Namespace) -> int:
 
 
 def _fetch(ctx: AppContext, attachment_id: str):  # noqa: ANN202
+    from fieldapp.cli.pin import unlock
     from sync import attachment_sync
     from sync.client import SyncError
     from sync.engine import open_engine
 
+    unlock(ctx.config_dir)
     try:
         engine = open_engine(ctx)
         with engine.client:

@@ -79,6 +79,14 @@ def _store(args):
     return AppContext.create(args.data_dir, args.lang).open_store()
 
 
+def _with_pin(args, store) -> None:
+    """A decision is the supervisor's: their PIN first when their credential is sealed."""
+    from fieldapp.cli.pin import for_decision
+    from fieldapp.context import AppContext
+
+    for_decision(AppContext.create(args.data_dir, args.lang).config_dir, store.user)
+
+
 def _ids(store, ids: list[str]) -> list[str]:
     return record_ids(store, ids)
 
@@ -138,7 +146,9 @@ def cmd_approve(args) -> int:
     from fieldapp.store.review import approve
 
     store = _store(args)
-    done = _decide(lambda: approve(store, _ids(store, args.ids), args.comment))
+    ids = _ids(store, args.ids)
+    _with_pin(args, store)
+    done = _decide(lambda: approve(store, ids, args.comment))
     print(f"已通过 / approved: {len(done)}")
     return 0
 
@@ -148,6 +158,7 @@ def cmd_return(args) -> int:
 
     store = _store(args)
     record_id = _ids(store, [args.id])[0]
+    _with_pin(args, store)
     _decide(lambda: send_back(store, record_id, args.comment))
     print("已退回 / returned")
     return 0

@@ -85,14 +85,17 @@ def _fail(exc) -> CliError:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
+    from fieldapp.cli.pin import read_pin
     from sync import credentials
     from sync.client import SyncError
 
     ctx = _ctx(args)
     store = ctx.open_store()
+    # Each user on a laptop sets a PIN: their credential is stored sealed under it.
+    pin = read_pin("新用户 / new user", confirm=True)
     try:
         entry = credentials.enroll(ctx.config_dir, store, args.server, args.token,
-                                   args.device_name)
+                                   args.device_name, pin=pin)
     except SyncError as exc:
         raise _fail(exc) from exc
     print(f"已登记 / enrolled: {entry['user']} ({entry['role']}, "
@@ -131,10 +134,12 @@ def _both(zh: str, en: str, lang: str) -> str:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from fieldapp.cli.pin import unlock
     from sync.client import SyncError
     from sync.engine import open_engine
 
     ctx = _ctx(args)
+    unlock(ctx.config_dir)
     try:
         engine = open_engine(ctx)
     except SyncError as exc:
@@ -319,10 +324,13 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def cmd_user_switch(args: argparse.Namespace) -> int:
+    from fieldapp.cli.pin import for_decision
     from sync import credentials
     from sync.client import SyncError
 
     ctx = _ctx(args)
+    if args.name in {e["user"] for e in credentials.users(ctx.config_dir)[1]}:
+        for_decision(ctx.config_dir, args.name)  # a worker cannot become the supervisor
     try:
         entry = credentials.switch(ctx.config_dir, ctx.open_store(), args.name)
     except SyncError as exc:

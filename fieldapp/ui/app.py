@@ -165,6 +165,7 @@ class FieldApp(App):
         return names.get(code or "", "")
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self.ask_pin_if_locked)
         self.refresh_pending()
         self.set_interval(5, self.refresh_pending)
         if self._early_status is not None:
@@ -349,12 +350,56 @@ class FieldApp(App):
 
     def action_switch_user(self, name: str) -> None:
         """Make `name` the current user: every later save is recorded under them, and the
-        background sync restarts with their credential."""
+        background sync restarts with their credential. Needs `name`'s PIN (unless used in
+        the last 15 minutes): a worker cannot become the supervisor."""
         from sync import credentials
 
         config_dir = self.ctx.config_dir
-        self.write(lambda store: credentials.switch(config_dir, store, name),
-                   what="switch_user")
+        self.with_pin(name, lambda: self.write(
+            lambda store: credentials.switch(config_dir, store, name), what="switch_user"),
+            why="pin_why_switch")
+
+    def with_pin(self, user: str | None, then, why: str = "pin_why_act") -> None:  # noqa: ANN001
+        """Run `then` once `user`'s PIN is known here: at once when their credential is not
+        sealed or the PIN was used in the last 15 minutes, else after the PIN dialog."""
+        from sync import credentials
+
+        try:
+            needed = bool(user) and credentials.needs_pin(self.ctx.config_dir, user)
+        except credentials.SyncError as exc:
+            self.notify(exc.message(self.lang), severity="error")
+            return
+        if not needed:
+            then()
+            return
+        from fieldapp.ui.screens.pin import PinModal
+
+        self.push_screen(PinModal(self.lang, self.ctx.config_dir, user, why,
+                                  self._demo_pin(user)),
+                         lambda opened: then() if opened else None)
+
+    def _demo_pin(self, user: str) -> str | None:
+        from sync import credentials
+
+        entry = credentials.load(self.ctx.config_dir)["users"].get(user) or {}
+        return entry.get("demo_pin")
+
+    def ask_pin_if_locked(self) -> None:
+        """Opening on a user whose credential is sealed and not unlocked in this process: ask
+        for the PIN, so background sync can run (Esc works on locally, sync waits)."""
+        from sync import credentials
+
+        user = self.store.user
+        try:
+            entry = credentials.load(self.ctx.config_dir)["users"].get(user or "")
+        except credentials.SyncError:
+            return
+        if entry and not credentials.unlocked(self.ctx.config_dir, user):
+            from fieldapp.ui.screens.pin import PinModal
+
+            self.push_screen(PinModal(self.lang, self.ctx.config_dir, user, "pin_why_start",
+                                      entry.get("demo_pin")),
+                             lambda opened: self.poke_sync() if opened else None)
 
     def on_user_switched(self, entry: dict) -> None:
         for store in (self.store, *self._readers.values()):

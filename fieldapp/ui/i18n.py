@@ -182,6 +182,14 @@ W = words(**{
     "switch_user_to": ("切换用户: {name}", "Switch user to {name}"),
     "conflicts_n": ("冲突", "Conflicts"),
     "user_switched": ("当前用户: {name}", "Now working as {name}"),
+    # PIN dialog (fieldapp/ui/screens/pin.py)
+    "pin_title": ("请输入 {name} 的 PIN", "Enter {name}'s PIN"),
+    "pin_why_switch": ("切换到 {name} 需要本人的 PIN", "Switching to {name} needs their PIN"),
+    "pin_why_act": ("审核决定需要 {name} 的 PIN(闲置 15 分钟后再次询问)",
+                    "A review decision needs {name}'s PIN (asked again after 15 min idle)"),
+    "pin_why_start": ("解锁后才能同步 {name} 的记录", "Unlock to sync {name}'s records"),
+    "pin_demo": ("演示 PIN: {pin}", "Demo PIN: {pin}"),
+    "pin_cancel": ("取消 (Esc)", "Cancel (Esc)"),
     # review (supervisors)
     "review": ("审核队列", "Review queue"),
     "review_approve": ("通过", "Approve"),

@@ -239,8 +239,10 @@ class ReviewScreen(BaseScreen):
 
     # -- decisions --------------------------------------------------------------------------
     def _decide(self, job, what: str) -> None:  # noqa: ANN001
-        """Queue a decision on the app's writer; `decided` / `refused` show the answer."""
-        self.app.write(job, what=what, reply_to=self)
+        """Queue a decision on the app's writer; `decided` / `refused` show the answer. A
+        decision needs the supervisor's PIN when it has been idle 15 minutes."""
+        self.app.with_pin(self.app.store.user,
+                          lambda: self.app.write(job, what=what, reply_to=self))
 
     @on(Saved)
     def decided(self, message: Saved) -> None:
