@@ -17,10 +17,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+PIN = "246810"  # each enrolled user's PIN: enroll sets it, sync asks it (one line of stdin)
 
-def run(*args: str, ok: tuple[int, ...] = (0,)) -> str:
+
+def run(*args: str, ok: tuple[int, ...] = (0,), pin: bool = False) -> str:
     proc = subprocess.run([FIELDAPP, *args], capture_output=True, text=True, encoding="utf-8",
-                          timeout=300)
+                          timeout=300, input=f"{PIN}\n" if pin else "")
     if proc.returncode not in ok:
         raise SystemExit(f"FAILED ({proc.returncode}): fieldapp {' '.join(args)}\n"
                          f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
@@ -66,11 +68,12 @@ def main() -> None:
                     error = server.stderr.read()
                     raise SystemExit(f"the registry did not start: {error}") from None
                 time.sleep(0.1)
-        run("--data-dir", str(laptop), "enroll", "--server", base, f"--token={token}")
-        run("--data-dir", str(laptop), "sync")  # areas first: the importer checks grids
+        run("--data-dir", str(laptop), "enroll", "--server", base, f"--token={token}",
+            pin=True)
+        run("--data-dir", str(laptop), "sync", pin=True)  # areas first: importer checks grids
         summary = run("--data-dir", str(laptop), "import", str(csv), "--kind", "sites")
         assert str(exported) in summary, summary
-        report = json.loads(run("--data-dir", str(laptop), "sync", "--json"))
+        report = json.loads(run("--data-dir", str(laptop), "sync", "--json", pin=True))
         assert report["pushed"] == exported and not report["rejected"], report
         after = json.loads(run("--data-dir", str(laptop), "status", "--json"))
         assert after["outbox_pending"] == 0, after
