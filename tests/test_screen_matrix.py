@@ -62,6 +62,17 @@ async def _open_pin(pilot) -> None:
                              demo_pin="123456"))
 
 
+async def _open_area_report(pilot) -> None:
+    from textual.widgets import Input
+
+    from fieldapp.ui.screens.report_dialog import ReportModal
+
+    pilot.app.action_report_area()
+    dialog = await wait_for_screen(pilot, ReportModal)
+    # The default path lies in the test's temporary folder: the same name on every run.
+    dialog.query_one("#report-path", Input).value = "区域报告.pdf"
+
+
 SCREENS: list[Screen] = [
     Screen("home", [], home=True),
     Screen("sites", ["s"]),
@@ -80,6 +91,7 @@ SCREENS: list[Screen] = [
     Screen("map", ["s", "g"]),
     Screen("help", ["f1"]),
     Screen("pin", _open_pin),
+    Screen("area_report", _open_area_report),
 ]
 
 #: English words the program itself may show in Chinese mode: key names, units, codes.
@@ -135,6 +147,10 @@ async def settle(pilot) -> None:
     for _ in range(2):
         await workers_done(pilot.app)
         await pilot.pause()
+    # A DataTable sizes its columns to their content on a later refresh: until then they are
+    # as wide as their labels (a snapshot once caught "天平" for 天平路第一1号网格).
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.05)
 
 
 async def _go_home(pilot) -> None:

@@ -3,11 +3,13 @@ entries with their reason, a conflict resolved side by side, and "sync now" send
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Input, RadioButton, RadioSet, Static
 
 from fieldapp.ui.screens.sync import ConflictScreen, SyncScreen
 from sync import conflicts
 from tests.conftest import complete_site
+from tests.screen_capture import screen_text
 from tests.sync_helpers import (  # noqa: F401  (fixtures)
     laptops,
     registry,
@@ -68,6 +70,37 @@ async def test_sync_screen_shows_refusals_and_resolves_a_conflict(registry, lapt
     assert registry.records()[site.id]["data"]["usable_area"] == 200.0
     store = open_store(b.home)
     assert conflicts.open_count(store) == 0
+
+
+@sqlite_only
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_conflict_dialog_at_both_sizes_and_languages(registry, laptops, size, lang):
+    """The conflict dialog is not in the screen matrix (it needs a real conflict from the
+    registry); the matrix's own checks run on it here, language switched there and back."""
+    from tests.test_screen_matrix import _checks
+
+    a, b = laptops("a"), laptops("b", user="zhaoli")
+    same_field_edited_on_both(a, b)
+    assert b.sync().conflicts == 1
+    b.close()
+    app = make_app(b.home, lang)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f5")
+        screen = await wait_for_screen(pilot, SyncScreen)
+        screen.query_one("#conflicts", DataTable).focus()
+        await pilot.press("enter")
+        dialog = await wait_for_screen(pilot, ConflictScreen)
+        for _ in range(3):
+            await settle(pilot)
+            text = screen_text(app).replace("zhaoli", "")  # a user's name, not program text
+            problems = _checks(f"conflict-{size[0]}x{size[1]}-{app.lang}", text, app, app.lang,
+                               home=False)
+            assert not problems, problems
+            assert ("可用面积" if app.lang == "zh" else "Usable area") in text
+            assert dialog.query_one("#save").region.bottom <= size[1]  # the save button shows
+            await pilot.press("ctrl+l")
+        assert app.is_running and isinstance(app.screen, ConflictScreen)
 
 
 @sqlite_only

@@ -318,6 +318,7 @@ W = words(**{
     "report_file": ("保存为", "Save as"),
     "report_make": ("生成", "Make"),
     "report_open": ("打开", "Open"),
+    "report_keys": ("Enter 生成 · Esc 关闭", "Enter makes it · Esc closes"),
     "report_working": ("正在生成……", "Making the PDF…"),
     "report_done": ("已生成", "Done"),
     "report_no_file": ("请填写文件名", "Give a file name"),

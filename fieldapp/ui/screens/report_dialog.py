@@ -33,6 +33,7 @@ class ReportModal(ModalScreen[None]):
     ReportModal #report-status { height: auto; margin: 1 0 0 0; }
     ReportModal #report-status.-error { color: $error; }
     ReportModal ProgressBar { margin: 1 0 0 0; }
+    ReportModal .dialog-keys { color: $text-muted; margin: 1 0 0 0; }
     """
     BINDINGS = [Binding("escape", "close", show=False)]
 
@@ -64,6 +65,7 @@ class ReportModal(ModalScreen[None]):
                 yield Button(t("report_make", lang), variant="primary", id="report-make")
                 yield Button(t("report_open", lang), id="report-open", disabled=True)
                 yield Button(t("back", lang), id="report-close")
+            yield Static(t("report_keys", lang), classes="dialog-keys")
 
     def on_mount(self) -> None:
         self.query_one("#report-make", Button).focus()
