@@ -15,7 +15,8 @@ and nothing else: a change that silently vanished fails the run. Then every lapt
 what the registry holds. Invariants after every step: no mutation applied twice, nothing the
 registry acknowledged missing from it.
 
-The CI size (derandomized) injects faults and causes resends, and asserts that it did; the
+The CI size (derandomized) injects faults, causes resends and meets conflicts (every run starts
+with one field changed on two laptops), and asserts that it did; the
 numbers are printed at the end of the pytest run. FIELDAPP_SOAK=1 runs a long soak.
 """
 
@@ -126,6 +127,19 @@ class SyncMachine(RuleBasedStateMachine):
         self.acknowledged: set[str] = set()
         self.last_batch: list[dict] | None = None
         self.stats["examples"] += 1
+        self._same_field_on_two_laptops()
+
+    def _same_field_on_two_laptops(self) -> None:
+        """Every run starts with both workers holding their own value for one field of a shared
+        site, unsynced: whatever the draws, the run meets a conflict (whether it stays open,
+        is resolved, or is overtaken by a later edit is up to the rules that follow)."""
+        self._act(0, lambda store: store.save("site", complete_site(grid_code=GRIDS[0])))
+        for laptop in self.laptops[:2]:
+            assert laptop.sync().ok
+        shared = self._pick(self.laptops[1], 0)
+        for who, value in ((0, "甲方说法"), (1, "乙方说法")):
+            self._act(who, lambda store, v=value: store.save("site", {"notes": v},
+                                                             record_id=shared))
 
     def _track(self, i: int) -> None:
         """Keep every mutation the laptop sends (and count resends), and note every one the
@@ -261,7 +275,7 @@ class SyncMachine(RuleBasedStateMachine):
             # request, the status report, would only ever test giving up early).
             proxy.set_weights(paths=("/api/v1/push", "/api/v1/pull"),
                               **{"pass": 3, fault: rate})
-            self.laptops[who].sync()
+            self.stats["conflicts raised"] += self.laptops[who].sync().conflicts
 
     @rule(who=st.integers(0, 2))
     def pull_only(self, who: int) -> None:
@@ -316,6 +330,7 @@ class SyncMachine(RuleBasedStateMachine):
         """Sync every laptop until a whole round moves nothing."""
         for _ in range(6):
             reports = [laptop.sync() for laptop in self.laptops]
+            self.stats["conflicts raised"] += sum(r.conflicts for r in reports)
             for report in reports:
                 assert not report.errors, report.errors
             if not any(r.pushed or r.pulled or r.conflicts for r in reports):
@@ -422,7 +437,8 @@ def run_machine(registry, tmp_path, max_examples: int, steps: int) -> Counter:  
             f"{stats['user changes']} user changes, {stats['push requests']} pushes, "
             f"{stats['faults injected']} faults injected, {stats['resent mutations']} "
             f"mutations resent ({stats['already-applied answers']} answered already applied), "
-            f"{stats['replayed batches']} batches replayed; fates: "
+            f"{stats['replayed batches']} batches replayed, {stats['conflicts raised']} conflicts "
+            f"raised ({stats['conflicts resolved']} resolved); fates: "
             + ", ".join(f"{k[6:]} {v}" for k, v in sorted(stats.items())
                         if k.startswith("fate: ")))
     return stats
@@ -461,7 +477,7 @@ def test_random_work_on_several_laptops_converges_exactly_once(registry, tmp_pat
     assert stats["faults injected"] >= 10, stats
     assert stats["resent mutations"] >= 5 and stats["already-applied answers"] >= 1, stats
     assert stats["fate: reached the registry"] >= 50, stats
-    assert stats["fate: open conflict"] + stats["fate: parked with a reason"] >= 1, stats
+    assert stats["conflicts raised"] >= 1, stats
 
 
 @pytest.mark.slow
