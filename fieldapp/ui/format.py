@@ -106,7 +106,7 @@ def joint_review_line(data: dict, lang: str = "zh") -> str:
         return W["jr_line_clear"](lang, verdict=verdict)
     from fieldapp.i18n import Msg
 
-    reasons = ";".join(Msg(zh, en)(lang) for _, zh, en in blocking[:3])
+    reasons = Msg(";", "; ")(lang).join(Msg(zh, en)(lang) for _, zh, en in blocking[:3])
     more = len(blocking) - 3
     if more > 0:
         reasons += W["jr_line_more"](lang, n=more)

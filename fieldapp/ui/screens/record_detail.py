@@ -18,11 +18,20 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldapp import localtime
+from fieldapp.domain import joint_review
 from fieldapp.domain.choices import RECORD_KIND
 from fieldapp.domain.records import FIELD_INDEX, GRID, REF, SECTIONS, SPECS
+from fieldapp.domain.revision import is_pending_revision, revised_fields
 from fieldapp.store import lookups
 from fieldapp.store.records import Record
-from fieldapp.ui.format import action_label, display, fit, short_time, status_label
+from fieldapp.ui.format import (
+    action_label,
+    display,
+    fit,
+    joint_review_line,
+    short_time,
+    status_label,
+)
 from fieldapp.ui.i18n import t
 from fieldapp.ui.screens.base import BaseScreen
 from fieldapp.ui.widgets.status_bar import StatusBar
@@ -43,8 +52,12 @@ class DetailLoaded(Message):
 class RecordDetailScreen(BaseScreen):
     HINTS = [("e", "edit"), ("i", "record_inspection"), ("a", "attachments"), ("g", "map"),
              ("p", "report_ledger"), ("Esc", "back"), ("?", "help")]
+    SITE_HINTS = [("e", "edit"), ("j", "jr_title"), ("i", "record_inspection"),
+                  ("a", "attachments"), ("g", "map"), ("p", "report_ledger"), ("Esc", "back"),
+                  ("?", "help")]
     BINDINGS = [
         Binding("e", "edit", show=False),
+        Binding("j", "joint_review", show=False),
         Binding("i", "inspect", show=False),
         Binding("o", "open_target", show=False),
         Binding("a", "attachments", show=False),
@@ -61,6 +74,8 @@ class RecordDetailScreen(BaseScreen):
     def key_hints(self) -> list[tuple[str, str]]:
         if self.record and self.record.kind == "inspection":
             return [("o", "open_target")] + [h for h in self.HINTS if h[0] != "i"]
+        if self.record and self.record.kind == "site":
+            return self.SITE_HINTS
         return self.HINTS
 
     def compose(self) -> ComposeResult:
@@ -109,9 +124,11 @@ class RecordDetailScreen(BaseScreen):
                 f" · {t('target', lang)}: {fit(message.target.title, 36)} · "
                 f"{status_label(record.status, lang)}")
         comment = self.query_one("#detail-comment", Static)
-        comment.update(f"{t('review_comment', lang)}: {record.review_comment}"
-                       if record.review_comment else "")
-        comment.set_class(bool(record.review_comment), "-comment")
+        lines = [f"{t('review_comment', lang)}: {record.review_comment}"] \
+            if record.review_comment else []
+        lines += self._revision_lines(record)
+        comment.update("\n".join(lines))
+        comment.set_class(bool(lines), "-comment")
         self.query_one("#detail-fields", Static).update(self._fields_table(record))
         self._show_inspections(message.inspections, record.kind != "inspection")
         self.query_one("#detail-history", Static).update(self._history_text(message.history))
@@ -134,6 +151,9 @@ class RecordDetailScreen(BaseScreen):
             if not specs:
                 continue
             table.add_row(Text(labels(lang), style="bold"), "")
+            if section == "joint_review" and record.kind == "site":
+                self._joint_review_rows(table, record)
+                continue
             for spec in specs:
                 value = display(spec, record.data.get(spec.name), lang)
                 if spec.type == GRID and value:
@@ -146,6 +166,36 @@ class RecordDetailScreen(BaseScreen):
         table.add_row(t("created", lang), localtime.show(record.created_at, zone=True))
         table.add_row(t("updated", lang), localtime.show(record.updated_at, zone=True))
         return table
+
+    def _revision_lines(self, record: Record) -> list[str]:
+        """A revision of an approved record: each field, approved value → value now."""
+        if not is_pending_revision(record.status, record.approved):
+            return []
+        lang = self.lang
+        specs = FIELD_INDEX[record.kind]
+        lines = [t("revision_detail", lang)]
+        for name in revised_fields(record.approved, record.data)[:HISTORY_FIELDS]:
+            spec = specs.get(name)
+            if spec is None:
+                continue
+            before = fit(display(spec, record.approved.get(name), lang) or "—", 24)
+            after = fit(display(spec, record.data.get(name), lang) or "—", 30)
+            lines.append(f"  {spec.label(lang)}: {before} → {after}")
+        return lines
+
+    def _joint_review_rows(self, table: Table, record: Record) -> None:
+        """One row per department under its own name (never cut to a shared prefix), then
+        the verdict and what still blocks conversion; `j` opens the checklist to fill in."""
+        lang = self.lang
+        for row in joint_review.checklist(record.data, lang):
+            parts = [row["result_label"] or "—"]
+            parts += [p for p in (row["date"], row["reviewer"]) if p]
+            if row["conditions"]:
+                parts.append(f"{t('jr_part_conditions', lang)}: {row['conditions']}")
+            table.add_row(row["label"], " · ".join(parts))
+        spec = FIELD_INDEX["site"]["conversion_ready"]
+        table.add_row(spec.label(lang), display(spec, record.data.get(spec.name), lang) or "—")
+        table.add_row(t("jr_title", lang), joint_review_line(record.data, lang))
 
     def _show_inspections(self, inspections: list[Record], applies: bool) -> None:
         lang = self.lang
@@ -209,6 +259,12 @@ class RecordDetailScreen(BaseScreen):
     def action_edit(self) -> None:
         if self.record:
             self.app.open_form(self.record.kind, self.record.id)
+
+    def action_joint_review(self) -> None:
+        if self.record and self.record.kind == "site":
+            from fieldapp.ui.screens.joint_review import JointReviewScreen  # loaded on use
+
+            self.app.push_screen(JointReviewScreen(self.record.id))
 
     def action_inspect(self) -> None:
         if self.record and self.record.kind != "inspection":

@@ -51,13 +51,15 @@ class FieldInput(Vertical):
 
     def __init__(self, spec: FieldSpec, lang: str, raw: Any = None, *,
                  grids: list[Grid] | None = None, readonly: bool = False,
-                 ref_label: str = "") -> None:
+                 ref_label: str = "", readonly_note: bool = True) -> None:
         super().__init__(id=f"field-{spec.name}")
         self.spec = spec
         self.lang = lang
         self.initial = raw
         self.grids = grids or []
         self.readonly = readonly
+        # "(filled in for you)" after the label; a screen that says why itself turns it off.
+        self.readonly_note = readonly_note
         self.ref_raw = raw  # a reference (the inspected record's id) is shown by its title
         self.ref_label = ref_label
         self._error = ""
@@ -67,7 +69,7 @@ class FieldInput(Vertical):
         label = spec.label(lang) + (f" ({spec.unit})" if spec.unit else "")
         if spec.required:
             label += " *"
-        if self.readonly:
+        if self.readonly and self.readonly_note:
             label += " " + t("readonly_field", lang)
         self.set_class(spec.required, "-required")
         yield Label(label, classes="field-label")

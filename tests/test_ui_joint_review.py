@@ -1,0 +1,96 @@
+"""The joint review (联审) screen driven with Pilot: a supervisor fills the checklist on an
+approved site from its detail screen; the site stays approved (not re-submitted), the outbox
+carries the results only, and the detail shows every department by its full name with the
+verdict and what blocks conversion. A grid worker reads it and cannot change it."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import Input
+
+from fieldapp.store.review import queue
+from fieldapp.ui.screens.joint_review import JointReviewScreen
+from fieldapp.ui.screens.record_detail import RecordDetailScreen
+from fieldapp.ui.widgets.field_input import FieldInput
+from tests.ui_support import SIZE, make_app, open_store, settle, text_of, wait_for_screen
+
+
+def approved_site(demo, role: str = "supervisor") -> str:
+    store = open_store(demo)
+    store.set_setting("current_user", "li")
+    store.set_setting("role:li", role)
+    row = store.conn.execute(
+        "SELECT id FROM record WHERE kind = 'site' AND status = 'approved' AND deleted = 0 "
+        "AND json_extract(data, '$.jr_fire_result') IS NULL ORDER BY rid LIMIT 1").fetchone()
+    store.conn.close()
+    return row[0]
+
+
+async def open_checklist(pilot, site_id: str) -> JointReviewScreen:
+    await settle(pilot)
+    pilot.app.open_detail(site_id)
+    detail = await wait_for_screen(pilot, RecordDetailScreen)
+    await settle(pilot)
+    text = text_of(detail.query_one("#detail-fields"))
+    for name in ("发展改革", "规划资源", "住房城乡建设管理", "消防"):
+        assert name in text, name
+    assert "待联审" in text and "改造前尚需" in text
+    await pilot.press("j")
+    screen = await wait_for_screen(pilot, JointReviewScreen)
+    await settle(pilot)
+    return screen
+
+
+def field(screen: JointReviewScreen, name: str) -> FieldInput:
+    return screen.query_one(f"#field-{name}", FieldInput)
+
+
+async def test_supervisor_fills_the_checklist_on_an_approved_site_without_resubmitting(demo):
+    site_id = approved_site(demo)
+    before = open_store(demo)
+    queued = [r.id for r in queue(before, limit=1000)]
+    outbox = before.pending_count()
+    before.conn.close()
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checklist(pilot, site_id)
+        assert "待联审" in text_of(screen.query_one("#jr-summary"))
+        for dept in ("fagai", "planning", "fire"):
+            field(screen, f"jr_{dept}_result").set_value("pass")
+        field(screen, "jr_housing_result").set_value("conditional")
+        field(screen, "jr_housing_conditions").query_one(Input).value = "增设无障碍坡道"
+        field(screen, "jr_housing_date").query_one(Input).value = "2025-05-06"
+        await pilot.press("ctrl+s")
+        detail = await wait_for_screen(pilot, RecordDetailScreen)
+        await settle(pilot)
+        text = text_of(detail.query_one("#detail-fields"))
+        assert "有条件通过" in text and "增设无障碍坡道" in text
+        assert "已通过" in text_of(detail.query_one("#detail-title"))
+    store = open_store(demo)
+    site = store.get(site_id)
+    assert site.status == "approved"
+    assert site.data["jr_housing_result"] == "conditional"
+    assert site.data["jr_housing_date"] == "2025-05-06"
+    assert site.approved["jr_fire_result"] == "pass"  # reports see it at once
+    assert [r.id for r in queue(store, limit=1000)] == queued  # not re-submitted
+    assert store.pending_count() == outbox + 1
+    fields = json.loads(store.conn.execute(
+        "SELECT fields FROM outbox WHERE record_id = ? ORDER BY seq DESC LIMIT 1",
+        (site_id,)).fetchone()[0])
+    assert "status" not in fields and fields["jr_fire_result"] == "pass"
+    assert store.history(site_id)[-1]["action"] == "edit"
+
+
+async def test_a_grid_worker_reads_the_checklist_but_cannot_save_it(demo):
+    site_id = approved_site(demo, role="worker")
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checklist(pilot, site_id)
+        assert "只有主管" in text_of(screen.query_one("#jr-summary"))
+        assert field(screen, "jr_fire_conditions").query_one(Input).disabled
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, JointReviewScreen)
+    store = open_store(demo)
+    assert "jr_fire_result" not in store.get(site_id).data
