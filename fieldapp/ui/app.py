@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from fieldapp.store.records import Record, RecordStore
 from fieldapp.ui.commands import FieldCommands
 from fieldapp.ui.i18n import t
 from fieldapp.ui.messages import PendingCounted, SyncStatusChanged
-from fieldapp.ui.screens.home import HomeScreen
+from fieldapp.ui.screens.home import HomeScreen, read_home
 from fieldapp.ui.writer import Job, Saved, SaveFailed, Writer
 
 # Only the home screen is imported up front: the others (and their widgets, TextArea and
@@ -97,6 +98,26 @@ class FieldApp(App):
         self.warmed = False
         self.search_pending = False
         self.search_typed = ""
+        self._home_ahead: Future | None = None
+
+    def on_load(self) -> None:
+        # Home's counts are read while Textual composes and paints the screen, not after it:
+        # SQLite runs without the GIL, so the query gets the second core.
+        self._home_ahead = ahead = Future()
+        threading.Thread(target=self._read_home_ahead, args=(ahead,), name="home-ahead",
+                         daemon=True).start()
+
+    def _read_home_ahead(self, ahead: Future) -> None:
+        try:
+            with self.reading() as store:
+                ahead.set_result(read_home(store))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the home screen's worker
+            ahead.set_exception(exc)
+
+    def take_home_ahead(self) -> Future | None:
+        """The home data read at start (once); None afterwards: read it again."""
+        ahead, self._home_ahead = self._home_ahead, None
+        return ahead
 
     # -- data access for screens ------------------------------------------------------------
     @contextmanager

@@ -36,6 +36,21 @@ def _scope(store):  # noqa: ANN001
 RETURNED_SHOWN = 50
 
 
+def read_home(store) -> tuple:  # noqa: ANN001
+    """What the home screen shows, read on a read connection: the fields of `HomeLoaded`."""
+    scope = _scope(store)
+    counts, mine = lookups.home_counts(store.conn, scope.grids)
+    pending = store.pending_count()
+    names = lookups.grid_names(store.conn, [code for code, _ in mine])
+    # A worker fixes her own returned records; a supervisor follows all in scope.
+    back = lookups.returned(store.conn, RETURNED_SHOWN, scope=scope.grids,
+                            author=store.user if store.role == "worker" else None)
+    has_areas = lookups.has_grids(store.conn)
+    last = store.setting("last_sync_at") or ""
+    grids = [(code, names.get(code, ""), n) for code, n in mine]
+    return counts, pending, grids, back, has_areas, last
+
+
 class HomeScreen(BaseScreen):
     AUTO_FOCUS = "#home-returned"
     HINTS = [("s", "sites"), ("f", "facilities"), ("n", "new_site"), ("/", "search"),
@@ -63,27 +78,23 @@ class HomeScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, group="home")
     def load(self) -> None:
-        with self.app.reading() as store:
-            scope = _scope(store)
-            counts = lookups.counts_by_kind(store.conn, scope.grids)
-            pending = store.pending_count()
-            mine = lookups.worker_grids(store.conn, scope.grids)
-            names = lookups.grid_names(store.conn, [code for code, _ in mine])
-            # A worker fixes her own returned records; a supervisor follows all in scope.
-            back = lookups.returned(store.conn, RETURNED_SHOWN, scope=scope.grids,
-                                    author=store.user if store.role == "worker" else None)
-            has_areas = lookups.has_grids(store.conn)
-            last = store.setting("last_sync_at") or ""
-        grids = [(code, names.get(code, ""), n) for code, n in mine]
-        self.post_message(HomeLoaded(counts, pending, grids, back, has_areas, last))
+        # The first load was read while Textual composed and painted this screen.
+        ahead = self.app.take_home_ahead()
+        if ahead is not None:
+            data = ahead.result()
+        else:
+            with self.app.reading() as store:
+                data = read_home(store)
+        self.post_message(HomeLoaded(*data))
 
     @on(HomeLoaded)
     def show(self, message: HomeLoaded) -> None:
         lang = self.lang
         self.app.pending = message.pending
         if not self.app.warmed:
+            # After the counts are painted: the imports would hold the GIL against the paint.
             self.app.warmed = True
-            self.app.warm_up()
+            self.call_after_refresh(self.app.warm_up)
         # Statuses down, kinds across: the narrower way round, so no label is cut at 80×24.
         table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1),
                       collapse_padding=True)
