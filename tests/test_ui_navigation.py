@@ -79,3 +79,40 @@ async def test_typing_chinese_on_a_list_searches(demo):
                                                            limit=PAGE_SIZE)]
         await wait_until(pilot, lambda: [r.id for r in table.rows] == expected)
         assert 0 < len(expected) < before
+
+
+async def test_typing_asks_at_once_and_folds_keys_typed_while_a_page_is_on_its_way(demo,
+                                                                                  monkeypatch):
+    """No fixed debounce: the first key is searched at once; keys typed while that page is
+    being read are asked for once, with the latest text, when it lands."""
+    import time
+
+    from fieldapp.store.records import RecordStore
+
+    asked: list[str | None] = []
+    real_query = RecordStore.query
+
+    def slow_query(self, q, *args, **kwargs):  # noqa: ANN001
+        if q.search:
+            asked.append(q.search)
+            time.sleep(0.3)  # a page that takes its time, so the next keys come meanwhile
+        return real_query(self, q, *args, **kwargs)
+
+    monkeypatch.setattr(RecordStore, "query", slow_query)
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        await pilot.press("s")
+        screen = await wait_for_screen(pilot, RecordListScreen)
+        table = screen.query_one(RecordTable)
+        await pilot.press("天")
+        await wait_until(pilot, lambda: asked == ["天"])
+        await pilot.press("平")
+        await pilot.pause(0.1)  # longer than any debounce: still folded, the page is not in
+        await pilot.press("路")
+        expected = [r.id for r in real_query(open_store(demo), Query(kind="site",
+                                                                     search="天平路"),
+                                             limit=PAGE_SIZE)]
+        await wait_until(pilot, lambda: [r.id for r in table.rows] == expected, timeout=5)
+        await settle(pilot)
+        assert asked == ["天", "天平路"]  # not one query per key
