@@ -186,3 +186,19 @@ def test_cli_joint_review_saves_one_department_and_prints_the_checklist(home, st
                        "--result", "fail")
     assert code == 1 and "only a supervisor" in err
     assert store.get(site_id).data["jr_fire_result"] == "pass"
+
+
+def test_cli_queue_marks_a_revision_and_the_verdict(home, store, capsys):
+    import json
+
+    site_id = _approve(store)
+    store.save("site", {"usable_area": 90, "jr_fire_result": "fail"}, record_id=site_id)
+    code, out, err = run(capsys, *home, "review", "queue", "--json")
+    assert code == 0, err
+    [row] = json.loads(out)
+    assert row["revision"] is True and row["revised_fields"] == ["usable_area"]
+    assert row["joint_review"] == "fail"
+    code, out, _ = run(capsys, *home, "review", "queue")
+    assert "[修订]" in out and "联审不通过" in out
+    code, out, _ = run(capsys, *home, "history", site_id[:8])
+    assert "修订" in out

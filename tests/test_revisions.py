@@ -255,3 +255,25 @@ def test_a_joint_review_save_is_no_resubmission_on_the_registry(registry, laptop
     assert refused.outcome == "rejected"
     assert refused.reason.errors[0].field == "jr_fire_result"
     assert registry.records()[first.id]["data"]["jr_fire_result"] == "pass"
+
+
+def test_the_registry_refuses_ready_for_conversion_without_both_consents(registry, laptops):
+    """The consent rule of the form and the importer (joint_review.ready_problems) holds on
+    the registry too, for a modified client that skips the laptop's check."""
+    worker = laptops("worker")
+    boss = laptops("boss", user="lisupervisor", role="supervisor", scopes="310104")
+    synced(worker, boss)
+    site = worker.store.save("site", complete_site(owner_consent="refused",
+                                                   authority_consent="negotiating"),
+                             status="submitted")
+    synced(worker, boss)
+    passed = {f"jr_{d}_result": "pass" for d in ("fagai", "planning", "housing", "fire")}
+    [answer] = boss.engine.client.push([{
+        "mutation_id": str(uuid.uuid4()), "record_id": site.id, "kind": "site",
+        "op": "update", "base_version": 1, "fields": {**passed, "conversion_ready": True}}])
+    assert answer.outcome == "rejected" and answer.reason.code == "invalid"
+    zh = " ".join(e.zh for e in answer.reason.errors)
+    en = " ".join(e.en for e in answer.reason.errors)
+    assert "权属方尚未同意(现为「不同意」)" in zh and "行业主管部门尚未同意(现为「协商中」)" in zh
+    assert "the owner has not agreed (now: refused)" in en and "sector authority" in en
+    assert "conversion_ready" not in registry.records()[site.id]["data"]

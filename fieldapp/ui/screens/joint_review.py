@@ -165,8 +165,12 @@ class JointReviewScreen(BaseScreen):
 
             return save_joint_review(store, record_id, payload)
 
-        self.saving = True
-        self.app.write(save, what="joint_review", reply_to=self)
+        def go() -> None:
+            self.saving = True
+            self.app.write(save, what="joint_review", reply_to=self)
+
+        # A supervisor's decision: their PIN when idle 15 minutes, as in the review queue.
+        self.app.with_pin(self.app.store.user, go)
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:
