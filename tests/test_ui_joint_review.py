@@ -94,3 +94,30 @@ async def test_a_grid_worker_reads_the_checklist_but_cannot_save_it(demo):
         assert isinstance(app.screen, JointReviewScreen)
     store = open_store(demo)
     assert "jr_fire_result" not in store.get(site_id).data
+
+
+async def test_a_worker_corrects_an_approved_site_and_it_becomes_a_revision(demo):
+    """The form opens an approved site and either save key sends the change back to the
+    queue as a revision; the approved values stay for reports until it is approved."""
+    from fieldapp.ui.screens.home import HomeScreen
+    from fieldapp.ui.screens.record_form import RecordFormScreen
+    from tests.test_ui_flows import fill
+
+    site_id = approved_site(demo, role="worker")
+    old_phone = open_store(demo).get(site_id).data.get("owner_phone")
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        app.open_form("site", site_id)
+        form = await wait_for_screen(pilot, RecordFormScreen)
+        await settle(pilot)
+        fill(form, {"owner_phone": "13911112222"})
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, HomeScreen)
+    store = open_store(demo)
+    site = store.get(site_id)
+    assert site.status == "submitted" and site.data["owner_phone"] == "13911112222"
+    assert site.approved.get("owner_phone") == old_phone
+    assert site_id in [r.id for r in queue(store, limit=1000)]
+    assert store.history(site_id)[-1]["action"] == "revised"
