@@ -177,6 +177,15 @@ def users(config_dir: Path) -> tuple[str | None, list[dict]]:
     return data.get("current"), [data["users"][n] for n in sorted(data["users"])]
 
 
+def update_identity(config_dir: Path, user: str, role: str, scopes: list[str]) -> None:
+    """The registry changed `user`'s role or scopes: keep this file in step (`user list`)."""
+    data = load(config_dir)
+    entry = data["users"].get(user)
+    if entry and (entry.get("role"), sorted(entry.get("scopes") or [])) != (role, sorted(scopes)):
+        entry["role"], entry["scopes"] = role, sorted(scopes)
+        save(config_dir, data)
+
+
 def remember_device(store: RecordStore, entry: dict) -> None:
     """Note the device id the registry issued to this user's credential, so this laptop
     knows its own entries in the registry's history."""
@@ -190,7 +199,10 @@ def _select_in_store(store: RecordStore, entry: dict) -> None:
     with transaction(store.conn):
         store.set_setting("current_user", entry["user"])
         store.set_setting(f"role:{entry['user']}", entry["role"])
-        store.set_setting(f"scopes:{entry['user']}", ",".join(entry.get("scopes") or []))
+        scopes = ",".join(sorted(entry.get("scopes") or []))
+        store.set_setting(f"scopes:{entry['user']}", scopes)
+        # What the registry said: a later change there is followed at sync (take_identity).
+        store.set_setting(f"registry_identity:{entry['user']}", f"{entry['role']}|{scopes}")
     store.user, store.role = entry["user"], entry["role"]
 
 

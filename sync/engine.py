@@ -84,8 +84,12 @@ class SyncEngine:
 
     def __init__(self, store: RecordStore, client: RegistryClient, *,
                  push_limit: int = PUSH_LIMIT, pull_limit: int = PULL_LIMIT,
-                 sequence: Callable[[], tuple[int, str]] | None = None) -> None:
+                 sequence: Callable[[], tuple[int, str]] | None = None,
+                 on_identity: Callable[[str, list[str]], None] | None = None) -> None:
         self.store = store
+        # Told the user's role and scopes when the registry's differ from this laptop's (an
+        # admin changed them): open_engine keeps credentials.json in step (`user list`).
+        self.on_identity = on_identity
         # The credential's sync sequence (credentials.next_sequence), reported each cycle so
         # the registry can tell a copy of this laptop's credential on another device.
         self.sequence = sequence
@@ -118,6 +122,8 @@ class SyncEngine:
     def _cycle(self, report: SyncReport) -> None:
         try:
             answer = self.report_status()
+            if answer is not None and answer.user is not None:
+                self._take_identity(answer.user, report)
             generation = answer.generation if answer else None
             if generation and state.known_generation(self.store) not in (None, generation):
                 self.replay_journal(report)
@@ -156,6 +162,16 @@ class SyncEngine:
                 self.store.set_setting("registry_time_checked",
                                        f"{_now()} {answer.server_time}")
         return answer
+
+    def _take_identity(self, user: protocol.UserInfo, report: SyncReport) -> None:
+        if user.name != self.store.user:
+            return
+        evicted = state.take_identity(self.store, user.role, list(user.scopes))
+        if evicted is None:
+            return
+        report.evicted += evicted
+        if self.on_identity is not None:
+            self.on_identity(user.role, list(user.scopes))
 
     # -- a registry restored from a backup ----------------------------------------------------
     def replay_journal(self, report: SyncReport) -> None:
@@ -404,7 +420,9 @@ def open_engine(ctx: AppContext) -> SyncEngine:
         store.user, store.role = entry["user"], entry["role"]
     return SyncEngine(store, credentials.client_for(ctx.config_dir, entry["user"]),
                       sequence=lambda: credentials.next_sequence(ctx.config_dir,
-                                                                 entry["credential"]))
+                                                                 entry["credential"]),
+                      on_identity=lambda role, scopes: credentials.update_identity(
+                          ctx.config_dir, entry["user"], role, scopes))
 
 
 class _ProcessLock:

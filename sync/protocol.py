@@ -188,16 +188,19 @@ class Ready(Answer):
     protocol: int
 
 
-class StatusAnswer(Answer):
-    server_time: str  # the registry's clock (UTC): laptops show their skew, never order by it
-    generation: str  # changes only when the registry is restored from a backup
-    protocol: int
-
-
 class UserInfo(Answer):
     name: str
     role: str
     scopes: list[str]
+
+
+class StatusAnswer(Answer):
+    server_time: str  # the registry's clock (UTC): laptops show their skew, never order by it
+    generation: str  # changes only when the registry is restored from a backup
+    protocol: int
+    # The credential's user as the registry has them now: an admin may have changed the role
+    # or narrowed the scope since enrolment (the laptop follows, and evicts what left it).
+    user: UserInfo | None = None
 
 
 class EnrollAnswer(Answer):

@@ -46,14 +46,14 @@ def test_credential_is_sealed_at_rest_and_sync_waits_for_the_pin(registry, tmp_p
     stored = (config / "credentials.json").read_text(encoding="utf-8")
     entry = json.loads(stored)["users"]["wangfang"]
     assert "credential" not in entry and entry["sealed"]["kdf"] == "scrypt"
-    assert "fa-" not in stored  # no credential in clear anywhere in the file
     ctx = AppContext.create(str(tmp_path / "team"))
     with pytest.raises(credentials.Locked):  # background sync waits (retriable)
         open_engine(ctx)
     assert credentials.Locked.retriable
     with pytest.raises(credentials.PinRefused):
         credentials.unlock(config, "wangfang", BOSS_PIN)  # another user's PIN
-    credentials.unlock(config, "wangfang", WORKER_PIN)
+    credential = credentials.unlock(config, "wangfang", WORKER_PIN)["credential"]
+    assert credential not in stored  # not in clear anywhere in the file
     engine = open_engine(ctx)
     with engine.client:
         assert engine.run_cycle().ok
@@ -181,3 +181,39 @@ async def test_worker_cannot_switch_to_the_supervisor_without_the_pin(registry, 
         app.screen.query_one("#pin", Input).value = BOSS_PIN
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.store.user == "lisupervisor")
+
+
+@sqlite_only
+async def test_a_decision_after_15_idle_minutes_asks_the_supervisors_pin(registry, tmp_path):
+    from fieldapp.ui.screens.pin import PinModal
+    from fieldapp.ui.screens.review import ReviewScreen
+
+    home = tmp_path / "team"
+    config = team_laptop(registry, home)
+    store = RecordStore(connect(home / "fieldapp.sqlite3"))
+    credentials.switch(config, store, "lisupervisor", BOSS_PIN)
+    engine = open_engine(AppContext.create(str(home)))
+    with engine.client:
+        engine.run_cycle()  # the areas
+    record = engine.store.save("site", complete_site(), status="submitted")
+    key = credentials.session_key(config, credentials.load(config)["users"]["lisupervisor"])
+    vault.SESSION.idle_since(key, vault.IDLE_SECONDS + 60)  # lunch
+    app = make_app(home)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen)
+                         and bool(app.screen.records))
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, PinModal)
+                         and bool(app.screen.query("#pin")))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert store.get(record.id).status == "submitted"  # no PIN, no decision
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, PinModal)
+                         and bool(app.screen.query("#pin")))
+        app.screen.query_one("#pin", Input).value = BOSS_PIN
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: store.get(record.id).status == "approved")
+    store.conn.close()

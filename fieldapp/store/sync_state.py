@@ -780,6 +780,42 @@ def evict(store: RecordStore, record_id: str) -> bool:
     return True
 
 
+def take_identity(store: RecordStore, role: str, scopes: list[str]) -> int | None:
+    """The registry's view of the current user (role, scopes) at the start of a sync; None
+    when it is what the registry said before, else how many records were evicted: those
+    outside every enrolled user's scope now (an admin narrowed it), unless they wait to be
+    sent. Only a change on the registry is followed (`registry_identity:USER`). Commits."""
+    from fieldapp.store.scope import ScopeError, user_scope
+
+    user = store.user
+    text = ",".join(sorted(scopes))
+    said = store.setting(f"registry_identity:{user}") or \
+        f"{store.setting(f'role:{user}')}|{store.setting(f'scopes:{user}')}"
+    if said == f"{role}|{text}":
+        return None
+    evicted = 0
+    with transaction(store.conn):
+        store.set_setting(f"registry_identity:{user}", f"{role}|{text}")
+        store.set_setting(f"scopes:{user}", text)
+        store.set_setting(f"role:{user}", role)
+        store.role = role
+        # A team laptop keeps what any of its users may see.
+        keep: set[str] = set()
+        try:
+            for (key,) in store.conn.execute("SELECT key FROM setting WHERE key LIKE 'scopes:%'"):
+                grids = user_scope(store, key.split(":", 1)[1]).grids
+                if grids is None:
+                    return 0
+                keep |= grids
+        except ScopeError:
+            return 0
+        for (record_id, grid) in store.conn.execute(
+                "SELECT id, grid_code FROM record WHERE grid_code IS NOT NULL").fetchall():
+            if grid not in keep and evict(store, record_id):
+                evicted += 1
+    return evicted
+
+
 def own_devices(store: RecordStore) -> set[str]:
     """The ids this laptop goes by: its own, and the one the registry issued to each user's
     credential here (`registry_device:USER`), which is what the registry's history names."""

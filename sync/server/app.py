@@ -274,7 +274,7 @@ def create_app(database_url: str, *, migrate_schema: bool = True, pool_size: int
             raise copied(409)
         ops.record_status(engine, who, held, body.model_dump(), client)
         return {"server_time": auth.utcnow(), "generation": ops.generation(engine),
-                "protocol": PROTOCOL}
+                "protocol": PROTOCOL, "user": who.as_dict()}
 
     @app.post("/api/v1/enroll", response_model=protocol.EnrollAnswer, **SHAPED)
     def enroll(body: protocol.EnrollRequest, request: Request) -> dict:
