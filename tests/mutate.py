@@ -99,8 +99,10 @@ BREAKS = [
     Break("trust-client-role-decision",
           "the registry takes a decision (approve, return) as if the sender were a supervisor",
           "sync/server/push.py",
-          "            check_transition(old_status, status, self.who.role, comment)",
-          '            check_transition(old_status, status, "supervisor", comment)',
+          "            check_transition(old_status, status, self.who.role, comment, "
+          "revision=revision)",
+          '            check_transition(old_status, status, "supervisor", comment, '
+          'revision=revision)',
           ("tests/test_server_matrix.py",)),
     Break("trust-client-role-fields",
           "the registry lets any role change supervisor-only fields (joint review, comment)",
