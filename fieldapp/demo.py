@@ -13,7 +13,10 @@ from datetime import date, timedelta
 from fieldapp.domain.areas import DISTRICTS, Area
 from fieldapp.domain.catalog import SCENES
 from fieldapp.domain.demo_areas import STREETS, demo_areas
+from fieldapp.domain.joint_review import DEPARTMENTS
+from fieldapp.domain.project import PIPELINE, date_field, facility_for, facility_id_for
 from fieldapp.domain.records import FIELD_INDEX, title_of
+from fieldapp.store.db import transaction
 from fieldapp.store.records import Record, RecordStore
 
 ROADS = {
@@ -174,12 +177,128 @@ class DemoMaker:
         return out
 
 
+#: The demo's pilot communities: the first of every street, and the second of each Xuhui one.
+def pilot_communities() -> dict[str, int]:
+    """Pilot community code → its annual target (facilities to open this year)."""
+    out = {}
+    for district, streets in STREETS.items():
+        for i, (street_code, *_rest) in enumerate(streets):
+            out[f"{street_code}001"] = 2 + i % 2
+            if district == "310104":
+                out[f"{street_code}002"] = 2
+    return out
+
+
+#: District plans (the district's own target, beside its communities').
+DISTRICT_TARGETS = {"310104": 14}
+
+# The share of approved pilot-community sites at each project stage (None: not a project).
+_STAGE_WEIGHTS = (("selected", 5), ("reviewing", 4), ("passed", 3), ("converting", 3),
+                  ("built", 2), ("opened", 3), ("terminated", 1), (None, 3))
+FUNDING = ("special_bonds", "central_budget", "practical_projects", "district_finance",
+           "social_capital")
+OPERATORS = ("上海福苑养老服务有限公司", "上海爱育托育服务中心", "街道社区服务中心", "上海乐龄社会工作服务社")
+END_REASONS = ("权属方收回房屋", "消防条件无法整改到位", "业主租金要求过高")
+
+
+class ProjectMaker:
+    """Sites of the pilot communities at every stage of the pipeline, and the facilities the
+    open ones created, dated so that this year's openings stay this year's whatever the date.
+    Its own random stream: the demo records before it stay as they were."""
+
+    def __init__(self, seed: int, today: date | None = None) -> None:
+        self.rng = random.Random(seed * 7919 + 1)
+        self.today = today or date.today()
+
+    def _day(self, back: int) -> date:
+        return self.today - timedelta(days=back)
+
+    def _dates(self, stages: list[str], last: date) -> dict:
+        """Each stage's date, the last on `last`, the earlier ones weeks before it."""
+        out, day = {}, last
+        for stage in reversed(stages):
+            out[date_field(stage)] = day.isoformat()
+            day -= timedelta(days=self.rng.randint(10, 40))
+        return out
+
+    def _last_day(self, stage: str) -> date:
+        if stage != "opened":
+            return self._day(self.rng.randint(0, 150))
+        start = date(self.today.year, 1, 1)
+        if self.rng.random() < 0.6:  # opened this year: between 1 January and today
+            return start + timedelta(days=self.rng.randint(0, (self.today - start).days))
+        return start - timedelta(days=self.rng.randint(1, 300))  # opened last year
+
+    def apply(self, records: list[Record], pilots: set[str]) -> list[Record]:
+        """Move the approved sites of pilot communities into the pipeline (in place); the
+        facilities the open ones created are returned."""
+        stages, weights = zip(*_STAGE_WEIGHTS, strict=True)
+        facilities = []
+        for r in records:
+            if r.kind != "site" or r.status != "approved" or r.grid_code[:12] not in pilots:
+                continue
+            stage = self.rng.choices(stages, weights)[0]
+            if stage is None:
+                continue
+            data = r.data
+            steps = list(PIPELINE[:PIPELINE.index(stage) + 1]) if stage in PIPELINE else \
+                list(PIPELINE[:self.rng.randint(1, 3)])
+            data.update(project_stage=stage, project_name=f"{data['address']}社区嵌入式服务点")
+            data.update(funding_source=self.rng.sample(FUNDING, self.rng.randint(1, 2)))
+            data["planned_functions"] = list(data.get("candidate_functions") or ["elderly"])
+            if "reviewing" in steps or "passed" in steps:
+                for code, *_ in DEPARTMENTS:
+                    data[f"jr_{code}_result"] = "pass"
+                    data[f"jr_{code}_date"] = self._day(self.rng.randint(0, 60)).isoformat()
+                if "passed" not in steps and stage != "terminated":
+                    data.pop(f"jr_{DEPARTMENTS[-1][0]}_result")  # the fire review is pending
+                    data.pop(f"jr_{DEPARTMENTS[-1][0]}_date")
+            if "converting" in steps:
+                data.update(owner_consent="agreed", authority_consent="agreed")
+                for key in ("structure_condition", "fire_condition"):
+                    if data.get(key) == "unsafe":
+                        data[key] = "needs_work"
+            last = self._last_day(stage if stage != "terminated" else steps[-1])
+            data.update(self._dates(steps, last))
+            if stage == "terminated":
+                data[date_field("terminated")] = min(last + timedelta(days=20),
+                                                     self.today).isoformat()
+                data["project_end_reason"] = self.rng.choice(END_REASONS)
+            if stage == "opened":
+                data.update(project_operator=self.rng.choice(OPERATORS),
+                            project_operating_mode=self.rng.choice(["self", "commissioned"]),
+                            facility_id=facility_id_for(r.id))
+                fdata = facility_for(r.id, data)
+                facilities.append(Record(
+                    id=facility_id_for(r.id), kind="facility", status="approved", data=fdata,
+                    grid_code=fdata["grid_code"], title=title_of("facility", fdata),
+                    created_at=r.updated_at, updated_at=r.updated_at, author=r.author))
+        return facilities
+
+
+def mark_pilots(store: RecordStore) -> int:
+    """Flag the demo's pilot communities and set the annual targets (local area data)."""
+    pilots = pilot_communities()
+    with transaction(store.conn):
+        store.conn.executemany("UPDATE area SET pilot = 1, annual_target = ? WHERE code = ?",
+                               [(target, code) for code, target in pilots.items()])
+        store.conn.executemany("UPDATE area SET annual_target = ? WHERE code = ?",
+                               [(target, code) for code, target in DISTRICT_TARGETS.items()])
+    return len(pilots)
+
+
 def populate(store: RecordStore, n: int, seed: int = 7, batch: int = 5000,
              statuses: tuple[str, ...] | None = None) -> int:
-    """Load demo areas and `n` records into a store; returns records written."""
+    """Load demo areas and `n` records into a store; returns records written. Pilot
+    communities are flagged, and their approved sites stand at every stage of the project
+    pipeline (unless `statuses` leaves no approved site)."""
     store.load_areas(demo_areas())
+    mark_pilots(store)
     maker = DemoMaker(seed, statuses)
     records = maker.records(n, author=store.user or "demo")
+    facilities = ProjectMaker(seed).apply(records, set(pilot_communities()))
     for start in range(0, len(records), batch):
         store.insert_many(records[start:start + batch])
-    return len(records)
+    # The registry makes an opening's facility; on the demo laptop it is the local copy.
+    store.insert_many(facilities, enqueue=False)
+    return len(records) + len(facilities)

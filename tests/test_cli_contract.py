@@ -75,6 +75,9 @@ CASES: dict[str, list[list[str]]] = {
                      ["joint-review", "{id}", "--dept", "fire", "--result", "pass",
                       "--date", "x"],
                      ["joint-review", "{id}", "--dept", "fire", "--result", "pass"]],  # worker
+    "progress": [["progress", "--area", "999"], ["progress", "--year", "abc"],
+                 ["progress", "--year", "1850"], ["progress", "-o", "{folder}/p.txt"],
+                 ["progress", "-o", "{nodir}/p.xlsx"]],
     "project list": [["project", "list", "--area", "999"], ["project", "list", "--stage", "x"]],
     "project advance": [["project", "advance", "zz", "--stage", "selected"],
                         ["project", "advance", "{id}", "--stage", "nowhere"],

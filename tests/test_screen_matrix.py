@@ -89,6 +89,7 @@ SCREENS: list[Screen] = [
     Screen("sync", ["f5"]),
     Screen("coverage", ["c"]),
     Screen("charts", ["c", "c"]),
+    Screen("progress", ["j"]),
     Screen("map", ["s", "g"]),
     Screen("help", ["f1"]),
     Screen("pin", _open_pin),

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "fieldapp.cli.sync_cmds",
     "fieldapp.cli.review_cmds",
     "fieldapp.cli.project_cmds",
+    "fieldapp.cli.progress_cmds",
     "fieldapp.cli.server_cmds",
     "fieldapp.cli.coverage_cmds",
     "fieldapp.cli.attach_cmds",

@@ -48,7 +48,7 @@ def _is_list(screen) -> bool:
 
 #: Actions on plain keys; off while the user types in a form or answers a dialog.
 LETTER_ACTIONS = {"home", "sites", "facilities", "new_site", "search", "coverage", "review",
-                  "help_key"}
+                  "help_key", "progress"}
 SYNC_STATES = ("online", "offline", "syncing", "sync_error")
 
 
@@ -73,6 +73,7 @@ class FieldApp(App):
         Binding("n", "new_site", show=False),
         Binding("slash", "search", show=False),
         Binding("c", "coverage", show=False),
+        Binding("j", "progress", show=False),
         Binding("v", "review", show=False),
         Binding("f5", "sync_screen", show=False),
         Binding("ctrl+q", "quit", show=False, priority=True),
@@ -359,6 +360,12 @@ class FieldApp(App):
             self.notify(t("coverage_missing", self.lang), severity="warning")
             return
         self.push_screen(CoverageScreen(self.ctx.open_store(), self.lang))
+
+    def action_progress(self) -> None:
+        from fieldapp.ui.screens.progress import ProgressScreen
+
+        if not isinstance(self.screen, ProgressScreen):
+            self.push_screen(ProgressScreen())
 
     # -- team laptop: several enrolled users ----------------------------------------------
     def enrolled_users(self) -> list[str]:

@@ -14,7 +14,8 @@ from fieldapp.ui.i18n import t
 ACTIONS = [
     ("new_site", "new_site"), ("new_facility", "new_facility"), ("search", "search"),
     ("sites", "sites"), ("facilities", "facilities"), ("home", "home"),
-    ("coverage", "coverage"), ("map", "map"), ("report_area", "report_area"),
+    ("coverage", "coverage"), ("progress", "progress"), ("map", "map"),
+    ("report_area", "report_area"),
     ("review", "review"), ("sync_screen", "sync_screen"),
     ("switch_lang", "switch_lang"), ("help", "help"),
 ]

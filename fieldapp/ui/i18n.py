@@ -308,6 +308,15 @@ W = words(**{
     "map_nothing": ("此范围内没有带坐标的记录", "nothing here has coordinates"),
     "map_near": ("光标附近", "Near the cursor"),
     "map_distance": ("距光标 {d} 米", "{d} m from the cursor"),
+    # pilot progress screen (fieldapp/ui/screens/progress.py)
+    "progress": ("试点进展", "Pilot progress"),
+    "prog_title": ("试点社区进展:从闲置空间到开放设施", "Pilot communities: from idle space to "
+                                                        "open facilities"),
+    "prog_summary": ("{year}年 · 试点社区 {n} 个 · 已开放 {opened}(今年 {year_opened} / 计划 "
+                     "{plan})", "{year} · {n} pilot communities · open {opened} (this year "
+                                "{year_opened} / plan {plan})"),
+    "prog_loading": ("正在统计……", "Counting…"),
+    "prog_pick": ("选街镇看图表", "pick a street: its charts"),
     "map_candidates": ("可填补缺口的存量资源:", "Sites that could fill the gap:"),
     "map_no_candidates": ("附近没有可承载的存量资源", "no idle site nearby could host it"),
     # PDF reports (fieldapp/ui/screens/report_dialog.py)

@@ -16,7 +16,7 @@ from fieldapp.ui.i18n import t
 KEYS = [
     ("help_global", [("F1 / ?", "help"), ("Ctrl+P", "help_palette"), ("h", "home"),
                      ("s", "sites"), ("f", "facilities"), ("n", "new_site"), ("/", "search"),
-                     ("c", "coverage"), ("v", "review"), ("F5", "sync_screen"),
+                     ("c", "coverage"), ("j", "progress"), ("v", "review"), ("F5", "sync_screen"),
                      ("Ctrl+L", "switch_lang"),
                      ("Ctrl+Q", "quit")]),
     ("help_list", [("↑ ↓", "help_move"), ("Enter", "help_open_row"), ("[  ]", "page_keys"),

@@ -1,0 +1,69 @@
+"""Loading the pilot communities' progress from the local store (fieldapp/domain/progress.py
+computes it): areas with their pilot flag and annual target, the sites of pilot communities in
+the user's scope, and the coverage of their grids with and without the facilities the project
+pipeline opened."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from fieldapp.domain.coverage import SCENE_CODES, analyse
+from fieldapp.domain.progress import AreaIn, Progress, SiteFacts, compute
+from fieldapp.store.coverage_load import load_inputs, load_norms
+from fieldapp.store.records import RecordStore
+from fieldapp.store.scope import user_scope
+
+
+def load_progress(store: RecordStore, area: str | None = None, year: int | None = None,
+                  all_local: bool = False) -> Progress:
+    """Progress of the pilot communities at or below `area` (every one when None) in the
+    user's scope, for `year` (default this year)."""
+    year = year or date.today().year
+    rows = store.conn.execute(
+        "SELECT code, name, level, parent_code, pilot, annual_target FROM area").fetchall()
+    parent_of = {r[0]: r[3] for r in rows}
+
+    def inside(code: str) -> bool:
+        for _ in range(10):  # a cycle in bad reference data must not hang
+            if code == area:
+                return True
+            code = parent_of.get(code) or ""
+        return False
+
+    areas = [AreaIn(code, name, level, parent, bool(pilot) and (area is None or inside(code)),
+                    target) for code, name, level, parent, pilot, target in rows]
+    pilots = {a.code for a in areas if a.pilot and a.level == "community"}
+    grids = {a.code for a in areas if a.level == "grid" and a.parent_code in pilots}
+    scope = user_scope(store, all_local=all_local).grids
+    if scope is not None:
+        grids &= scope
+    # A pilot community outside the scope shows nothing of its grids.
+    areas = [a if a.level != "grid" or a.code in grids else
+             AreaIn(a.code, a.name, a.level, None) for a in areas]
+    sites = []
+    if grids:
+        rows = store.conn.execute(
+            "SELECT grid_code, data FROM record WHERE kind = 'site' AND deleted = 0 "
+            "AND grid_code IN (SELECT value FROM json_each(?))", (json.dumps(sorted(grids)),))
+        sites = [SiteFacts(grid, json.loads(data)) for grid, data in rows]
+    return compute(areas, sites, _covered(store, grids), len(SCENE_CODES), year)
+
+
+def _covered(store: RecordStore, grids: set[str]) -> dict[str, tuple[int, int]]:
+    """grid → (scenes covered without the pipeline's facilities, scenes covered with them)."""
+    if not grids:
+        return {}
+    norms = load_norms(store)
+    reach = max([norms.life_circle_m, *norms.radius_m.values()])
+    inputs = load_inputs(store, None, reach, frozenset(grids))
+    opened = {row[0] for row in store.conn.execute(
+        "SELECT id FROM record WHERE kind = 'facility' AND deleted = 0 "
+        "AND json_extract(data, '$.site_id') IS NOT NULL")}
+    after = analyse(inputs.grids, inputs.facilities, inputs.sites, norms, inputs.names)
+    before = analyse(inputs.grids, [f for f in inputs.facilities if f.id not in opened],
+                     inputs.sites, norms, inputs.names)
+    counts = {g.grid.code: [len(g.covered), 0] for g in before.grids}
+    for g in after.grids:
+        counts.setdefault(g.grid.code, [0, 0])[1] = len(g.covered)
+    return {code: (b, a) for code, (b, a) in counts.items()}

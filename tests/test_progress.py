@@ -1,0 +1,137 @@
+"""Pilot progress: counting per pilot community, rolling up per street and district, coverage
+before/after the opened facilities, the annual plan; `fieldapp progress` (text, JSON, xlsx)
+and the demo's picture."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from fieldapp.cli import main
+from fieldapp.demo import pilot_communities, populate
+from fieldapp.domain import project as P
+from fieldapp.domain.progress import AreaIn, SiteFacts, compute
+from fieldapp.domain.validation import check_record
+from fieldapp.store.progress_load import load_progress
+
+AREAS = [
+    AreaIn("310104", "徐汇区", "district", None, annual_target=5),
+    AreaIn("310104003", "天平路街道", "street", "310104"),
+    AreaIn("310104003001", "一居", "community", "310104003", pilot=True, annual_target=2),
+    AreaIn("310104003002", "二居", "community", "310104003", pilot=True, annual_target=1),
+    AreaIn("310104003003", "三居", "community", "310104003"),  # not a pilot
+    AreaIn("310104003001G01", "网格1", "grid", "310104003001"),
+    AreaIn("310104003002G01", "网格2", "grid", "310104003002"),
+    AreaIn("310104003003G01", "网格3", "grid", "310104003003"),
+]
+REVIEWED = {f"jr_{d}_result": "pass" for d in ("fagai", "planning", "housing", "fire")}
+AGREED = {"owner_consent": "agreed", "authority_consent": "agreed"}
+
+
+def test_counts_per_pilot_community_and_roll_ups():
+    sites = [
+        SiteFacts("310104003001G01", {}),
+        SiteFacts("310104003001G01", {**AGREED}),
+        SiteFacts("310104003001G01", {**AGREED, **REVIEWED, "project_stage": "converting"}),
+        SiteFacts("310104003001G01", {**AGREED, **REVIEWED, "project_stage": "opened",
+                                      "project_opened_on": "2026-03-01"}),
+        SiteFacts("310104003002G01", {**AGREED, **REVIEWED, "project_stage": "opened",
+                                      "project_opened_on": "2025-12-31"}),
+        SiteFacts("310104003003G01", {**AGREED}),  # outside the pilots: not counted
+    ]
+    covered = {"310104003001G01": (3, 5), "310104003002G01": (4, 4), "310104003003G01": (1, 1)}
+    result = compute(AREAS, sites, covered, scenes=11, year=2026)
+    one, two = result.communities
+    assert (one.sites, one.consented, one.passed, one.converting, one.opened) == (4, 3, 2, 1, 1)
+    assert (one.covered_before, one.covered_after, one.cells) == (3, 5, 11)
+    assert (one.opened_this_year, one.target) == (1, 2)
+    assert (two.opened, two.opened_this_year) == (1, 0)  # opened last year
+    [street] = result.streets
+    assert (street.sites, street.opened, street.covered_after, street.cells) == (5, 2, 9, 22)
+    assert street.target == 3  # no street plan: its pilot communities' plans added up
+    [district] = result.districts
+    assert district.target == 5 and district.opened_this_year == 1  # the district's own plan
+    assert [c.code for c in street.children] == ["310104003001", "310104003002"]
+
+
+def test_no_pilots_gives_an_empty_table():
+    areas = [AreaIn(a.code, a.name, a.level, a.parent_code) for a in AREAS]
+    result = compute(areas, [SiteFacts("310104003001G01", {})], {}, 11, 2026)
+    assert result.communities == result.streets == result.districts == []
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    from fieldapp.store.db import connect
+    from fieldapp.store.records import RecordStore
+
+    home = tmp_path_factory.mktemp("demo")
+    store = RecordStore(connect(home / "fieldapp.sqlite3"), user="lisupervisor")
+    populate(store, 2000)
+    store.conn.close()
+    return home
+
+
+def test_demo_holds_every_stage_valid_and_pilots(demo_home):
+    from fieldapp.store.db import connect
+    from fieldapp.store.records import RecordStore
+
+    store = RecordStore(connect(demo_home / "fieldapp.sqlite3"), user="lisupervisor")
+    try:
+        stages, opened = set(), 0
+        for rid, kind, status, data in store.conn.execute(
+                "SELECT id, kind, status, data FROM record"):
+            data = json.loads(data)
+            _, errors = check_record(kind, data, status)
+            assert errors == [], (kind, data, errors)
+            if kind == "site" and data.get("project_stage"):
+                stages.add(data["project_stage"])
+                if data["project_stage"] == "opened":
+                    opened += 1
+                    facility = store.get(P.facility_id_for(rid))
+                    assert facility is not None and facility.data["site_id"] == rid
+        assert stages == set(P.DATED_STAGES)
+        pilots = store.conn.execute("SELECT count(*) FROM area WHERE pilot = 1").fetchone()[0]
+        assert pilots == len(pilot_communities()) > 20
+        progress = load_progress(store)
+        assert len(progress.communities) == pilots and progress.year == date.today().year
+        assert sum(r.opened for r in progress.communities) == opened > 10
+        assert sum(r.opened_this_year for r in progress.communities) > 0
+        assert any(r.covered_after > r.covered_before for r in progress.communities)
+        assert all(r.covered_after >= r.covered_before for r in progress.communities)
+    finally:
+        store.conn.close()
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_progress_text_json_and_workbook(demo_home, capsys, tmp_path):
+    home = ["--data-dir", str(demo_home)]
+    code, out, err = run(capsys, *home, "progress", "--area", "徐汇区", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert [d["code"] for d in shown["districts"]] == ["310104"]
+    assert shown["districts"][0]["target"] == 14
+    assert all(c["code"].startswith("310104") for c in shown["communities"])
+    code, out, _ = run(capsys, *home, "progress", "--area", "310104003")
+    assert "天平路第一居委" in out and "天平路街道: 从发现到开放" in out and "█" in out
+    code, out, _ = run(capsys, *home, "--lang", "en", "progress")
+    assert "Pilot communities" in out and "Opened" in out and "from found to open" in out
+    path = tmp_path / "进展.xlsx"
+    code, _, err = run(capsys, *home, "progress", "-o", str(path))
+    assert code == 0, err
+    book = load_workbook(path)
+    assert book.sheetnames == ["试点社区", "街镇", "区"]
+    header = [c.value for c in book["试点社区"][1]]
+    assert header[:7] == ["编码", "名称", "已发现", "双方同意", "联审通过", "改造中", "已开放"]
+    assert book["试点社区"].max_row - 1 == len(pilot_communities())
+    assert book["区"].max_row - 1 == 4  # the demo's four districts
+    code, _, err = run(capsys, *home, "progress", "-o", str(tmp_path / "x.txt"))
+    assert code == 1 and ".xlsx" in err
