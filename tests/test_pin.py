@@ -147,6 +147,15 @@ def test_command_line_switch_and_decisions_need_the_pin(registry, tmp_path, caps
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{BOSS_PIN}\n"))
     assert main(["--data-dir", home, "review", "approve", record.id[:8]]) == 0
     assert store.get(record.id).status == "approved"
+    # The joint review (联审) is the supervisor's step too.
+    vault.SESSION.forget()
+    other = store.save("site", complete_site(address="天平路9号"), status="submitted")
+    joint = ["--data-dir", home, "joint-review", other.id[:8], "--dept", "fire", "--result",
+             "pass"]
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(joint) == 1
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{BOSS_PIN}\n"))
+    assert main(joint) == 0
 
 
 @sqlite_only

@@ -152,6 +152,13 @@ def test_demo_registry_makes_sync_work_with_no_setup(tmp_path, capsys):
         starting.stop()
     code, out, _ = run(capsys, "--data-dir", str(home), "user", "list")
     assert "wangfang" in out and "lisupervisor" in out
+    # The demo's users are sealed under the demo PIN the dialog shows; it opened unlocked as
+    # wangfang (synced above), and switching to the supervisor still asks for the PIN.
+    from sync import credentials
+
+    users = credentials.load(home / "config")["users"]
+    assert all(credentials.sealed(e) and e["demo_pin"] == "123456" for e in users.values())
+    assert credentials.needs_pin(home / "config", "lisupervisor")
 
     # The next start finds last run's port taken: the registry moves, and background sync
     # (opened at once, as the app does) must follow it rather than stay offline.

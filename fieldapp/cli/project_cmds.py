@@ -65,6 +65,13 @@ def _day(text: str | None) -> str | None:
     return parsed.isoformat()
 
 
+def _with_pin(args: argparse.Namespace, store) -> None:  # noqa: ANN001
+    from fieldapp.cli.pin import for_decision
+    from fieldapp.context import AppContext
+
+    for_decision(AppContext.create(args.data_dir, args.lang).config_dir, store.user)
+
+
 def cmd_advance(args: argparse.Namespace) -> int:
     from fieldapp.cli.record_cmds import parse_values
     from fieldapp.domain.project import stage_label
@@ -76,6 +83,7 @@ def cmd_advance(args: argparse.Namespace) -> int:
     try:
         site_id = record_id(store, args.values[0])
         values = parse_values(store, "site", args.values[1:])
+        _with_pin(args, store)  # a project stage is the supervisor's step
         try:
             moved = advance(store, site_id, args.stage, _day(args.date), values)
         except ValidationFailed as exc:

@@ -219,6 +219,7 @@ def cmd_joint_review(args) -> int:
             raise CliError(str(exc)) from exc
         from fieldapp.store.review import save_joint_review
 
+        _with_pin(args, store)
         record = _decide(lambda: save_joint_review(store, record_id, fields))
         print("联审已保存,审核状态不变,下次同步时发送 / joint review saved, review status "
               "unchanged, sent with the next sync", file=sys.stderr)
