@@ -121,3 +121,24 @@ async def test_a_worker_corrects_an_approved_site_and_it_becomes_a_revision(demo
     assert site.approved.get("owner_phone") == old_phone
     assert site_id in [r.id for r in queue(store, limit=1000)]
     assert store.history(site_id)[-1]["action"] == "revised"
+    # The supervisor's queue marks it 修订 and shows what changed since approval.
+    from textual.widgets import DataTable
+
+    from fieldapp.ui.screens.review import ReviewScreen
+
+    store.set_setting("role:li", "supervisor")
+    store.conn.close()
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        await settle(pilot)
+        await pilot.press("v")
+        review = await wait_for_screen(pilot, ReviewScreen)
+        await settle(pilot)
+        row = [r.id for r in review.records].index(site_id)
+        table = review.query_one("#review-queue", DataTable)
+        assert "修订" in " ".join(str(c) for c in table.get_row_at(row))
+        table.move_cursor(row=row)
+        await settle(pilot)
+        changes = text_of(review.query_one("#review-changes"))
+        assert "自审核通过以来的变更" in changes and "13911112222" in changes
