@@ -10,8 +10,10 @@ import shutil
 from sqlalchemy import select
 from sync_helpers import Laptop, registry, sqlite_only
 
+from fieldapp.cli import main
 from sync import credentials
 from sync.client import RegistryClient
+from sync.server import admin
 from sync.server.admin import engine_for
 from sync.server.models import DeviceCredential
 from tests.conftest import complete_site
@@ -36,7 +38,8 @@ def test_enroll_again_after_a_lost_answer(registry, tmp_path):
 
 
 @sqlite_only
-def test_copied_credential_is_caught_and_both_told_to_enroll_again(registry, tmp_path):
+def test_copied_credential_is_caught_and_both_told_to_enroll_again(registry, tmp_path,
+                                                                    capsys):
     a = Laptop("a", tmp_path / "a", registry.url)
     a.enroll(registry.token("wangfang"))
     assert a.sync().ok  # brings the areas the form checks grids against
@@ -54,6 +57,10 @@ def test_copied_credential_is_caught_and_both_told_to_enroll_again(registry, tmp
     with engine_for(registry.database_url).connect() as conn:
         reasons = conn.execute(select(DeviceCredential.__table__.c.revoked_reason)).scalars()
         assert list(reasons) == ["cloned"]
+    [device] = admin.devices(registry.database_url)
+    assert device["revoked_reason"] == "cloned" and device["revoked_at"]
+    assert main(["admin", "--database-url", registry.database_url, "devices"]) == 0
+    assert "copied to another device" in capsys.readouterr().out
     for laptop in (a, b):
         laptop.close()
 

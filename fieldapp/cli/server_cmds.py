@@ -486,6 +486,8 @@ def cmd_devices(args: argparse.Namespace) -> int:
         device = (r["device_name"] or r["device_id"])[:22]
         seen = _when(r["last_sync_at"]) if r["last_sync_at"] else "从未 never"
         state = "  已停用 revoked" if r["revoked_at"] else ""
+        if r.get("revoked_reason") == "cloned":  # one credential seen on two devices
+            state = "  已停用:被复制 revoked: copied to another device"
         print(f"{r['user']:<14} {device:<22} {seen:<24} {r['app_version'] or '-':<12} "
               f"{r['queued'] if r['queued'] is not None else '-':>13} "
               f"{r['parked'] if r['parked'] is not None else '-':>11}{state}")

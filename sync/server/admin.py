@@ -287,7 +287,8 @@ def devices(database_url: str, user: str | None = None, stale: str | None = None
             raise AdminError(str(exc)) from None
     engine = engine_for(database_url)
     q = (select(auth.USERS.c.name, auth.CREDS.c.device_id, auth.CREDS.c.device_name,
-                auth.CREDS.c.created_at, auth.CREDS.c.revoked_at, STATUS.c.app_version,
+                auth.CREDS.c.created_at, auth.CREDS.c.revoked_at, auth.CREDS.c.revoked_reason,
+                STATUS.c.app_version,
                 STATUS.c.queued, STATUS.c.parked, STATUS.c.client_time,
                 STATUS.c.last_seen_at, STATUS.c.last_push_at, STATUS.c.address)
          .select_from(auth.CREDS.join(auth.USERS, auth.USERS.c.id == auth.CREDS.c.user_id)
@@ -306,7 +307,8 @@ def devices(database_url: str, user: str | None = None, stale: str | None = None
     rows.sort(key=lambda r: r["last_seen_at"] or "", reverse=True)
     return [{"user": r["name"], "device_id": r["device_id"], "device_name": r["device_name"],
              "enrolled_at": r["created_at"], "revoked_at": r["revoked_at"],
-             "last_sync_at": r["last_seen_at"], "last_push_at": r["last_push_at"],
+             "revoked_reason": r["revoked_reason"], "last_sync_at": r["last_seen_at"],
+             "last_push_at": r["last_push_at"],
              "app_version": r["app_version"], "queued": r["queued"], "parked": r["parked"],
              "client_time": r["client_time"], "address": r["address"]} for r in rows]
 
