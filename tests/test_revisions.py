@@ -277,3 +277,27 @@ def test_the_registry_refuses_ready_for_conversion_without_both_consents(registr
     assert "权属方尚未同意(现为「不同意」)" in zh and "行业主管部门尚未同意(现为「协商中」)" in zh
     assert "the owner has not agreed (now: refused)" in en and "sector authority" in en
     assert "conversion_ready" not in registry.records()[site.id]["data"]
+
+
+def test_an_imported_correction_of_an_approved_site_is_a_revision(store, tmp_path):
+    """A worker's spreadsheet round trip (export, correct, import) revises an approved site
+    as the form does, instead of being refused; approved exports keep the old values."""
+    from fieldapp.io.importer import import_file
+
+    site = _approved_site(store)
+    store.role = "worker"
+    path = tmp_path / "sites.csv"
+    export_records(store, path, kinds=["site"], all_local=True)
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    column = rows[0].index("可用面积(㎡)") if "可用面积(㎡)" in rows[0] else next(
+        i for i, h in enumerate(rows[0]) if h.startswith("可用面积"))
+    rows[1][column] = "88"
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    report = import_file(store, path)
+    assert (report.updated, report.rejected) == (1, 0), report.errors
+    revised = store.get(site.id)
+    assert revised.status == "submitted" and revised.data["usable_area"] == 88
+    [row] = _exported(store, tmp_path / "approved.csv")
+    assert row[rows[0][column]] == "120"

@@ -23,6 +23,7 @@ from fieldapp.domain import normalize as N
 from fieldapp.domain.choices import STATUS
 from fieldapp.domain.geo import gcj02_to_wgs84
 from fieldapp.domain.records import FIELD_INDEX, title_of
+from fieldapp.domain.revision import is_revision, status_after_edit
 from fieldapp.domain.validation import InvalidValue, coerce, forbidden_fields, validate
 from fieldapp.domain.workflow import TransitionError, check_transition
 from fieldapp.io import headers as H
@@ -362,6 +363,9 @@ class _Importer:
             self.report.unchanged += 1
             return
         changed = [k for k in merged if merged[k] != old.data.get(k)]
+        # A changed approved record is a revision, as in the form (fieldapp/domain/revision.py).
+        status = status_after_edit(old.status, status, changed)
+        revision = is_revision(old.status, status, changed)
         problems = self._field_errors(row, [
             *validate(self.kind, merged, status, self.grid_exists),
             *forbidden_fields(self.kind, changed, self.store.role)])
@@ -370,7 +374,7 @@ class _Importer:
                 self.scope.require(old.grid_code, "edit")
                 if merged.get("grid_code") != old.grid_code:
                     self.scope.require(merged.get("grid_code"), "move")
-                check_transition(old.status, status, self.store.role)
+                check_transition(old.status, status, self.store.role, revision=revision)
             except TransitionError as exc:
                 problems.append(RowError(row.number, "", exc.zh, exc.en))
         if not problems and self.write:
