@@ -301,3 +301,19 @@ def test_an_imported_correction_of_an_approved_site_is_a_revision(store, tmp_pat
     assert revised.status == "submitted" and revised.data["usable_area"] == 88
     [row] = _exported(store, tmp_path / "approved.csv")
     assert row[rows[0][column]] == "120"
+
+
+def test_cli_edit_of_an_approved_site_says_it_is_a_revision(store, tmp_path, capsys):
+    import json
+
+    from fieldapp.cli import main
+
+    site = _approved_site(store)
+    store.set_setting("current_user", "wangfang")
+    store.set_setting("role:wangfang", "worker")
+    home = ["--data-dir", str(tmp_path)]
+    assert main([*home, "edit", site.id[:8], "联系电话=13911112222", "--json"]) == 0
+    out = capsys.readouterr()
+    shown = json.loads(out.out)
+    assert shown["status"] == "submitted" and shown["revised_fields"] == ["owner_phone"]
+    assert "修订待审核" in out.err and "a revision to review" in out.err

@@ -150,6 +150,10 @@ def _report(store, record, args: argparse.Namespace, created: bool) -> None:  # 
         print(record.id)
     what = ("已新建" if created else "已保存") + f"({STATUS.label(record.status, 'zh')})"
     what_en = ("created" if created else "saved") + f" ({STATUS.label(record.status, 'en')})"
+    if record.approved is not None and record.status != "approved":
+        # A revision: reports keep the approved values until it is approved again.
+        what += ",修订待审核,报表仍用原通过内容"
+        what_en += ", a revision to review; reports keep the approved values"
     print(f"{what} / {what_en}: {record.title or record.id[:8]};下次同步时发送 / sent with the "
           f"next sync", file=sys.stderr)
     same = [r for r in store.find_by_address(record.kind, record.data.get("address") or "",
@@ -192,12 +196,15 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 
 def as_json(store, record) -> dict:  # noqa: ANN001
+    from fieldapp.domain.revision import revised_fields
+
     return {"id": record.id, "kind": record.kind, "status": record.status,
             "grid_code": record.grid_code, "title": record.title,
             "review_comment": record.review_comment, "author": record.author,
             "created_at": record.created_at, "updated_at": record.updated_at,
             "server_version": record.server_version, "pending_sync": record.pending,
-            "data": record.data}
+            "data": record.data, "approved": record.approved,
+            "revised_fields": revised_fields(record.approved, record.data)}
 
 
 def cmd_show(args: argparse.Namespace) -> int:
