@@ -39,13 +39,20 @@ class BackgroundSync:
 
     def _open_engine(self) -> bool:
         from sync.client import SyncError
+        from sync.credentials import Locked
         from sync.engine import open_engine
 
+        said = None
         while not self.stop_event.is_set():
             try:
                 self.engine = open_engine(self.ctx)
                 return True
-            except SyncError:
+            except SyncError as exc:
+                # The user's credential waits for their PIN: say so (the footer shows it).
+                state = "locked" if isinstance(exc, Locked) else None
+                if state and state != said:
+                    self._report(state)
+                said = state
                 self.stop_event.wait(self.enroll_check_every)
         return False
 

@@ -226,3 +226,30 @@ async def test_a_decision_after_15_idle_minutes_asks_the_supervisors_pin(registr
         await pilot.press("enter")
         await wait_until(pilot, lambda: store.get(record.id).status == "approved")
     store.conn.close()
+
+
+@sqlite_only
+async def test_sync_waits_while_locked_and_runs_once_the_pin_is_entered(registry, tmp_path):
+    from fieldapp.ui.screens.pin import PinModal
+    from sync.background import BackgroundSync
+
+    home = tmp_path / "team"
+    team_laptop(registry, home)  # a new process: the worker's credential is still sealed
+    app = make_app(home)
+    app.background = BackgroundSync(app.ctx, app.set_sync_status, enroll_check_every=0.1)
+    app.background.start()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            # Opening on a locked user asks for their PIN; Esc works on, sync waits.
+            await wait_until(pilot, lambda: isinstance(app.screen, PinModal)
+                             and bool(app.screen.query("#pin")))
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: app.sync_status == "locked")
+            app.action_unlock_sync()  # later, from the palette
+            await wait_until(pilot, lambda: isinstance(app.screen, PinModal)
+                             and bool(app.screen.query("#pin")))
+            app.screen.query_one("#pin", Input).value = WORKER_PIN
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: app.sync_status == "online", timeout=30)
+    finally:
+        app.background.stop()

@@ -49,7 +49,7 @@ def _is_list(screen) -> bool:
 #: Actions on plain keys; off while the user types in a form or answers a dialog.
 LETTER_ACTIONS = {"home", "sites", "facilities", "new_site", "search", "coverage", "review",
                   "help_key", "progress"}
-SYNC_STATES = ("online", "offline", "syncing", "sync_error")
+SYNC_STATES = ("online", "offline", "syncing", "sync_error", "locked")
 
 
 class FieldApp(App):
@@ -411,6 +411,20 @@ class FieldApp(App):
 
         entry = credentials.load(self.ctx.config_dir)["users"].get(user) or {}
         return entry.get("demo_pin")
+
+    def action_unlock_sync(self) -> None:
+        """Palette: enter the current user's PIN later (Esc was pressed when the app opened)."""
+        from sync import credentials
+
+        user = self.store.user
+        try:
+            locked = bool(user) and not credentials.unlocked(self.ctx.config_dir, user)
+        except credentials.SyncError:
+            locked = False
+        if locked:
+            self.ask_pin_if_locked()
+        else:
+            self.notify(t("already_unlocked", self.lang))
 
     def ask_pin_if_locked(self) -> None:
         """Opening on a user whose credential is sealed and not unlocked in this process: ask

@@ -17,7 +17,7 @@ ACTIONS = [
     ("coverage", "coverage"), ("progress", "progress"), ("map", "map"),
     ("report_area", "report_area"),
     ("review", "review"), ("sync_screen", "sync_screen"),
-    ("switch_lang", "switch_lang"), ("help", "help"),
+    ("switch_lang", "switch_lang"), ("unlock_sync", "unlock_sync"), ("help", "help"),
 ]
 
 

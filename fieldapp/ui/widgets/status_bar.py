@@ -17,7 +17,7 @@ from fieldapp import localtime
 from fieldapp.ui.i18n import t
 
 _STATE_STYLE = {"online": "bold green", "offline": "bold yellow", "syncing": "bold cyan",
-                "sync_error": "bold red"}
+                "sync_error": "bold red", "locked": "bold magenta"}
 #: Keys that are always shown when the screen has them: how to go back, and where help is.
 ESSENTIAL = {"Esc", "?", "F1"}
 
