@@ -279,9 +279,11 @@ def _grid_filter(grids: set[str]) -> tuple[str, list]:
 
 def _counts(store: RecordStore, grids: set[str]) -> Counter:
     where, params = _grid_filter(grids)
+    # A revision under review still counts as approved (its last approved values stand).
     rows = store.conn.execute(
-        f"SELECT kind, status, count(*) FROM record INDEXED BY record_home_counts "
-        f"WHERE deleted = 0 AND {where} GROUP BY kind, status", params)
+        f"SELECT kind, CASE WHEN approved_data IS NULL THEN status ELSE 'approved' END AS s, "
+        f"count(*) FROM record INDEXED BY record_home_counts "
+        f"WHERE deleted = 0 AND {where} GROUP BY kind, s", params)
     return Counter({(kind, status): n for kind, status, n in rows})
 
 
