@@ -429,6 +429,8 @@ class FieldApp(App):
     def ask_pin_if_locked(self) -> None:
         """Opening on a user whose credential is sealed and not unlocked in this process: ask
         for the PIN, so background sync can run (Esc works on locally, sync waits)."""
+        if not (self.ctx.config_dir / "credentials.json").exists():
+            return  # not enrolled: nothing to unlock (and no sync import at start-up)
         from sync import credentials
 
         user = self.store.user
