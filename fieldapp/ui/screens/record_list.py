@@ -13,6 +13,8 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Input, Static
 
 from fieldapp.domain.catalog import FUNCTION_CHOICES
@@ -27,6 +29,14 @@ from fieldapp.ui.widgets.status_bar import StatusBar
 
 COUNT_CAP = 10_000
 SORTS = ("updated_at", "created_at", "title", "grid_code", "status")
+
+
+class SearchBox(Input):
+    """The list's search box. Its width is the filter row's, so what is typed never changes
+    its size; Input's own virtual size asks for a re-layout at every key, which laid out and
+    repainted the whole screen while the page was being read."""
+
+    virtual_size = Reactive(Size(0, 0), layout=False)
 
 
 def in_scope(store, q: Query) -> Query:  # noqa: ANN001
@@ -77,7 +87,7 @@ class RecordListScreen(BaseScreen):
         yield Static(t("sites" if self.kind == "site" else "facilities", lang),
                      classes="screen-title")
         with Horizontal(id="filters"):
-            yield Input(q.search or "", placeholder=t("search_placeholder", lang), id="search",
+            yield SearchBox(q.search or "", placeholder=t("search_placeholder", lang), id="search",
                         compact=True, select_on_focus=False)
             yield ChoiceField(self.app.area_options(), q.grid_code, prompt=t("all_grids", lang),
                               id="f-grid")
