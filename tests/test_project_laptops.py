@@ -38,3 +38,30 @@ def test_a_laptops_opening_reaches_the_other_laptop_as_one_facility(registry, la
         assert facility.data["opened_on"] == "2025-04-01"
         assert laptop.store.get(made.id).data["project_stage"] == "opened"
         assert laptop.store.pending_count() == 0
+
+
+def test_moving_a_project_on_the_command_line_needs_the_supervisors_pin(registry, tmp_path,
+                                                                        capsys, monkeypatch):
+    import io
+
+    from fieldapp.cli import main
+    from fieldapp.context import AppContext
+    from sync import vault
+    from tests.test_pin import BOSS_PIN, team_laptop
+
+    home = str(tmp_path / "team")
+    team_laptop(registry, tmp_path / "team")
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{BOSS_PIN}\n"))
+    assert main(["--data-dir", home, "user", "switch", "lisupervisor"]) == 0
+    assert main(["--data-dir", home, "sync"]) == 0  # brings the areas
+    store = AppContext.create(home).open_store()
+    made = store.save("site", complete_site(**READY), status="submitted")
+    store.save("site", {}, record_id=made.id, status="approved")
+    vault.SESSION.forget()  # the next command is a new process
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert main(["--data-dir", home, "project", "advance", made.id[:8], "--stage", "已选址"]) == 1
+    assert "PIN" in capsys.readouterr().err and "project_stage" not in store.get(made.id).data
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{BOSS_PIN}\n"))
+    assert main(["--data-dir", home, "project", "advance", made.id[:8], "--stage", "已选址"]) == 0
+    assert store.get(made.id).data["project_stage"] == "selected"
+    store.conn.close()
