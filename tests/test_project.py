@@ -197,3 +197,13 @@ def test_cli_advance_by_label_and_list(home, store, capsys):
     code, _, err = run(capsys, *home, "project", "list", "--stage", "nowhere")
     assert code == 2 and "selected" in err
     assert len(projects(store)) == 1
+
+
+def test_any_save_keeps_the_change_rules_not_only_advance(home, store, capsys):
+    """`fieldapp edit` (or an import) setting the stage directly meets the same rules as the
+    registry: a draft never enters the pipeline."""
+    draft = store.save("site", complete_site(**READY))
+    code, _, err = run(capsys, "--data-dir", home[1], "edit", draft.id[:8], "项目阶段=已选址",
+                       "已选址日期=2025-03-01")
+    assert code == 1 and "only an approved site" in err
+    assert "project_stage" not in store.get(draft.id).data

@@ -18,6 +18,7 @@ from typing import Any
 
 from fieldapp.domain.catalog import codes_in_scene
 from fieldapp.domain.normalize import normalise_address
+from fieldapp.domain.project import stage_change_problems
 from fieldapp.domain.records import SEARCH_FIELDS, title_of
 from fieldapp.domain.revision import is_revision, snapshot_after, status_after_edit
 from fieldapp.domain.search import index_terms, match_expression
@@ -397,6 +398,9 @@ class RecordStore:
             revision = existing is not None and is_revision(old_status, new_status, changed_data)
             # Fields this role may not change say so first (joint review: supervisors only).
             denied = forbidden_fields(kind, changed_data, self.role)
+            if kind == "site":  # the project pipeline's change rules, as the registry has them
+                denied += [FieldError(*p) for p in stage_change_problems(
+                    base, data, old_status if existing else "draft")]
             if denied:
                 raise ValidationFailed(denied)
             check_transition(old_status, new_status, self.role, new_comment, revision=revision)
