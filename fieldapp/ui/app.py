@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,13 +23,12 @@ from textual.screen import ModalScreen
 from fieldapp.context import AppContext
 from fieldapp.i18n import norm_lang, other_lang
 from fieldapp.localtime import latest
-from fieldapp.store import lookups, sync_state
+from fieldapp.store import lookups
 from fieldapp.store.db import connect
 from fieldapp.store.records import Record, RecordStore
-from fieldapp.ui.commands import FieldCommands
 from fieldapp.ui.i18n import t
 from fieldapp.ui.messages import PendingCounted, SyncStatusChanged
-from fieldapp.ui.screens.home import HomeScreen, read_home
+from fieldapp.ui.screens.home import HomeScreen
 from fieldapp.ui.writer import Job, Saved, SaveFailed, Writer
 
 # Only the home screen is imported up front: the others (and their widgets, TextArea and
@@ -41,6 +39,14 @@ def _list_screen(kind: str):
     from fieldapp.ui.screens.record_list import RecordListScreen
 
     return RecordListScreen(kind)
+
+
+def _field_commands():
+    """The palette's provider, imported when the palette first opens (Textual allows a
+    callable in COMMANDS)."""
+    from fieldapp.ui.commands import FieldCommands
+
+    return FieldCommands
 
 
 def _is_list(screen) -> bool:
@@ -56,7 +62,7 @@ class FieldApp(App):
     # Absolute, so subclasses elsewhere (benchmarks, tests) still find it.
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "fieldapp 社区嵌入式服务设施"
-    COMMANDS = App.COMMANDS | {FieldCommands}
+    COMMANDS = App.COMMANDS | {_field_commands}
     MODES = {
         "home": HomeScreen,
         "sites": lambda: _list_screen("site"),
@@ -99,26 +105,6 @@ class FieldApp(App):
         self.warmed = False
         self.search_pending = False
         self.search_typed = ""
-        self._home_ahead: Future | None = None
-
-    def on_load(self) -> None:
-        # Home's counts are read while Textual composes and paints the screen, not after it:
-        # SQLite runs without the GIL, so the query gets the second core.
-        self._home_ahead = ahead = Future()
-        threading.Thread(target=self._read_home_ahead, args=(ahead,), name="home-ahead",
-                         daemon=True).start()
-
-    def _read_home_ahead(self, ahead: Future) -> None:
-        try:
-            with self.reading() as store:
-                ahead.set_result(read_home(store))
-        except BaseException as exc:  # noqa: BLE001 - raised again in the home screen's worker
-            ahead.set_exception(exc)
-
-    def take_home_ahead(self) -> Future | None:
-        """The home data read at start (once); None afterwards: read it again."""
-        ahead, self._home_ahead = self._home_ahead, None
-        return ahead
 
     # -- data access for screens ------------------------------------------------------------
     @contextmanager
@@ -188,7 +174,8 @@ class FieldApp(App):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self.ask_pin_if_locked)
-        self.refresh_pending()
+        # The first count waits for home's (HomeLoaded carries the pending count), so start-up
+        # runs one reader thread beside the paint, not two.
         self.set_interval(5, self.refresh_pending)
         if self._early_status is not None:
             self.post_message(self._early_status)
@@ -203,6 +190,8 @@ class FieldApp(App):
 
     @work(thread=True, exclusive=True, group="pending")
     def refresh_pending(self) -> None:
+        from fieldapp.store import sync_state
+
         with self.reading("count") as store:
             n = store.pending_count()
             conflicts = sync_state.open_conflict_count(store)

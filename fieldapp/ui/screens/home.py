@@ -78,13 +78,8 @@ class HomeScreen(BaseScreen):
 
     @work(thread=True, exclusive=True, group="home")
     def load(self) -> None:
-        # The first load was read while Textual composed and painted this screen.
-        ahead = self.app.take_home_ahead()
-        if ahead is not None:
-            data = ahead.result()
-        else:
-            with self.app.reading() as store:
-                data = read_home(store)
+        with self.app.reading() as store:
+            data = read_home(store)
         self.post_message(HomeLoaded(*data))
 
     @on(HomeLoaded)
@@ -95,6 +90,7 @@ class HomeScreen(BaseScreen):
             # After the counts are painted: the imports would hold the GIL against the paint.
             self.app.warmed = True
             self.call_after_refresh(self.app.warm_up)
+            self.call_after_refresh(self.app.refresh_pending)  # conflicts, last sync
         # Statuses down, kinds across: the narrower way round, so no label is cut at 80×24.
         table = Table(box=None, pad_edge=False, header_style="bold", padding=(0, 1),
                       collapse_padding=True)
