@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from fieldapp.domain.areas import DISTRICTS, Area
 from fieldapp.domain.catalog import SCENES
-from fieldapp.domain.demo_areas import STREETS, demo_areas
+from fieldapp.domain.demo_areas import DISTRICT_TARGETS, STREETS, demo_areas, pilot_communities
 from fieldapp.domain.joint_review import DEPARTMENTS
 from fieldapp.domain.project import PIPELINE, date_field, facility_for, facility_id_for
 from fieldapp.domain.records import FIELD_INDEX, title_of
@@ -176,21 +176,6 @@ class DemoMaker:
                 r.review_comment = self.rng.choice(["请补充权属方联系电话", "面积与现场不符,请复核", "请补拍照片"])
         return out
 
-
-#: The demo's pilot communities: the first of every street, and the second of each Xuhui one.
-def pilot_communities() -> dict[str, int]:
-    """Pilot community code → its annual target (facilities to open this year)."""
-    out = {}
-    for district, streets in STREETS.items():
-        for i, (street_code, *_rest) in enumerate(streets):
-            out[f"{street_code}001"] = 2 + i % 2
-            if district == "310104":
-                out[f"{street_code}002"] = 2
-    return out
-
-
-#: District plans (the district's own target, beside its communities').
-DISTRICT_TARGETS = {"310104": 14}
 
 # The share of approved pilot-community sites at each project stage (None: not a project).
 _STAGE_WEIGHTS = (("selected", 5), ("reviewing", 4), ("passed", 3), ("converting", 3),

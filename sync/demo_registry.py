@@ -43,6 +43,7 @@ def seed(folder: Path, store: RecordStore, server_url: str | None = None) -> int
 
     url = database_url(folder)
     admin.load_demo_areas(url)
+    _flag_pilots(url)
     engine = admin.engine_for(url)
     seeder_token = admin.add_user(url, SEED_USER, "admin", "*")
     with writing(engine) as conn:
@@ -65,6 +66,21 @@ def seed(folder: Path, store: RecordStore, server_url: str | None = None) -> int
             "device_id": done.device_id})
     credentials.switch(config_dir, store, DEMO_USERS[0][0], vault.DEMO_PIN)
     return taken
+
+
+def _flag_pilots(url: str) -> None:
+    """The demo's pilot communities and annual targets, as the laptop's demo has them: the
+    registry's area data is what laptops keep after a sync."""
+    from fieldapp.domain.demo_areas import DISTRICT_TARGETS, pilot_communities
+    from sync.server import admin
+
+    pilots = pilot_communities()
+    admin.set_pilot(url, list(pilots))
+    by_target: dict[int, list[str]] = {}
+    for code, target in {**pilots, **DISTRICT_TARGETS}.items():
+        by_target.setdefault(target, []).append(code)
+    for target, codes in by_target.items():
+        admin.set_target(url, codes, target)
 
 
 def _save_credential(config_dir: Path, store: RecordStore, entry: dict) -> None:
@@ -100,6 +116,7 @@ def _push_records(engine, who, store: RecordStore) -> int:  # noqa: ANN001
                     id=m.record_id, kind=m.kind, status=fields.pop("status", "draft"),
                     review_comment=fields.pop("review_comment", None), data=fields,
                     version=result["version"], device_id=who.device_id)
+        latest.update(_opened_facilities(engine, batch))
         sync_state.replace_with_remote(store, list(latest.values()))
         taken.update(latest)
 
@@ -118,13 +135,44 @@ def _push_records(engine, who, store: RecordStore) -> int:  # noqa: ANN001
     return len(taken)
 
 
+def _opened_facilities(engine, batch) -> dict:  # noqa: ANN001
+    """The facilities the registry made for the sites this batch opened, as it holds them."""
+    from sqlalchemy import select
+
+    from fieldapp.domain.project import facility_id_for
+    from fieldapp.store import sync_state
+    from sync.server.db import reading
+    from sync.server.push import RECORDS, load_record, record_dict
+
+    ids = [facility_id_for(m.record_id) for m in batch
+           if m.kind == "site" and m.fields.get("project_stage") == "opened"]
+    if not ids:
+        return {}
+    with reading(engine) as conn:
+        rows = conn.execute(select(RECORDS).where(RECORDS.c.id.in_(ids))).all()
+    return {row.id: sync_state.RemoteRecord.of(record_dict(load_record(row))) for row in rows}
+
+
 def _mutations_for(record: Record) -> list[dict]:
-    out = [_mutation(record, "create", 0, {**record.data, "status": "draft"})]
-    for n, step in enumerate(STEPS.get(record.status, []), start=1):
+    """The steps that bring the record to the registry as the laptop has it: created as a
+    draft, then submitted, approved or returned; a site's project after its approval (only an
+    approved site enters the pipeline). A facility an opening made is the registry's to make:
+    it comes with its site's opening, never from the laptop."""
+    from fieldapp.domain.project import PROJECT_FIELDS
+
+    if record.kind == "facility" and record.data.get("site_id"):
+        return []
+    project = {k: v for k, v in record.data.items() if k in PROJECT_FIELDS}
+    content = {k: v for k, v in record.data.items() if k not in project}
+    out = [_mutation(record, "create", 0, {**content, "status": "draft"})]
+    steps = STEPS.get(record.status, [])
+    for n, step in enumerate(steps, start=1):
         fields = {"status": step}
         if step == "returned":
             fields["review_comment"] = record.review_comment or "请补充材料"
         out.append(_mutation(record, "update", n, fields))
+    if project:
+        out.append(_mutation(record, "update", len(steps) + 1, project))
     return out
 
 

@@ -65,3 +65,57 @@ def test_set_pilot_refuses_unknown_codes_and_bad_targets(tmp_path):
                     f"{COMMUNITY},天平第一居委,community,{STREET},也许\n", encoding="utf-8")
     with pytest.raises(admin.AdminError, match="是/否"):
         admin.read_areas_csv(path)
+
+
+def test_the_demo_registry_keeps_the_demos_pilots_and_projects(tmp_path, capsys):
+    """The demo laptop syncs with the demo registry: its pilot flags, targets and projects
+    survive the sync (the registry has the same), and the openings' facilities come back as
+    the registry's, nothing left to send."""
+    import time
+
+    from fieldapp.context import AppContext
+    from fieldapp.domain.demo_areas import pilot_communities
+    from sync.background import BackgroundSync
+    from sync.demo_registry import start_in_background
+
+    home = tmp_path / "demo"
+    assert main(["--data-dir", str(home), "demo", "--no-open", "--records", "400"]) == 0
+    capsys.readouterr()
+    ctx = AppContext.create(str(home))
+    store = ctx.open_store()
+    projects = store.conn.execute(
+        "SELECT count(*) FROM record WHERE kind = 'site' "
+        "AND json_extract(data, '$.project_stage') IS NOT NULL").fetchone()[0]
+    opened = store.conn.execute(
+        "SELECT count(*) FROM record WHERE kind = 'facility' "
+        "AND json_extract(data, '$.site_id') IS NOT NULL").fetchone()[0]
+    assert projects > 5 and opened > 0
+    starting = start_in_background(home)
+    states: list[str] = []
+    syncing = BackgroundSync(ctx, lambda status, **_: states.append(status),
+                             enroll_check_every=0.2)
+    syncing.start()
+    try:
+        deadline = time.monotonic() + 60
+        while "online" not in states:
+            assert time.monotonic() < deadline, (states, starting.error)
+            time.sleep(0.05)
+        syncing.poke()
+        store = ctx.open_store()
+        while store.conn.execute("SELECT count(*) FROM record WHERE kind = 'facility' AND "
+                                 "json_extract(data, '$.site_id') IS NOT NULL AND "
+                                 "server_version = 0").fetchone()[0]:
+            assert time.monotonic() < deadline, "the registry's facilities never came"
+            time.sleep(0.1)
+    finally:
+        syncing.stop()
+        starting.stop()
+    assert store.pending_count() == 0
+    assert store.conn.execute("SELECT count(*) FROM area WHERE pilot = 1").fetchone()[0] == \
+        len(pilot_communities())
+    assert store.conn.execute("SELECT annual_target FROM area WHERE code = '310104'"
+                              ).fetchone()[0] == 14
+    assert store.conn.execute(
+        "SELECT count(*) FROM record WHERE kind = 'site' "
+        "AND json_extract(data, '$.project_stage') IS NOT NULL").fetchone()[0] == projects
+    store.conn.close()

@@ -47,3 +47,19 @@ def demo_areas() -> list[Area]:
                         round(c_lat + (g - 1) * 0.0025, 6), round(c_lng + (g - 1) * 0.002, 6),
                         households=1200 + zlib.crc32(f"{street_code}{c}{g}".encode()) % 1800))
     return areas
+
+
+#: The demo's pilot communities: the first of every street, and the second of each Xuhui one.
+def pilot_communities() -> dict[str, int]:
+    """Pilot community code → its annual target (facilities to open this year)."""
+    out = {}
+    for district, streets in STREETS.items():
+        for i, (street_code, *_rest) in enumerate(streets):
+            out[f"{street_code}001"] = 2 + i % 2
+            if district == "310104":
+                out[f"{street_code}002"] = 2
+    return out
+
+
+#: District plans (the district's own target, beside its communities').
+DISTRICT_TARGETS = {"310104": 14}
