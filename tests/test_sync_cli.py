@@ -139,7 +139,8 @@ def test_demo_registry_makes_sync_work_with_no_setup(tmp_path, capsys):
     try:
         deadline = time.monotonic() + 60
         while "online" not in states:
-            assert time.monotonic() < deadline, (states, starting.error)
+            assert time.monotonic() < deadline, (states, starting.error, syncing.engine and
+                                                 syncing.engine.last_report)
             time.sleep(0.05)
         store = ctx.open_store()
         assert store.user == "wangfang" and store.pending_count() == 0
