@@ -84,7 +84,7 @@ SCREENS: list[Screen] = [
     Screen("facility_form", _open_facility_form),
     Screen("inspection_form", ["s", "enter", "i"]),
     Screen("attachments", ["s", "enter", "a"]),
-    Screen("joint_review", ["s", "enter", "j"]),
+    Screen("joint_review", ["s", "enter", "l"]),
     Screen("review", ["v"]),
     Screen("sync", ["f5"]),
     Screen("coverage", ["c"]),

@@ -36,7 +36,7 @@ async def open_checklist(pilot, site_id: str) -> JointReviewScreen:
     for name in ("发展改革", "规划资源", "住房城乡建设管理", "消防"):
         assert name in text, name
     assert "待联审" in text and "改造前尚需" in text
-    await pilot.press("j")
+    await pilot.press("l")
     screen = await wait_for_screen(pilot, JointReviewScreen)
     await settle(pilot)
     return screen

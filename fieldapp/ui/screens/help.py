@@ -24,9 +24,9 @@ KEYS = [
                    ("g", "map"), ("Esc", "back")]),
     ("help_form", [("Tab / Shift+Tab", "help_move"), ("Ctrl+S", "save_draft"),
                    ("F9", "submit"), ("Space", "help_multi"), ("Esc", "back")]),
-    ("help_detail", [("e", "edit"), ("i", "record_inspection"), ("o", "open_target"),
-                     ("a", "attachments"), ("g", "map"), ("p", "report_ledger"),
-                     ("Esc", "back")]),
+    ("help_detail", [("e", "edit"), ("l", "jr_title"), ("i", "record_inspection"),
+                     ("o", "open_target"), ("a", "attachments"), ("g", "map"),
+                     ("p", "report_ledger"), ("Esc", "back")]),
 ]
 
 

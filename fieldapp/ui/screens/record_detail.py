@@ -52,12 +52,12 @@ class DetailLoaded(Message):
 class RecordDetailScreen(BaseScreen):
     HINTS = [("e", "edit"), ("i", "record_inspection"), ("a", "attachments"), ("g", "map"),
              ("p", "report_ledger"), ("Esc", "back"), ("?", "help")]
-    SITE_HINTS = [("e", "edit"), ("j", "jr_title"), ("i", "record_inspection"),
+    SITE_HINTS = [("e", "edit"), ("l", "jr_title"), ("i", "record_inspection"),
                   ("a", "attachments"), ("g", "map"), ("p", "report_ledger"), ("Esc", "back"),
                   ("?", "help")]
     BINDINGS = [
         Binding("e", "edit", show=False),
-        Binding("j", "joint_review", show=False),
+        Binding("l", "joint_review", show=False),  # 联审 (lián shěn); j is progress
         Binding("i", "inspect", show=False),
         Binding("o", "open_target", show=False),
         Binding("a", "attachments", show=False),
@@ -185,7 +185,7 @@ class RecordDetailScreen(BaseScreen):
 
     def _joint_review_rows(self, table: Table, record: Record) -> None:
         """One row per department under its own name (never cut to a shared prefix), then
-        the verdict and what still blocks conversion; `j` opens the checklist to fill in."""
+        the verdict and what still blocks conversion; `l` opens the checklist to fill in."""
         lang = self.lang
         for row in joint_review.checklist(record.data, lang):
             parts = [row["result_label"] or "—"]
