@@ -160,7 +160,10 @@ class RecordDetailScreen(BaseScreen):
                     value = f"{value}  {self.app.grid_name(value)}"
                 elif spec.type == REF and value:
                     target = getattr(self, "target", None)  # shown by its title: o opens it
-                    value = target.title if target is not None and target.id == value else "—"
+                    # Another link (a facility's site, a site's facility): its short id,
+                    # as lists show it.
+                    value = target.title if target is not None and target.id == value \
+                        else value[:8]
                 table.add_row(spec.label(lang), value or "—")
         table.add_row(Text(t("author", lang), style="bold"), record.author or "")
         table.add_row(t("created", lang), localtime.show(record.created_at, zone=True))
