@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.cells import cell_len
 from rich.table import Table
@@ -50,6 +51,7 @@ class DetailLoaded(Message):
 
 
 class RecordDetailScreen(BaseScreen):
+    CSS_PATH = Path(__file__).with_name("record_detail.tcss")  # its own rules, read on first open
     HINTS = [("e", "edit"), ("i", "record_inspection"), ("a", "attachments"), ("g", "map"),
              ("p", "report_ledger"), ("Esc", "back"), ("?", "help")]
     SITE_HINTS = [("e", "edit"), ("l", "jr_title"), ("i", "record_inspection"),

@@ -13,6 +13,7 @@ answering keys while the database is busy, and the answer arrives as Saved / Sav
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -47,6 +48,7 @@ INSPECTION_FIXED = ("target_kind", "target_id", "grid_code")
 
 
 class RecordFormScreen(BaseScreen):
+    CSS_PATH = Path(__file__).with_name("record_form.tcss")  # its own rules, read on first open
     HINTS = [("^s", "save_draft"), ("F9", "submit"), ("Tab", "help_move"), ("Esc", "back"),
              ("^p", "palette")]
     BINDINGS = [

@@ -8,6 +8,7 @@ carries a token; an answer to an older request (the user typed on) is dropped.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -50,6 +51,7 @@ def in_scope(store, q: Query) -> Query:  # noqa: ANN001
 
 
 class RecordListScreen(BaseScreen):
+    CSS_PATH = Path(__file__).with_name("record_list.tcss")  # its own rules, read on first open
     AUTO_FOCUS = "#records"
     HINTS = [("⏎", "open"), ("/", "search"), ("n", "new"), ("[ ]", "page_keys"),
              ("o", "sort_dir"), ("x", "clear_filters"), ("g", "map"), ("Esc", "home"),
