@@ -317,3 +317,14 @@ def test_cli_edit_of_an_approved_site_says_it_is_a_revision(store, tmp_path, cap
     shown = json.loads(out.out)
     assert shown["status"] == "submitted" and shown["revised_fields"] == ["owner_phone"]
     assert "修订待审核" in out.err and "a revision to review" in out.err
+
+
+def test_an_approved_record_without_a_snapshot_still_counts_as_approved(store):
+    """A row written approved by a path that gave no snapshot (a facility an opening
+    created, an older copy) is read at its own values."""
+    site = _approved_site(store)
+    store.conn.execute("UPDATE record SET approved_data = NULL WHERE id = ?", (site.id,))
+    [view] = list(iter_records(store, "site", status="approved", all_local=True))
+    assert view.id == site.id and view.data["usable_area"] == 120
+    again = store.save("site", {"jr_fire_result": "pass"}, record_id=site.id)
+    assert again.status == "approved" and again.approved == again.data

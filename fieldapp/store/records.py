@@ -234,7 +234,7 @@ class RecordStore:
         """The WHERE clause (alias r) and parameters of a query, for lists and exports."""
         clauses, params = ["r.kind = ?", "r.deleted = 0"], [q.kind]
         by_approved = q.approved_values and q.status == "approved"
-        data = "r.approved_data" if by_approved else "r.data"
+        data = "coalesce(r.approved_data, r.data)" if by_approved else "r.data"
         if q.grid_code:
             grids = self.area_codes_below(q.grid_code)
             clauses.append(f"r.grid_code IN ({','.join('?' * len(grids))})")
@@ -244,7 +244,7 @@ class RecordStore:
             clauses.append(condition)
             params.extend(codes)
         if by_approved:
-            clauses.append("r.approved_data IS NOT NULL")
+            clauses.append("(r.approved_data IS NOT NULL OR r.status = 'approved')")
         elif q.status:
             clauses.append("r.status = ?")
             params.append(q.status)
@@ -466,6 +466,8 @@ class RecordStore:
     def write_row(self, record: Record, existing: Record | None) -> int:
         """Write the record's row and its search terms (inside the caller's transaction);
         no outbox entry and no history: for saves, and for the registry's copies (sync_state)."""
+        if record.approved is None and record.status == "approved":
+            record.approved = record.data  # an approved record's approved values are its own
         text = search_text(record.kind, record.data)
         address = record.data.get("address")
         values = (record.kind, record.grid_code, record.status, record.title,
