@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.common import Row, median, ms
 
-RUNS = 3
+RUNS = 7  # cold starts of each; medians (a start varies by ±30 % on a busy machine)
 
 # Runs in a child process; prints one JSON line of seconds since the interpreter started.
 _FIELDAPP = r"""
@@ -106,8 +106,10 @@ def compile_app() -> None:
 def measure(data_dir: Path, runs: int = RUNS) -> dict[str, float]:
     """Median seconds for each mark over `runs` cold starts, and the bare Textual start."""
     compile_app()
-    bare = [_run(_BARE)["painted"] for _ in range(runs)]
-    starts = [_run(_FIELDAPP, str(data_dir)) for _ in range(runs)]
+    bare, starts = [], []
+    for _ in range(runs):  # alternated, so a change in the machine's load hits both alike
+        bare.append(_run(_BARE)["painted"])
+        starts.append(_run(_FIELDAPP, str(data_dir)))
     result = {key: median([s[key] for s in starts]) for key in starts[0]}
     result["bare"] = median(bare)
     return result
