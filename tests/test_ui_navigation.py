@@ -95,7 +95,7 @@ async def test_typing_asks_at_once_and_folds_keys_typed_while_a_page_is_on_its_w
     def slow_query(self, q, *args, **kwargs):  # noqa: ANN001
         if q.search:
             asked.append(q.search)
-            time.sleep(0.3)  # a page that takes its time, so the next keys come meanwhile
+            time.sleep(0.8)  # a page that takes its time, so the next keys come meanwhile
         return real_query(self, q, *args, **kwargs)
 
     monkeypatch.setattr(RecordStore, "query", slow_query)
