@@ -3,6 +3,8 @@ records a supervisor returned (first, because they need attention)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.cells import cell_len
 from rich.table import Table
 from textual import on, work
@@ -57,7 +59,16 @@ class HomeScreen(BaseScreen):
              ("v", "review"), ("c", "coverage"), ("F5", "sync_screen"), ("?", "help"),
              ("^p", "palette"), ("^l", "lang_short")]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.loading_early = False
+
     def compose(self) -> ComposeResult:
+        if not self.shown_lang and not self.loading_early:
+            # The first read starts now, not when the screen is first shown: it runs while
+            # Textual composes and styles the screen, so the counts are in by its first frame.
+            self.loading_early = True
+            self.load()
         lang = self.lang
         yield Static(t("app_title", lang), classes="screen-title")
         with Horizontal(id="home-body"):
@@ -74,6 +85,9 @@ class HomeScreen(BaseScreen):
         yield StatusBar()
 
     def reload(self) -> None:
+        if self.loading_early:  # the first time in front: that read is on its way
+            self.loading_early = False
+            return
         self.load()
 
     @work(thread=True, exclusive=True, group="home")
@@ -84,6 +98,13 @@ class HomeScreen(BaseScreen):
 
     @on(HomeLoaded)
     def show(self, message: HomeLoaded) -> None:
+        lists = self.query("#home-grids")
+        if not lists or not lists.first().size.width:
+            # In before the first layout: the lists' labels need their width. Shown (and
+            # passed on to the app) once the screen has been laid out.
+            message.stop()
+            self.call_after_refresh(self.post_message, replace(message))
+            return
         lang = self.lang
         self.app.pending = message.pending
         if not self.app.warmed:
