@@ -142,3 +142,32 @@ async def test_a_worker_corrects_an_approved_site_and_it_becomes_a_revision(demo
         await settle(pilot)
         changes = text_of(review.query_one("#review-changes"))
         assert "自审核通过以来的变更" in changes and "13911112222" in changes
+
+
+async def test_choosing_a_result_with_the_keys_keeps_the_checklist(demo):
+    """A result is chosen in its picker (Enter, ↓, Enter): back on the checklist the fields
+    stay as they were (they were rebuilt beside the old ones: DuplicateIds, the app closed),
+    the focus stays on the choice, and the conditions typed next are saved."""
+    site_id = approved_site(demo)
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checklist(pilot, site_id)
+        await pilot.press("tab")
+        await settle(pilot)
+        assert app.focused is field(screen, "jr_fagai_result").query_one("#input-jr_fagai_result")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert field(screen, "jr_fagai_result").raw_value() == "conditional"
+        assert app.focused is field(screen, "jr_fagai_result").query_one("#input-jr_fagai_result")
+        await pilot.press("tab", *"ramp")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await wait_for_screen(pilot, RecordDetailScreen)
+    store = open_store(demo)
+    site = store.get(site_id)
+    assert site.status == "approved"
+    assert site.data["jr_fagai_result"] == "conditional"
+    assert site.data["jr_fagai_conditions"] == "ramp"

@@ -72,7 +72,10 @@ class JointReviewScreen(BaseScreen):
     def reload(self) -> None:
         if self.record is None:
             self.load()
-        else:
+        elif not self.query(FieldInput):
+            # Only after a language switch (recompose emptied the body). Coming back from a
+            # choice picker must keep the fields as they are: rebuilding them there lost the
+            # focus and mounted the new ones beside the old (DuplicateIds).
             self.call_after_refresh(self._fill)
 
     @work(thread=True, exclusive=True, group="joint-review")
