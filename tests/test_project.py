@@ -207,3 +207,22 @@ def test_any_save_keeps_the_change_rules_not_only_advance(home, store, capsys):
                        "已选址日期=2025-03-01")
     assert code == 1 and "only an approved site" in err
     assert "project_stage" not in store.get(draft.id).data
+
+
+def test_advance_refuses_surveyed_content_instead_of_making_a_revision(home, store, capsys):
+    """`project advance … 行业主管部门意见=已同意` changed the site's content: it became a
+    revision (已提交, out of the pipeline) while the command said it moved on. Now it says to
+    edit the site instead and saves nothing; joint-review and project fields still go."""
+    site_id = approved_site(store)
+    before = store.get(site_id)
+    code, out, err = run(capsys, *home, "project", "advance", site_id[:8], "--stage", "已选址",
+                         "行业主管部门意见=已同意", "项目名称=天平路服务站")
+    assert code == 1 and out == ""
+    assert err.count("fieldapp:") == 1 and "行业主管部门意见" in err and "fieldapp edit" in err
+    after = store.get(site_id)
+    assert after.status == "approved" and after.data == before.data
+    code, _, err = run(capsys, *home, "project", "advance", site_id[:8], "--stage", "已选址",
+                       "项目名称=天平路服务站", "发展改革意见=通过")
+    assert code == 0, err
+    after = store.get(site_id)
+    assert after.status == "approved" and after.data["project_stage"] == "selected"

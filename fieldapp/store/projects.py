@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from fieldapp.domain import project as P
-from fieldapp.domain.records import title_of
+from fieldapp.domain.records import FIELD_INDEX, title_of
+from fieldapp.domain.revision import content_fields
 from fieldapp.domain.validation import FieldError, forbidden_fields
 from fieldapp.store.db import transaction
 from fieldapp.store.records import Record, RecordStore, ValidationFailed, utcnow
@@ -41,6 +42,15 @@ def advance(store: RecordStore, site_id: str, stage: str, on: date | str | None 
     denied = forbidden_fields("site", ["project_stage", *changes], store.role)
     if denied:
         raise ValidationFailed(denied)
+    surveyed = content_fields(changes)
+    if surveyed:
+        # A change of the survey's content would make the site a revision, back in the
+        # queue and out of the pipeline, while the command said the project moved on.
+        raise ValidationFailed([FieldError(
+            name, f"推进项目不修改调查内容:{_label(name)} 请用 fieldapp edit 修改"
+                  "(作为修订重新送审)",
+            f"moving a project does not change the surveyed content: change {_label(name, 'en')} "
+            "with fieldapp edit (a revision, reviewed again)") for name in sorted(surveyed)])
     problems = P.stage_change_problems(site.data, {"project_stage": stage}, site.status)
     if problems:
         raise ValidationFailed([FieldError(*p) for p in problems])
@@ -52,6 +62,11 @@ def advance(store: RecordStore, site_id: str, stage: str, on: date | str | None 
     facility = open_facility(store, saved) if saved.data.get("project_stage") == "opened" \
         else None
     return Moved(saved, facility)
+
+
+def _label(name: str, lang: str = "zh") -> str:
+    spec = FIELD_INDEX["site"].get(name)
+    return spec.label(lang) if spec else name
 
 
 def open_facility(store: RecordStore, site: Record) -> Record:
