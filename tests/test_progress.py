@@ -135,3 +135,24 @@ def test_cli_progress_text_json_and_workbook(demo_home, capsys, tmp_path):
     assert book["区"].max_row - 1 == 4  # the demo's four districts
     code, _, err = run(capsys, *home, "progress", "-o", str(tmp_path / "x.txt"))
     assert code == 1 and ".xlsx" in err
+
+
+def test_pilot_communities_outside_the_users_areas_are_not_listed(demo_home, capsys):
+    """A supervisor of 徐汇 saw every other district's pilot communities at 0 found, 0
+    opened, with their plans added to the total; the scope rule keeps to their areas (and
+    --all-local shows the rest)."""
+    from fieldapp.store.db import connect
+    from fieldapp.store.records import RecordStore
+
+    store = RecordStore(connect(demo_home / "fieldapp.sqlite3"), user="qa_xuhui")
+    try:
+        store.set_setting("scopes:qa_xuhui", "310104")
+        scoped = load_progress(store)
+        everything = load_progress(store, all_local=True)
+    finally:
+        store.conn.close()
+    assert [d.code for d in scoped.districts] == ["310104"]
+    assert scoped.communities and all(c.code.startswith("310104") for c in scoped.communities)
+    assert len(everything.districts) == 4
+    assert sum(c.sites for c in scoped.communities) == \
+        sum(c.sites for c in everything.communities if c.code.startswith("310104"))

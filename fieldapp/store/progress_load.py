@@ -31,11 +31,15 @@ def load_progress(store: RecordStore, area: str | None = None, year: int | None 
             code = parent_of.get(code) or ""
         return False
 
-    areas = [AreaIn(code, name, level, parent, bool(pilot) and (area is None or inside(code)),
+    scope = user_scope(store, all_local=all_local).grids
+    # Pilot communities outside the user's areas are not listed (the scope rule): a
+    # supervisor of 徐汇 saw every 黄浦 community at 0 found, 0 opened, and the plan summed them.
+    seen = None if scope is None else {parent_of.get(g) for g in scope}
+    areas = [AreaIn(code, name, level, parent, bool(pilot) and (area is None or inside(code))
+                    and (seen is None or level != "community" or code in seen),
                     target) for code, name, level, parent, pilot, target in rows]
     pilots = {a.code for a in areas if a.pilot and a.level == "community"}
     grids = {a.code for a in areas if a.level == "grid" and a.parent_code in pilots}
-    scope = user_scope(store, all_local=all_local).grids
     if scope is not None:
         grids &= scope
     # A pilot community outside the scope shows nothing of its grids.
