@@ -171,3 +171,30 @@ async def test_choosing_a_result_with_the_keys_keeps_the_checklist(demo):
     assert site.status == "approved"
     assert site.data["jr_fagai_result"] == "conditional"
     assert site.data["jr_fagai_conditions"] == "ramp"
+
+
+async def test_esc_with_unsaved_results_asks_before_discarding(demo):
+    """Esc after filling the checklist asked nothing and lost it; now it asks (Esc there keeps
+    the checklist as typed, OK goes back without saving). Unchanged, Esc just goes back."""
+    from fieldapp.ui.screens.dialogs import ConfirmModal
+
+    site_id = approved_site(demo)
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_checklist(pilot, site_id)
+        await pilot.press("escape")
+        await wait_for_screen(pilot, RecordDetailScreen)
+        await pilot.press("l")
+        screen = await wait_for_screen(pilot, JointReviewScreen)
+        await settle(pilot)
+        field(screen, "jr_fire_result").set_value("fail")
+        await pilot.press("escape")
+        await wait_for_screen(pilot, ConfirmModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and field(screen, "jr_fire_result").raw_value() == "fail"
+        await pilot.press("escape")
+        await wait_for_screen(pilot, ConfirmModal)
+        await pilot.press("enter")
+        await wait_for_screen(pilot, RecordDetailScreen)
+    assert "jr_fire_result" not in open_store(demo).get(site_id).data

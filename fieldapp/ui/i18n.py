@@ -343,6 +343,8 @@ W = words(**{
     "jr_saved": ("联审已保存,审核状态不变", "Joint review saved; review status unchanged"),
     "jr_readonly": ("只有主管可以填写联审,网格员可查看",
                     "Only a supervisor fills in the joint review; a grid worker may read it"),
+    "jr_discard": ("联审有未保存的修改:放弃这些修改并返回?",
+                   "The joint review has unsaved changes: discard them and go back?"),
     "jr_sites_only": ("联审只针对存量资源", "Joint review is for sites only"),
     "jr_part_result": ("意见", "Result"),
     "jr_part_conditions": ("条件", "Conditions"),

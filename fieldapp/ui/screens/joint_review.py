@@ -200,5 +200,28 @@ class JointReviewScreen(BaseScreen):
         self.notify(message.reason(self.lang), title=t("cannot_save", self.lang),
                     severity="error", timeout=10)
 
+    def unsaved(self) -> bool:
+        """Whether what is on the checklist differs from the site's saved review."""
+        if self.record is None or not self.may_write:
+            return False
+        self._collect()
+        typed, _ = coerce_record("site", {k: v for k, v in self.payload().items()
+                                          if v is not None})
+        # A value that does not read (a bad date) is missing from `typed`: it counts too.
+        return any(_norm(typed.get(k)) != _norm(self.record.data.get(k)) for k in FIELDS)
+
     def action_close(self) -> None:
-        self.dismiss(None)
+        # Esc by habit after filling four departments lost them all without a word.
+        if self.saving or not self.unsaved():
+            self.dismiss(None)
+            return
+        from fieldapp.ui.screens.dialogs import ConfirmModal
+
+        self.app.push_screen(ConfirmModal(self.lang, W["jr_discard"](self.lang)),
+                             lambda discard: self.dismiss(None) if discard else None)
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+    return None if value in ("", [], None) else value
