@@ -153,6 +153,31 @@ def test_pilot_communities_outside_the_users_areas_are_not_listed(demo_home, cap
         store.conn.close()
     assert [d.code for d in scoped.districts] == ["310104"]
     assert scoped.communities and all(c.code.startswith("310104") for c in scoped.communities)
-    assert len(everything.districts) == 4
+    assert len(everything.districts) == 4 and everything.hidden == 0
+    assert scoped.hidden == len(everything.communities) - len(scoped.communities) > 0
     assert sum(c.sites for c in scoped.communities) == \
         sum(c.sites for c in everything.communities if c.code.startswith("310104"))
+
+
+def test_cli_progress_outside_the_users_areas_says_so(demo_home, capsys):
+    """`progress --area 黄浦区` for a user of 徐汇 said "no pilot communities: flag them with
+    set-pilot"; it says they lie outside the user's areas."""
+    from fieldapp.store.db import connect
+    from fieldapp.store.records import RecordStore
+
+    store = RecordStore(connect(demo_home / "fieldapp.sqlite3"), user="lisupervisor")
+    user = store.setting("current_user")
+    try:
+        store.set_setting("current_user", "qa_xuhui")
+        store.set_setting("scopes:qa_xuhui", "310104")
+        code, out, err = run(capsys, "--data-dir", str(demo_home), "progress", "--area", "黄浦区")
+        assert code == 0 and out == "" and "不在您的负责范围" in err and "--all-local" in err
+        code, out, err = run(capsys, "--data-dir", str(demo_home), "progress", "--area",
+                             "黄浦区", "--all-local")
+        assert code == 0 and "南京东路第一居委" in out and err == ""
+    finally:
+        store.conn.execute("DELETE FROM setting WHERE key = 'current_user'")
+        if user is not None:
+            store.set_setting("current_user", user)
+        store.conn.commit()
+        store.conn.close()

@@ -42,6 +42,10 @@ def cmd_progress(args: argparse.Namespace) -> int:
     finally:
         store.conn.close()
     lang = current()
+    if progress.hidden:
+        from fieldapp.domain.progress import word
+
+        print(word("outside", lang, n=progress.hidden), file=sys.stderr)
     if target is not None:
         from fieldapp.io.progress_book import write_progress
 
@@ -50,7 +54,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
         print(tr(f"已写入 {n} 行 → {target}", f"{n} rows written → {target}"), file=sys.stderr)
     if args.json:
         print(json.dumps(progress.as_json(), ensure_ascii=False, indent=1))
-    elif target is None:
+    elif target is None and (progress.communities or not progress.hidden):
         print("\n".join(progress_lines(progress, lang, 100)))
     return 0
 

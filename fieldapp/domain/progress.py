@@ -81,6 +81,8 @@ class Progress:
     communities: list[Row]
     streets: list[Row]
     districts: list[Row]
+    #: Pilot communities left out because they lie outside the user's areas (--all-local).
+    hidden: int = 0
 
     def as_json(self) -> dict:
         return {"year": self.year, "communities": [r.as_json() for r in self.communities],
@@ -179,6 +181,8 @@ WORDS = {
     "district": ("区合计", "Districts"),
     "none": ("没有试点社区:用 fieldapp admin set-pilot 社区编码 标记",
              "no pilot communities: flag them with fieldapp admin set-pilot CODE"),
+    "outside": ("另有 {n} 个试点社区不在您的负责范围,--all-local 查看",
+                "{n} more pilot communities lie outside your areas: --all-local shows them"),
     "chart": ("{name}: 各试点社区{year}年开放 / 计划", "{name}: opened in {year} / plan, "
                                                        "per pilot community"),
     "funnel": ("{name}: 从发现到开放", "{name}: from found to open"),

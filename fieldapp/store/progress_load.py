@@ -35,9 +35,13 @@ def load_progress(store: RecordStore, area: str | None = None, year: int | None 
     # Pilot communities outside the user's areas are not listed (the scope rule): a
     # supervisor of 徐汇 saw every 黄浦 community at 0 found, 0 opened, and the plan summed them.
     seen = None if scope is None else {parent_of.get(g) for g in scope}
-    areas = [AreaIn(code, name, level, parent, bool(pilot) and (area is None or inside(code))
-                    and (seen is None or level != "community" or code in seen),
-                    target) for code, name, level, parent, pilot, target in rows]
+    wanted = [(code, name, level, parent, bool(pilot) and (area is None or inside(code)),
+               target) for code, name, level, parent, pilot, target in rows]
+    areas = [AreaIn(code, name, level, parent,
+                    pilot and (seen is None or level != "community" or code in seen), target)
+             for code, name, level, parent, pilot, target in wanted]
+    hidden = sum(1 for (_, _, level, _, pilot, _), a in zip(wanted, areas, strict=True)
+                 if level == "community" and pilot and not a.pilot)
     pilots = {a.code for a in areas if a.pilot and a.level == "community"}
     grids = {a.code for a in areas if a.level == "grid" and a.parent_code in pilots}
     if scope is not None:
@@ -51,7 +55,9 @@ def load_progress(store: RecordStore, area: str | None = None, year: int | None 
             "SELECT grid_code, data FROM record WHERE kind = 'site' AND deleted = 0 "
             "AND grid_code IN (SELECT value FROM json_each(?))", (json.dumps(sorted(grids)),))
         sites = [SiteFacts(grid, json.loads(data)) for grid, data in rows]
-    return compute(areas, sites, _covered(store, grids), len(SCENE_CODES), year)
+    progress = compute(areas, sites, _covered(store, grids), len(SCENE_CODES), year)
+    progress.hidden = hidden
+    return progress
 
 
 def _covered(store: RecordStore, grids: set[str]) -> dict[str, tuple[int, int]]:

@@ -86,7 +86,8 @@ class ProgressScreen(BaseScreen):
                     opened=opened, year_opened=this_year, plan=sum(plans) if plans else "-")
         self.query_one("#prog-summary", Static).update(
             f"{t('prog_title', lang)}\n{summary}" if result.communities else
-            f"{t('prog_title', lang)}\n{P.word('none', lang)}")
+            f"{t('prog_title', lang)}\n"
+            f"{P.word('outside' if result.hidden else 'none', lang, n=result.hidden)}")
         table = self.query_one("#prog-table", DataTable)
         table.clear(columns=True)
         for label in P.headers(result.year, lang):
