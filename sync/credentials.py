@@ -147,6 +147,10 @@ def unlock(config_dir: Path, user: str, pin: str, now: float | None = None) -> d
         raise PinRefused(vault.PinError(Msg(
             f"PIN 错误次数过多,请 {minutes} 分钟后再试",
             f"too many wrong PINs: try again in {minutes} min"), until=until))
+    try:  # a PIN that cannot be one (too short, a symbol) is a typo: it costs no try
+        vault.check_pin(vault.normalize_pin(pin))
+    except vault.PinError as exc:
+        raise PinRefused(exc) from None
     try:
         credential = vault.open_sealed(entry["sealed"], pin, user)
     except vault.PinError:
@@ -238,7 +242,7 @@ def enroll(config_dir: Path, store: RecordStore, server: str, token: str,
     is not sent."""
     if pin is not None:
         try:
-            vault.check_pin(pin)  # before the token is spent
+            vault.check_pin(vault.normalize_pin(pin))  # before the token is spent
         except vault.PinError as exc:
             raise PinRefused(exc) from None
     nonce = _pending_nonce(config_dir, token)

@@ -22,6 +22,7 @@ import base64
 import os
 import threading
 import time
+import unicodedata
 
 from fieldapp.i18n import Msg
 
@@ -41,6 +42,13 @@ class PinError(Exception):
     def __init__(self, msg: Msg, *, left: int | None = None, until: float | None = None):
         super().__init__(msg.en)
         self.msg, self.left, self.until = msg, left, until
+
+
+def normalize_pin(pin: str) -> str:
+    """The PIN as sealed: full-width digits and letters (a Chinese input method) read as
+    ASCII, surrounding spaces dropped. A PIN is ASCII letters and digits (check_pin), so no
+    sealed PIN reads differently."""
+    return unicodedata.normalize("NFKC", pin).strip()
 
 
 def check_pin(pin: str) -> None:
@@ -65,6 +73,7 @@ def seal(credential: str, pin: str, user: str) -> dict:
     """The credential encrypted under the PIN, as JSON-ready text fields."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    pin = normalize_pin(pin)
     check_pin(pin)
     salt, nonce = os.urandom(16), os.urandom(12)
     sealed = AESGCM(_key(pin, salt, SCRYPT)).encrypt(nonce, credential.encode("utf-8"),
@@ -80,7 +89,7 @@ def open_sealed(box: dict, pin: str, user: str) -> str:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     try:
-        key = _key(pin, base64.b64decode(box["salt"]), box)
+        key = _key(normalize_pin(pin), base64.b64decode(box["salt"]), box)
         return AESGCM(key).decrypt(base64.b64decode(box["nonce"]),
                                    base64.b64decode(box["sealed"]),
                                    user.encode("utf-8")).decode("utf-8")

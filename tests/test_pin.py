@@ -81,6 +81,27 @@ def test_five_wrong_pins_lock_the_user_for_a_while(registry, tmp_path):
     assert credentials.unlock(config, "lisupervisor", BOSS_PIN, now=later)["credential"]
 
 
+def test_full_width_digits_open_and_a_pin_that_cannot_be_one_costs_no_try(tmp_path):
+    """A Chinese input method types １２３４５６: it was a wrong PIN (and a try gone), as were
+    spaces around it; a PIN too short to be one (a typo) also cost one of the five tries."""
+    sealed = vault.seal("secret", "１３５７９０", "li")  # sealed as ASCII
+    assert vault.open_sealed(sealed, "135790", "li") == "secret"
+    assert vault.open_sealed(sealed, " １３５７９０ ", "li") == "secret"
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "credentials.json").write_text(json.dumps({"current": "li", "users": {"li": {
+        "user": "li", "role": "supervisor", "scopes": ["310104"], "server": "http://x",
+        "sealed": sealed}}}), encoding="utf-8")
+    vault.SESSION.forget()
+    for typo in ("12", "1357-9", ""):
+        with pytest.raises(credentials.PinRefused) as refused:
+            credentials.unlock(config, "li", typo)
+        assert "6-32" in refused.value.msg.en
+    assert "pin_failures" not in credentials.load(config)["users"]["li"]
+    assert credentials.unlock(config, "li", "１３５７９０")["credential"] == "secret"
+    vault.SESSION.forget()
+
+
 @sqlite_only
 def test_switching_needs_the_pin_and_asks_again_after_15_idle_minutes(registry, tmp_path):
     config = team_laptop(registry, tmp_path / "team")
