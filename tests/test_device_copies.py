@@ -1,7 +1,8 @@
 """Laptops and the registry's device identity (issue 16): an enrolment whose answer was lost
 is run again with the same result; a credential copied to a second device (a copied data
 folder, a cloned disk) is caught by its sync sequence and revoked, telling both to enroll
-again; one laptop syncing again and again is never taken for a copy."""
+again; one laptop syncing again and again, or one cycle's request committed after the next
+cycle's, is never taken for a copy."""
 
 from __future__ import annotations
 
@@ -74,3 +75,37 @@ def test_one_laptop_syncing_many_times_is_never_taken_for_a_copy(registry, tmp_p
     a.connect_engine()  # a new run of the app: the sequence lives beside the credential
     assert a.sync().ok
     a.close()
+
+
+@sqlite_only
+def test_a_late_status_request_is_not_a_copy_but_a_reused_number_is(registry, tmp_path):
+    """A cycle's status request can be committed after the next cycle's (the laptop gave up
+    waiting on a slow registry): a sequence a little lower, just after, is that. The same
+    number with another tag, or a sequence far behind, is a second device."""
+    import pytest
+
+    from sync.client import SyncError
+
+    a = Laptop("a", tmp_path / "a", registry.url)
+    entry = a.enroll(registry.token("wangfang"))
+    a.close()
+    with RegistryClient(registry.url, entry["credential"]) as c:
+        def report(sequence: int, tag: str) -> None:
+            c.status({"app_version": "0.1.0", "queued": 0, "parked": 0,
+                      "sequence": sequence, "sequence_tag": tag})
+
+        report(20, "t20")
+        report(19, "t19")  # the earlier cycle's request, committed late
+        report(18, "t18")
+        report(21, "t21")
+        with pytest.raises(SyncError):
+            report(21, "other")  # the same number from another device
+    b = Laptop("b", tmp_path / "b", registry.url)
+    entry = b.enroll(registry.token("zhaoli"))
+    b.close()
+    with RegistryClient(registry.url, entry["credential"]) as c:
+        c.status({"app_version": "0.1.0", "queued": 0, "parked": 0, "sequence": 40,
+                  "sequence_tag": "x"})
+        with pytest.raises(SyncError):  # far behind: a copy made long ago
+            c.status({"app_version": "0.1.0", "queued": 0, "parked": 0, "sequence": 30,
+                      "sequence_tag": "y"})

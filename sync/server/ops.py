@@ -21,6 +21,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -99,13 +100,15 @@ def sequence_holds(engine: Engine, who: Principal, credential_hash: str, sequenc
                     .values(sequence=sequence, sequence_tag=tag)).rowcount
                 if moved:
                     return True
-                known = conn.execute(select(STATUS.c.sequence).where(
+                known = conn.execute(select(STATUS.c.sequence, STATUS.c.last_seen_at).where(
                     STATUS.c.credential_hash == credential_hash)).first()
                 if known is None:
                     conn.execute(insert(STATUS).values(
                         credential_hash=credential_hash, user_name=who.name,
                         device_id=who.device_id, last_seen_at=utcnow(), sequence=sequence,
                         sequence_tag=tag))
+                    return True
+                if _late_request(known.sequence, known.last_seen_at, sequence):
                     return True
                 conn.execute(update(CREDS).where(CREDS.c.credential_hash == credential_hash)
                              .values(revoked_at=utcnow(), revoked_reason="cloned"))
@@ -115,6 +118,25 @@ def sequence_holds(engine: Engine, who: Principal, credential_hash: str, sequenc
         except IntegrityError:
             continue
     return True
+
+
+#: A status request of an earlier cycle can be committed after a later one: the laptop gave
+#: up waiting (a slow registry, a cut connection) and started its next cycle while the server
+#: was still answering the first. A sequence a little lower than the one just reported is
+#: that, not a second device; a copy shows itself by reusing a number (same sequence, another
+#: tag) or by falling further behind.
+LATE_CYCLES = 3
+LATE_SECONDS = 120
+
+
+def _late_request(known: int | None, known_at: str | None, sequence: int) -> bool:
+    if known is None or not known_at or not 0 < known - sequence <= LATE_CYCLES:
+        return False
+    try:
+        age = datetime.now(UTC) - datetime.fromisoformat(known_at)
+    except ValueError:
+        return False
+    return age.total_seconds() <= LATE_SECONDS
 
 
 @contextmanager
