@@ -226,3 +226,17 @@ def test_advance_refuses_surveyed_content_instead_of_making_a_revision(home, sto
     assert code == 0, err
     after = store.get(site_id)
     assert after.status == "approved" and after.data["project_stage"] == "selected"
+
+
+def test_a_choice_not_in_a_short_list_names_the_list(home, store, capsys):
+    """资金来源=彩票 said "not one of the choices: 彩票" and no more: the choices are named
+    when they fit in a line (funding, operating mode); saving nothing."""
+    site_id = approved_site(store)
+    code, _, err = run(capsys, *home, "project", "advance", site_id[:8], "--stage", "已选址",
+                       "资金来源=彩票")
+    assert code == 1 and err.count("\n") == 1 and err.startswith("fieldapp:")
+    assert "可选 专项债券、中央预算内投资" in err and "one of Special-purpose bonds" in err
+    code, _, err = run(capsys, *home, "project", "advance", site_id[:8], "--stage", "已选址",
+                       "运营方式=随便")
+    assert code == 1 and "委托运营" in err
+    assert "project_stage" not in store.get(site_id).data

@@ -125,7 +125,7 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
         if len(found) > 1:
             raise _ambiguous(spec, raw, found)
         if not found:
-            raise InvalidValue(f"不是可选值: {raw}", f"not one of the choices: {raw}")
+            raise _not_a_choice(spec, str(raw))
         return found[0]
     if t == MULTI:
         items = raw if isinstance(raw, (list, tuple)) else [raw]
@@ -138,8 +138,7 @@ def coerce(spec: FieldSpec, raw: Any) -> Any:
             # A word naming several choices (养老托育) ticks them all: a list holds several.
             found, unknown = spec.choices.read_words(str(item))
             if unknown:
-                raise InvalidValue(f"不是可选值: {unknown[0]}",
-                                   f"not one of the choices: {unknown[0]}")
+                raise _not_a_choice(spec, unknown[0])
             codes.extend(code for code in found if code not in codes)
         return codes or None
     if t == PHONE:
@@ -160,6 +159,18 @@ def _bad_phone() -> InvalidValue:
     return InvalidValue("应为 11 位手机号(如 13800001234)或带区号的座机号(如 021-64881234)",
                         "must be an 11-digit mobile number (e.g. 13800001234) or a landline "
                         "with its area code (e.g. 021-64881234)")
+
+
+def _not_a_choice(spec: FieldSpec, word: str) -> InvalidValue:
+    """Names the choices when they are few enough to read in one line (资金来源=彩票 said
+    only "not one of the choices"); a long list (functions) names none."""
+    choices = list(spec.choices or [])
+    if not choices or len(choices) > 8:
+        return InvalidValue(f"不是可选值: {word}", f"not one of the choices: {word}")
+    zh = "、".join(c.label("zh") for c in choices)
+    en = ", ".join(c.label("en") for c in choices)
+    return InvalidValue(f"不是可选值: {word}(可选 {zh})",
+                        f"not one of the choices: {word} (one of {en})")
 
 
 def _bad_date(text: str) -> InvalidValue:
