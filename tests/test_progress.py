@@ -41,6 +41,8 @@ def test_counts_per_pilot_community_and_roll_ups():
         SiteFacts("310104003002G01", {**AGREED, **REVIEWED, "project_stage": "opened",
                                       "project_opened_on": "2025-12-31"}),
         SiteFacts("310104003003G01", {**AGREED}),  # outside the pilots: not counted
+        # Built, not yet open: still under conversion (it counted in no column).
+        SiteFacts("310104003002G01", {**AGREED, **REVIEWED, "project_stage": "built"}),
     ]
     covered = {"310104003001G01": (3, 5), "310104003002G01": (4, 4), "310104003003G01": (1, 1)}
     result = compute(AREAS, sites, covered, scenes=11, year=2026)
@@ -48,9 +50,9 @@ def test_counts_per_pilot_community_and_roll_ups():
     assert (one.sites, one.consented, one.passed, one.converting, one.opened) == (4, 3, 2, 1, 1)
     assert (one.covered_before, one.covered_after, one.cells) == (3, 5, 11)
     assert (one.opened_this_year, one.target) == (1, 2)
-    assert (two.opened, two.opened_this_year) == (1, 0)  # opened last year
+    assert (two.opened, two.opened_this_year, two.converting) == (1, 0, 1)  # opened last year
     [street] = result.streets
-    assert (street.sites, street.opened, street.covered_after, street.cells) == (5, 2, 9, 22)
+    assert (street.sites, street.opened, street.covered_after, street.cells) == (6, 2, 9, 22)
     assert street.target == 3  # no street plan: its pilot communities' plans added up
     [district] = result.districts
     assert district.target == 5 and district.opened_this_year == 1  # the district's own plan

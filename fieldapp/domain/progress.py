@@ -99,7 +99,9 @@ def site_counts(data: dict) -> dict[str, bool]:
     passed = "passed" in steps or joint_review.overall_verdict(data) in ("pass", "conditional")
     stage = data.get("project_stage")
     return {"sites": True, "consented": consented, "passed": passed,
-            "converting": stage == "converting",
+            # Built and not yet open is still the conversion project's (it counted nowhere:
+            # a street with one built site showed 改造中 0, 已开放 0).
+            "converting": stage in ("converting", "built"),
             "opened": stage == "opened"}
 
 
