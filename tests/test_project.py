@@ -240,3 +240,11 @@ def test_a_choice_not_in_a_short_list_names_the_list(home, store, capsys):
                        "运营方式=随便")
     assert code == 1 and "委托运营" in err
     assert "project_stage" not in store.get(site_id).data
+
+
+def test_advancing_a_facility_says_projects_are_for_sites(home, store, capsys):
+    """It said "no such site on this laptop" about a facility that is there."""
+    facility = store.save("facility", {"name": "天平路长者照护之家", "grid_code": GRID,
+                                       "address": "天平路5号", "functions": ["elderly"]})
+    code, _, err = run(capsys, *home, "project", "advance", facility.id[:8], "--stage", "已选址")
+    assert code == 1 and "sites only" in err and "no such site" not in err

@@ -35,9 +35,14 @@ def advance(store: RecordStore, site_id: str, stage: str, on: date | str | None 
     fields; raises ValidationFailed with every rule broken, TransitionError for a role that
     may not. Opening also creates the facility."""
     site = store.get(site_id)
-    if site is None or site.kind != "site":
+    if site is None:
         raise ValidationFailed([FieldError("project_stage", "找不到该存量资源",
                                            "no such site on this laptop")])
+    if site.kind != "site":  # an existing facility is not "no such site"
+        raise ValidationFailed([FieldError("project_stage",
+                                           "项目只针对存量资源,这是一条设施或巡查记录",
+                                           "a project is for sites only: this is a facility "
+                                           "or an inspection")])
     changes = dict(changes or {})
     denied = forbidden_fields("site", ["project_stage", *changes], store.role)
     if denied:
