@@ -198,3 +198,28 @@ async def test_esc_with_unsaved_results_asks_before_discarding(demo):
         await pilot.press("enter")
         await wait_for_screen(pilot, RecordDetailScreen)
     assert "jr_fire_result" not in open_store(demo).get(site_id).data
+
+
+async def test_the_form_of_an_approved_site_says_saving_makes_a_revision(demo):
+    """Ctrl+S on an approved site was hinted "存草稿" (save draft) while it sends the change
+    back to the queue as a revision; the hint says so. A new record keeps "存草稿"."""
+    from fieldapp.ui.screens.home import HomeScreen
+    from fieldapp.ui.screens.record_form import RecordFormScreen
+    from fieldapp.ui.widgets.status_bar import StatusBar
+
+    site_id = approved_site(demo, role="worker")
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        app.open_form("site", site_id)
+        form = await wait_for_screen(pilot, RecordFormScreen)
+        await settle(pilot)
+        assert [k for k, _ in form.key_hints()] == ["^s", "Tab", "Esc", "^p"]
+        shot = app.export_screenshot()
+        assert "保存为修订" in shot and "存草稿" not in shot
+        await pilot.press("escape")
+        await wait_for_screen(pilot, HomeScreen)
+        app.open_form("site")
+        form = await wait_for_screen(pilot, RecordFormScreen)
+        await settle(pilot)
+        assert form.query_one(StatusBar) and "存草稿" in app.export_screenshot()

@@ -30,6 +30,7 @@ W = words(**{
     "open": ("打开", "Open"),
     "edit": ("编辑", "Edit"),
     "save_draft": ("存草稿", "Save draft"),
+    "save_revision": ("保存为修订(重新送审)", "Save as a revision (reviewed again)"),
     "submit": ("提交", "Submit"),
     "record_inspection": ("记录巡查", "Record inspection"),
     "switch_lang": ("切换语言 English", "Switch language 中文"),

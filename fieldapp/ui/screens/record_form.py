@@ -51,6 +51,10 @@ class RecordFormScreen(BaseScreen):
     CSS_PATH = Path(__file__).with_name("record_form.tcss")  # its own rules, read on first open
     HINTS = [("^s", "save_draft"), ("F9", "submit"), ("Tab", "help_move"), ("Esc", "back"),
              ("^p", "palette")]
+    #: An approved record: either key saves a revision that goes back to the queue (revision.py),
+    #: so "save draft" would mislead.
+    REVISION_HINTS = [("^s", "save_revision"), ("Tab", "help_move"), ("Esc", "back"),
+                      ("^p", "palette")]
     BINDINGS = [
         Binding("ctrl+s", "save('draft')", show=False, priority=True),
         Binding("f9,ctrl+enter", "save('submitted')", show=False, priority=True),
@@ -102,6 +106,11 @@ class RecordFormScreen(BaseScreen):
             str(self.values[s.name]) for s in specs
             if s.type == REF and self.values.get(s.name)])
         self.loaded = True
+
+    def key_hints(self) -> list[tuple[str, str]]:
+        if self.record is not None and self.record.status == "approved":
+            return self.REVISION_HINTS
+        return self.HINTS
 
     def compose(self) -> ComposeResult:
         if not self.loaded:
