@@ -19,7 +19,10 @@ async def _make(pilot, modal: ReportModal, path) -> str:
     modal.query_one("#report-path", Input).value = str(path)
     # A try after a refused one: the wait below must not see the earlier refusal's mark.
     modal.query_one("#report-status").remove_class("-error")
-    await pilot.click("#report-make")
+    # Enter in the file name box, as a person types it (a click on 生成 sometimes missed it
+    # when another dialog had been laid out before).
+    modal.query_one("#report-path", Input).focus()
+    await pilot.press("enter")
     await wait_until(pilot, lambda: modal.written is not None or "-error" in
                      modal.query_one("#report-status").classes, timeout=60)
     return text_of(modal.query_one("#report-status"))
