@@ -74,6 +74,7 @@ CASES: dict[str, list[list[str]]] = {
                      ["joint-review", "{id}", "--result", "pass"],
                      ["joint-review", "{id}", "--dept", "fire", "--result", "pass",
                       "--date", "x"],
+                     ["joint-review", "{id}", "--dept", "fire", "--result", "conditional"],
                      ["joint-review", "{id}", "--dept", "fire", "--result", "pass"]],  # worker
     "progress": [["progress", "--area", "999"], ["progress", "--year", "abc"],
                  ["progress", "--year", "1850"], ["progress", "-o", "{folder}/p.txt"],

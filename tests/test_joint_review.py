@@ -188,6 +188,24 @@ def test_cli_joint_review_saves_one_department_and_prints_the_checklist(home, st
     assert store.get(site_id).data["jr_fire_result"] == "pass"
 
 
+def test_cli_conditional_pass_needs_its_conditions(home, store, capsys):
+    """--help says the conditions are required for 有条件通过; it saved without them and only
+    listed "有条件通过需写明条件" among what blocks conversion. Conditions already on the
+    site count."""
+    site_id = _approve(store)
+    code, out, err = run(capsys, *home, "joint-review", site_id[:8], "--dept", "消防",
+                         "--result", "有条件通过")
+    assert code == 1 and out == "" and err.count("fieldapp:") == 1 and "--conditions" in err
+    assert "jr_fire_result" not in store.get(site_id).data
+    code, _, err = run(capsys, *home, "joint-review", site_id[:8], "--dept", "fire",
+                       "--result", "conditional", "--conditions", "增设应急照明")
+    assert code == 0, err
+    code, _, err = run(capsys, *home, "joint-review", site_id[:8], "--dept", "fire",
+                       "--result", "conditional", "--date", "2025-05-02")
+    assert code == 0, err
+    assert store.get(site_id).data["jr_fire_conditions"] == "增设应急照明"
+
+
 def test_cli_queue_marks_a_revision_and_the_verdict(home, store, capsys):
     import json
 

@@ -217,6 +217,13 @@ def cmd_joint_review(args) -> int:
                               args.reviewer or store.user or None)
         except jr.JointReviewInputError as exc:
             raise CliError(str(exc)) from exc
+        result_field = next(k for k in fields if k.endswith("_result"))
+        kept = fields.get(result_field[:-len("_result")] + "_conditions",
+                          record.data.get(result_field[:-len("_result")] + "_conditions"))
+        if fields[result_field] == "conditional" and not (kept or "").strip():
+            # --help says so; it was saved and only listed later as blocking conversion.
+            raise CliError("有条件通过需用 --conditions 写明条件 / a conditional pass needs its "
+                           "conditions: --conditions TEXT")
         from fieldapp.store.review import save_joint_review
 
         _with_pin(args, store)
