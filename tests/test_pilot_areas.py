@@ -54,7 +54,7 @@ def test_pilot_and_targets_reach_the_laptop(registry, laptops, tmp_path, capsys)
 def test_set_pilot_refuses_unknown_codes_and_bad_targets(tmp_path):
     url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
     admin.load_demo_areas(url)
-    with pytest.raises(admin.AdminError, match="no such area codes: 999"):
+    with pytest.raises(admin.AdminError, match="no such area codes or names: 999"):
         admin.set_pilot(url, [COMMUNITY, "999"])
     with pytest.raises(admin.AdminError, match="0 to 10000"):
         admin.set_target(url, [COMMUNITY], -1)
@@ -65,6 +65,31 @@ def test_set_pilot_refuses_unknown_codes_and_bad_targets(tmp_path):
                     f"{COMMUNITY},天平第一居委,community,{STREET},也许\n", encoding="utf-8")
     with pytest.raises(admin.AdminError, match="是/否"):
         admin.read_areas_csv(path)
+
+
+def test_set_pilot_and_target_take_full_width_codes_and_names(tmp_path):
+    """３１０１０４００３００１ (a Chinese input method) and the area's own name were "no such
+    area codes"; a name several areas share is refused with their codes."""
+    from sqlalchemy import func, select
+
+    from sync.server.areas import AREAS
+    from sync.server.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    admin.load_demo_areas(url)
+    wide = COMMUNITY.translate(str.maketrans("0123456789G", "０１２３４５６７８９Ｇ"))
+    assert admin.set_pilot(url, [wide]) == 1
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        name = conn.execute(select(AREAS.c.name).where(AREAS.c.code == COMMUNITY)).scalar()
+        shared = conn.execute(select(AREAS.c.name).group_by(AREAS.c.name)
+                              .having(func.count() > 1)).scalars().first()
+    engine.dispose()
+    assert admin.set_pilot(url, [name], pilot=False) == 1
+    assert admin.set_target(url, [name], 4) == 1
+    if shared is not None:
+        with pytest.raises(admin.AdminError, match="use a code"):
+            admin.set_pilot(url, [shared])
 
 
 def test_the_demo_registry_keeps_the_demos_pilots_and_projects(tmp_path, capsys):

@@ -7,6 +7,7 @@ URL, migrates the schema if needed and works in its own transaction.
 from __future__ import annotations
 
 import csv
+import unicodedata
 from pathlib import Path
 
 from sqlalchemy import insert, select, update
@@ -172,15 +173,37 @@ def set_target(database_url: str, codes: list[str], target: int | None) -> int:
 def _set(database_url: str, codes: list[str], **values: object) -> int:
     from sync.server.areas import set_area_values
 
-    codes = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
+    # Full-width digits (a Chinese input method) read as ASCII, as everywhere else.
+    codes = [unicodedata.normalize("NFKC", c).strip() for c in codes]
+    codes = list(dict.fromkeys(c for c in codes if c))
     engine = engine_for(database_url)
     with writing(engine) as conn:
+        codes = _codes_or_names(conn, codes)
         unknown = sorted(set(codes) - known_codes(conn))
         if unknown or not codes:
-            raise AdminError(f"没有这些区域编码 / no such area codes: {', '.join(unknown)}; "
+            raise AdminError(f"没有这些区域编码或名称 / no such area codes or names: "
+                             f"{', '.join(unknown)}; "
                              f"先导入区域 / load the areas first (admin load-areas)"
                              if unknown else "请给出区域编码 / give area codes")
         return set_area_values(conn, codes, **values)
+
+
+def _codes_or_names(conn, given: list[str]) -> list[str]:  # noqa: ANN001
+    """Area codes, an area's own name (天平路第一居委) standing for its code when one area has
+    it; a name several areas share is refused with their codes."""
+    known = known_codes(conn)
+    names = [g for g in given if g not in known]
+    if not names:
+        return given
+    found: dict[str, list[str]] = {}
+    for code, name in conn.execute(select(AREAS.c.code, AREAS.c.name)
+                                   .where(AREAS.c.name.in_(names))):
+        found.setdefault(name, []).append(code)
+    for name, codes in found.items():
+        if len(codes) > 1:
+            raise AdminError(f"「{name}」是多个区域的名称,请用编码 / several areas are called "
+                             f"{name!r}: use a code ({', '.join(sorted(codes))})")
+    return [found[g][0] if g in found else g for g in given]
 
 
 def _num(text: str | None, kind: type):  # noqa: ANN202
