@@ -183,3 +183,24 @@ def test_cli_progress_outside_the_users_areas_says_so(demo_home, capsys):
             store.set_setting("current_user", user)
         store.conn.commit()
         store.conn.close()
+
+
+def test_a_street_flagged_as_pilot_makes_its_communities_pilots(tmp_path):
+    """`admin set-pilot` takes a street (its help says 社区(或街镇)); the flag on the street
+    counted nothing: no pilot communities at all."""
+    from fieldapp.domain.demo_areas import demo_areas
+    from fieldapp.store.db import connect
+    from fieldapp.store.records import RecordStore
+
+    store = RecordStore(connect(tmp_path / "fieldapp.sqlite3"), user="li")
+    try:
+        store.load_areas(demo_areas())
+        store.conn.execute("UPDATE area SET pilot = 1 WHERE code = '310104003'")
+        store.conn.commit()
+        progress = load_progress(store)
+        communities = {r[0] for r in store.conn.execute(
+            "SELECT code FROM area WHERE level = 'community' AND parent_code = '310104003'")}
+    finally:
+        store.conn.close()
+    assert communities and {c.code for c in progress.communities} == communities
+    assert [s.code for s in progress.streets] == ["310104003"]

@@ -31,17 +31,30 @@ def load_progress(store: RecordStore, area: str | None = None, year: int | None 
             code = parent_of.get(code) or ""
         return False
 
+    flagged = {r[0] for r in rows if r[4]}
+
+    def pilot(code: str) -> bool:
+        """`admin set-pilot` takes a street too: its communities are then the pilots (a
+        street's flag alone counted nothing)."""
+        for _ in range(10):
+            if code in flagged:
+                return True
+            code = parent_of.get(code) or ""
+        return False
+
     scope = user_scope(store, all_local=all_local).grids
     # Pilot communities outside the user's areas are not listed (the scope rule): a
     # supervisor of 徐汇 saw every 黄浦 community at 0 found, 0 opened, and the plan summed them.
     seen = None if scope is None else {parent_of.get(g) for g in scope}
-    wanted = [(code, name, level, parent, bool(pilot) and (area is None or inside(code)),
-               target) for code, name, level, parent, pilot, target in rows]
+    wanted = [(code, name, level, parent,
+               (pilot(code) if level == "community" else bool(flag))
+               and (area is None or inside(code)), target)
+              for code, name, level, parent, flag, target in rows]
     areas = [AreaIn(code, name, level, parent,
-                    pilot and (seen is None or level != "community" or code in seen), target)
-             for code, name, level, parent, pilot, target in wanted]
-    hidden = sum(1 for (_, _, level, _, pilot, _), a in zip(wanted, areas, strict=True)
-                 if level == "community" and pilot and not a.pilot)
+                    is_pilot and (seen is None or level != "community" or code in seen), target)
+             for code, name, level, parent, is_pilot, target in wanted]
+    hidden = sum(1 for (_, _, level, _, is_pilot, _), a in zip(wanted, areas, strict=True)
+                 if level == "community" and is_pilot and not a.pilot)
     pilots = {a.code for a in areas if a.pilot and a.level == "community"}
     grids = {a.code for a in areas if a.level == "grid" and a.parent_code in pilots}
     if scope is not None:
