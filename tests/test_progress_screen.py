@@ -37,3 +37,25 @@ async def test_progress_screen_follows_the_street_under_the_cursor(demo):
         await wait_for_screen(pilot, HomeScreen)
         app.action_progress()
         await wait_for_screen(pilot, ProgressScreen)
+
+
+async def test_a_user_whose_areas_hold_no_pilot_is_told_so(demo):
+    """A worker of a grid outside every pilot community read "no pilot communities: flag them
+    with fieldapp admin set-pilot" (an admin command) or a CLI flag; the screen says none is
+    in their areas."""
+    from tests.ui_support import open_store
+
+    store = open_store(demo)
+    user = store.setting("current_user") or "li"
+    store.set_setting("current_user", user)
+    store.set_setting(f"scopes:{user}", "310104003003G01")  # 天平路花园: not a pilot
+    store.conn.close()
+    app = make_app(demo, "zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_screen(pilot, HomeScreen)
+        await pilot.press("j")
+        screen = await wait_for_screen(pilot, ProgressScreen)
+        await wait_until(pilot, lambda: screen.result is not None)
+        assert screen.result.communities == [] and screen.result.hidden > 0
+        summary = str(screen.query_one("#prog-summary", Static).render())
+        assert "您的负责范围内没有试点社区" in summary and "set-pilot" not in summary

@@ -185,6 +185,8 @@ WORDS = {
              "no pilot communities: flag them with fieldapp admin set-pilot CODE"),
     "outside": ("另有 {n} 个试点社区不在您的负责范围,--all-local 查看",
                 "{n} more pilot communities lie outside your areas: --all-local shows them"),
+    "outside_here": ("您的负责范围内没有试点社区(另有 {n} 个在别处)",
+                     "no pilot community in your areas ({n} elsewhere)"),
     "chart": ("{name}: 各试点社区{year}年开放 / 计划", "{name}: opened in {year} / plan, "
                                                        "per pilot community"),
     "funnel": ("{name}: 从发现到开放", "{name}: from found to open"),

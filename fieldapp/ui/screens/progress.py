@@ -87,7 +87,7 @@ class ProgressScreen(BaseScreen):
         self.query_one("#prog-summary", Static).update(
             f"{t('prog_title', lang)}\n{summary}" if result.communities else
             f"{t('prog_title', lang)}\n"
-            f"{P.word('outside' if result.hidden else 'none', lang, n=result.hidden)}")
+            f"{P.word('outside_here' if result.hidden else 'none', lang, n=result.hidden)}")
         table = self.query_one("#prog-table", DataTable)
         table.clear(columns=True)
         for label in P.headers(result.year, lang):
