@@ -216,7 +216,7 @@ async def test_the_form_of_an_approved_site_says_saving_makes_a_revision(demo):
         await settle(pilot)
         assert [k for k, _ in form.key_hints()] == ["^s", "Tab", "Esc", "^p"]
         shot = app.export_screenshot()
-        assert "作为修订重新送审" in shot and "存草稿" not in shot
+        assert "改内容即修订" in shot and "存草稿" not in shot
         await pilot.press("escape")
         await wait_for_screen(pilot, HomeScreen)
         app.open_form("site")
