@@ -85,21 +85,21 @@ class JointReviewScreen(BaseScreen):
         self.post_message(ReviewLoaded(record))
 
     @on(ReviewLoaded)
-    def _loaded(self, message: ReviewLoaded) -> None:
+    async def _loaded(self, message: ReviewLoaded) -> None:
         self.record = message.record
         if message.record is not None:
             self.values = {name: message.record.data.get(name) for name in FIELDS}
-        self._fill()
+        await self._fill()
 
     @property
     def may_write(self) -> bool:
         return self.app.store.role in FIELD_INDEX["site"]["conversion_ready"].roles
 
-    def _fill(self) -> None:
+    async def _fill(self) -> None:
         lang = self.lang
         record = self.record
         body = self.query_one("#jr-body", VerticalScroll)
-        body.remove_children()
+        await body.remove_children()  # the old fields gone before the new ones (same ids)
         if record is None or record.kind != "site":
             self.query_one("#jr-summary", Static).update(
                 t("not_found", lang) if record is None else W["jr_sites_only"](lang))
