@@ -62,6 +62,7 @@ class HomeScreen(BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.loading_early = False
+        self.layout_waits = 0
 
     def compose(self) -> ComposeResult:
         if not self.shown_lang and not self.loading_early:
@@ -99,12 +100,16 @@ class HomeScreen(BaseScreen):
     @on(HomeLoaded)
     def show(self, message: HomeLoaded) -> None:
         lists = self.query("#home-grids")
-        if not lists or not lists.first().size.width:
+        if (not lists or not lists.first().size.width) and self.layout_waits < 5:
             # In before the first layout: the lists' labels need their width. Shown (and
-            # passed on to the app) once the screen has been laid out.
+            # passed on to the app) once the screen has been laid out — waiting a few frames
+            # at most: behind another screen (the language switched while the map was open)
+            # the lists get no width, and reposting for ever spun the event loop.
             message.stop()
+            self.layout_waits += 1
             self.call_after_refresh(self.post_message, replace(message))
             return
+        self.layout_waits = 0
         lang = self.lang
         self.app.pending = message.pending
         if not self.app.warmed:
