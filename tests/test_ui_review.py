@@ -35,6 +35,7 @@ async def test_supervisor_returns_and_bulk_approves(demo):
         screen = await open_review(pilot)
         table = screen.query_one("#review-queue", DataTable)
         assert table.row_count == len(waiting)
+        assert app.focused is table  # ↓ walks records, not the grid panel (SIZE is 120×40)
         assert [r.id for r in screen.records] == [r.id for r in waiting]  # oldest first
         assert "首次审核" in text_of(screen.query_one("#review-changes"))
         first = screen.records[0]

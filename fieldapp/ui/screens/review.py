@@ -51,6 +51,8 @@ class QueueLoaded(Message):
 
 
 class ReviewScreen(BaseScreen):
+    # The queue, not the grid panel beside it: ↓ and a/r act on records from the start.
+    AUTO_FOCUS = "#review-queue"
     DEFAULT_CSS = """
     ReviewScreen #review-body { height: 1fr; }
     ReviewScreen #review-grids { width: 34; }
